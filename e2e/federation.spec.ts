@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import type { Dashboard } from '../shared/protocol/schemas';
+import { centralBaseline } from './support/baseline';
+import { expect, test } from './support/fixtures';
+
+const ROUNDS = 3;
+test.use({ serverOptions: { env: { DEMO_ROUNDS: String(ROUNDS) } } });
+
+test('three hospitals federate three rounds while the admin watches the model converge', async ({ consilium, openHospitals, openAdmin }) => {
+  const baseline = centralBaseline();
+  const admin = await openAdmin();
+  await expect(admin.getByRole('heading', { name: /Heart disease risk/ })).toBeVisible();
+
+  const hospitals = await openHospitals(3);
+  for (const h of hospitals) await expect(h.page.getByTestId('backend')).toHaveText('cpu');
+
+  // The admin sees the hospitals connect, then one chart point and one metrics row per round, live.
+  await expect(admin.getByTestId('participant-row')).toHaveCount(3);
+  await expect(admin.getByTestId('metrics-row')).toHaveCount(ROUNDS, { timeout: 200_000 });
+
+  // Wait for every hospital's evaluation of the final version.
+  const dashboard = async () => (await (await admin.request.get(`${consilium.url}/api/studies/heart-demo/dashboard`)).json()) as Dashboard;
+  await expect.poll(async () => (await dashboard()).metrics.find((m) => m.round === ROUNDS)?.reports, { timeout: 60_000 }).toBe(3);
+  const d = await dashboard();
+  expect(d.study).toMatchObject({ status: 'completed', completedRounds: ROUNDS, currentVersion: ROUNDS });
+  const perRound = d.metrics.filter((m) => m.round !== null);
+  expect(perRound.map((m) => m.round)).toEqual([1, 2, 3]);
+  expect(d.participants.map((p) => p.backend)).toEqual(['cpu', 'cpu', 'cpu']);
+
+  const final = perRound.at(-1)!;
+  const lines = [
+    `central model: ${(100 * baseline.accuracy).toFixed(1)} %, majority class: ${(100 * baseline.majorityRate).toFixed(1)} %`,
+    `federated, by round: ${perRound.map((m) => `${(100 * (m.accuracy ?? 0)).toFixed(1)} %`).join(', ')}`,
+  ];
+  console.log(lines.join('\n'));
+  expect(final.numSamples).toBe(baseline.validationSamples);
+  expect(final.accuracy!).toBeGreaterThanOrEqual(baseline.majorityRate + 0.1);
+  expect(Math.abs(final.accuracy! - baseline.accuracy)).toBeLessThanOrEqual(0.05);
+
+  const chart = admin.getByTestId('convergence-chart');
+  await expect(chart).toHaveAttribute('data-points', String(ROUNDS));
+  await expect(admin.getByTestId('study-status')).toHaveText(/completed/i);
+  // Features were standardised with statistics combined from the three sites' training splits.
+  await expect(admin.getByTestId('normalisation')).toHaveText(`3 sites, ${baseline.trainSamples} records`);
+
+  for (const h of hospitals) {
+    await expect(h.page.getByTestId('rounds-done')).toHaveText(String(ROUNDS));
+    await expect(h.page.getByTestId('last-accuracy')).toHaveText(/\d+(\.\d+)? ?%/);
+  }
+
+  // The README's screenshot is taken here, from a real run.
+  fs.mkdirSync('docs', { recursive: true });
+  await admin.screenshot({ path: test.info().outputPath('admin.png'), fullPage: true });
+  if (process.env.UPDATE_SCREENSHOTS) {
+    await admin.screenshot({ path: 'docs/admin-console.png', fullPage: true });
+    await hospitals[0].page.screenshot({ path: 'docs/hospital-tab.png', fullPage: true });
+  }
+});

@@ -1,0 +1,26 @@
+import { request, type APIRequestContext } from '@playwright/test';
+import type { Dashboard, RoundView } from '../../shared/protocol/schemas';
+import type { ConsiliumServer } from './server';
+
+export interface AdminApi {
+  dashboard(studyId?: string): Promise<Dashboard>;
+  round(n: number, studyId?: string): Promise<RoundView | undefined>;
+  dispose(): Promise<void>;
+}
+
+/** The platform admin's view of the server, over its HTTP API (signed in once; the session survives restarts). */
+export async function adminApi(server: ConsiliumServer): Promise<AdminApi> {
+  const api: APIRequestContext = await request.newContext({ baseURL: server.url });
+  const login = await api.post('/api/auth/login', { data: server.admin });
+  if (!login.ok()) throw new Error(`admin sign-in failed: ${login.status()} ${await login.text()}`);
+  const dashboard = async (studyId = 'heart-demo') => {
+    const res = await api.get(`/api/studies/${studyId}/dashboard`);
+    if (!res.ok()) throw new Error(`dashboard: ${res.status()} ${await res.text()}`);
+    return (await res.json()) as Dashboard;
+  };
+  return {
+    dashboard,
+    round: async (n, studyId) => (await dashboard(studyId)).rounds.find((r) => r.round === n),
+    dispose: () => api.dispose(),
+  };
+}

@@ -1,0 +1,159 @@
+import { sql } from 'drizzle-orm';
+import {
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import type { Normalisation, SiteStatistics } from '../../shared/fl/normalisation';
+import type { StudyConfig } from '../../shared/protocol/schemas';
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  // postgres-js hands back a Buffer (a Uint8Array subclass); PGlite a plain Uint8Array.
+  fromDriver: (v) => (v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer)),
+});
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+/** Server-wide values that must survive restarts (signing secret, ...). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['platform_admin'] }).notNull(),
+  createdAt: createdAt(),
+});
+
+export const sites = pgTable('sites', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** Which seeded synthetic dataset a demo hospital's browser generates; null for real hospitals. */
+  demoProfile: text('demo_profile'),
+  createdAt: createdAt(),
+});
+
+export const studies = pgTable('studies', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  templateId: text('template_id').notNull(),
+  config: jsonb('config').$type<StudyConfig>().notNull(),
+  status: text('status', { enum: ['waiting', 'running', 'completed'] }).notNull().default('waiting'),
+  currentVersion: integer('current_version').notNull().default(0),
+  completedRounds: integer('completed_rounds').notNull().default(0),
+  /** Global feature statistics combined from the sites before the first round; fixed from then on. */
+  normalisation: jsonb('normalisation').$type<Normalisation>(),
+  createdAt: createdAt(),
+});
+
+/** A site enrolled in a study. */
+export const participants = pgTable(
+  'participants',
+  {
+    id: text('id').primaryKey(),
+    studyId: text('study_id').notNull().references(() => studies.id),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    numSamples: integer('num_samples'),
+    lastBackend: text('last_backend'),
+    datasetFingerprint: text('dataset_fingerprint'),
+    joinedAt: timestamp('joined_at', { withTimezone: true }),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('participants_study_site').on(t.studyId, t.siteId)],
+);
+
+export const rounds = pgTable(
+  'rounds',
+  {
+    id: serial('id').primaryKey(),
+    studyId: text('study_id').notNull().references(() => studies.id),
+    number: integer('number').notNull(),
+    status: text('status', { enum: ['open', 'aggregating', 'closed', 'abandoned'] }).notNull(),
+    baseVersion: integer('base_version').notNull(),
+    /** Participant ids sampled for this round, sorted. */
+    sampled: jsonb('sampled').$type<string[]>().notNull(),
+    deadline: timestamp('deadline', { withTimezone: true }).notNull(),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull(),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    closeReason: text('close_reason'),
+    resultVersion: integer('result_version'),
+    contributors: integer('contributors'),
+    totalSamples: integer('total_samples'),
+    meanTrainLoss: doublePrecision('mean_train_loss'),
+  },
+  (t) => [uniqueIndex('rounds_study_number').on(t.studyId, t.number), index('rounds_study_status').on(t.studyId, t.status)],
+);
+
+/** Accepted updates: at most one per participant and round, whatever the retries. */
+export const updates = pgTable(
+  'updates',
+  {
+    id: serial('id').primaryKey(),
+    roundId: integer('round_id').notNull().references(() => rounds.id),
+    participantId: text('participant_id').notNull().references(() => participants.id),
+    idempotencyKey: text('idempotency_key').notNull(),
+    numSamples: integer('num_samples').notNull(),
+    backend: text('backend').notNull(),
+    trainLoss: doublePrecision('train_loss'),
+    payload: bytea('payload').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId)],
+);
+
+export const modelVersions = pgTable(
+  'model_versions',
+  {
+    studyId: text('study_id').notNull().references(() => studies.id),
+    version: integer('version').notNull(),
+    parentVersion: integer('parent_version'),
+    roundNumber: integer('round_number'),
+    /** A codec payload of kind 'model'. */
+    weights: bytea('weights').notNull(),
+    sha256: text('sha256').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.version] })],
+);
+
+/** Each site's aggregate statistics, contributed before the first round. Never shown to other sites. */
+export const siteStatistics = pgTable(
+  'site_statistics',
+  {
+    studyId: text('study_id').notNull().references(() => studies.id),
+    participantId: text('participant_id').notNull().references(() => participants.id),
+    statistics: jsonb('statistics').$type<SiteStatistics>().notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.participantId] })],
+);
+
+/** Each participant's evaluation of a model version on its local validation split. */
+export const evaluations = pgTable(
+  'evaluations',
+  {
+    studyId: text('study_id').notNull().references(() => studies.id),
+    version: integer('version').notNull(),
+    participantId: text('participant_id').notNull().references(() => participants.id),
+    loss: doublePrecision('loss').notNull(),
+    accuracy: doublePrecision('accuracy').notNull(),
+    numSamples: integer('num_samples').notNull(),
+    backend: text('backend').notNull(),
+    reportedAt: timestamp('reported_at', { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [primaryKey({ columns: [t.studyId, t.version, t.participantId] })],
+);
+
+export const allTables = { settings, users, sites, studies, participants, rounds, updates, modelVersions, siteStatistics, evaluations };

@@ -1,0 +1,119 @@
+import { serve } from '@hono/node-server';
+import fs from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpServer } from 'node:http';
+import path from 'node:path';
+import pino from 'pino';
+import { createApp } from './app';
+import { ensurePlatformAdmin } from './auth/admin';
+import { ConfigError, loadConfig, type Config } from './config';
+import { openDatabase } from './db/client';
+import { DataDirLockedError, lockDataDir } from './db/dataDirLock';
+import { seedDemo } from './demo/seed';
+
+function fail(message: string): never {
+  process.stderr.write(`\n${message}\n\n`);
+  process.exit(1);
+}
+
+function baseUrl(config: Config, port: number): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/$/, '');
+  const host = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(config.host) ? 'localhost' : config.host;
+  return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+}
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  const log = pino({ level: config.logLevel, base: undefined });
+
+  let releaseLock: (() => void) | undefined;
+  if (!config.databaseUrl) {
+    try {
+      releaseLock = lockDataDir(config.dataDir);
+    } catch (err) {
+      if (err instanceof DataDirLockedError) fail(err.message);
+      throw err;
+    }
+  }
+
+  const database = await openDatabase(
+    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'pglite') },
+  ).catch((err: Error) => fail(`Could not open the database: ${err.message}`));
+
+  const admin = await ensurePlatformAdmin(database.db, config.adminEmail);
+  const demo = config.demo
+    ? await seedDemo(database.db, { rounds: config.demoRounds, roundDeadlineMs: config.demoDeadlineMs })
+    : null;
+
+  const consilium = await createApp({
+    database,
+    logger: log,
+    staticDir: config.staticDir,
+    secureCookies: !!config.tls || config.publicUrl?.startsWith('https:'),
+  });
+
+  const server = await new Promise<HttpServer>((resolve) => {
+    const s = serve(
+      {
+        fetch: consilium.app.fetch,
+        port: config.port,
+        hostname: config.host,
+        ...(config.tls
+          ? {
+              createServer: createHttpsServer,
+              serverOptions: { cert: fs.readFileSync(config.tls.certFile), key: fs.readFileSync(config.tls.keyFile) },
+            }
+          : {}),
+      },
+      () => resolve(s as HttpServer),
+    );
+  });
+  await consilium.attach(server);
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = baseUrl(config, port);
+
+  // The banner goes to the console, not to the log: it is for the person who started the server.
+  const lines = [
+    '',
+    `  Consilium is running at ${url}`,
+    `  Database: ${database.kind === 'pglite' ? `embedded PGlite in ${path.resolve(config.dataDir)}` : 'PostgreSQL (DATABASE_URL)'}`,
+    '',
+    `  Admin console: ${url}/admin`,
+    `    email:    ${admin.email}`,
+    admin.password
+      ? `    password: ${admin.password}   (shown this once: keep it somewhere safe)`
+      : '    password: the one shown at first start',
+  ];
+  if (demo) {
+    lines.push('', `  Demo study "${demo.study.name}": open each hospital in its own tab, then press Join:`);
+    for (const h of demo.hospitals) lines.push(`    ${h.name.padEnd(34)} ${url}/hospital/${await consilium.tokens.hospitalLink(h.siteId)}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    server.closeAllConnections?.();
+    await consilium.close();
+    await new Promise((r) => server.close(r));
+    await database.close();
+    releaseLock?.();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+void main().catch((err) => {
+  process.stderr.write(`Consilium failed to start: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,67 @@
+import type { BackendName, ParticipantState, ProgressReport } from '../../shared/protocol/schemas';
+
+export interface PresenceEntry {
+  participantId: string;
+  studyId: string;
+  siteId: string;
+  sockets: Set<string>;
+  state: ParticipantState;
+  backend: BackendName | null;
+  round: number | null;
+  epoch: number | null;
+  epochs: number | null;
+  loss: number | null;
+}
+
+/** Who is connected right now, and what their tab last said it was doing. Lives in this process only. */
+export class Presence {
+  private entries = new Map<string, PresenceEntry>();
+
+  connect(participantId: string, studyId: string, siteId: string, socketId: string): PresenceEntry {
+    let e = this.entries.get(participantId);
+    if (!e) {
+      e = { participantId, studyId, siteId, sockets: new Set(), state: 'idle', backend: null, round: null, epoch: null, epochs: null, loss: null };
+      this.entries.set(participantId, e);
+    }
+    e.sockets.add(socketId);
+    return e;
+  }
+
+  /** Returns the participants this socket was the last connection of. */
+  disconnect(socketId: string): PresenceEntry[] {
+    const gone: PresenceEntry[] = [];
+    for (const e of this.entries.values()) {
+      if (e.sockets.delete(socketId) && e.sockets.size === 0) {
+        e.state = 'offline';
+        gone.push(e);
+      }
+    }
+    return gone;
+  }
+
+  report(participantId: string, p: ProgressReport): void {
+    const e = this.entries.get(participantId);
+    if (!e) return;
+    e.state = p.state;
+    if (p.backend) e.backend = p.backend;
+    if (p.round !== undefined) e.round = p.round;
+    if (p.epoch !== undefined) e.epoch = p.epoch;
+    if (p.epochs !== undefined) e.epochs = p.epochs;
+    if (p.loss !== undefined) e.loss = p.loss;
+  }
+
+  get(participantId: string): PresenceEntry | undefined {
+    return this.entries.get(participantId);
+  }
+
+  isOnline(participantId: string): boolean {
+    return (this.entries.get(participantId)?.sockets.size ?? 0) > 0;
+  }
+
+  online(studyId: string): string[] {
+    return [...this.entries.values()]
+      .filter((e) => e.studyId === studyId && e.sockets.size > 0)
+      .map((e) => e.participantId)
+      .sort();
+  }
+}

@@ -1,0 +1,39 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
+import { studyIdSchema } from '../../shared/protocol/schemas';
+import type { Db } from '../db/client';
+import { requireHospital, type AppEnv } from '../http/principal';
+import { findParticipant } from '../studies/service';
+import type { Coordinator } from './coordinator';
+
+const idempotencyKeySchema = /^[A-Za-z0-9_-]{8,128}$/;
+
+export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateBytes: number }) {
+  const { db, coordinator } = deps;
+  return new Hono<AppEnv>().post(
+    '/:id/rounds/:round{[0-9]+}/updates',
+    bodyLimit({
+      maxSize: deps.maxUpdateBytes,
+      onError: () => {
+        throw new ConsiliumError(ErrorCode.PayloadTooLarge, `an update may not exceed ${deps.maxUpdateBytes} bytes`, 413);
+      },
+    }),
+    async (c) => {
+      const p = requireHospital(c);
+      const studyId = studyIdSchema.parse(c.req.param('id'));
+      const round = Number(c.req.param('round'));
+      const key = c.req.header('idempotency-key');
+      if (!key || !idempotencyKeySchema.test(key))
+        throw new ConsiliumError(ErrorCode.BadRequest, 'an Idempotency-Key header (8 to 128 letters, digits, - or _) is required', 400);
+      const type = c.req.header('content-type') ?? '';
+      if (!type.startsWith('application/octet-stream'))
+        throw new ConsiliumError(ErrorCode.BadRequest, 'updates are sent as application/octet-stream', 415);
+      const participant = await findParticipant(db, studyId, p.siteId);
+      if (!participant) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      const receipt = await coordinator.submitUpdate({ studyId, round, participantId: participant.id, idempotencyKey: key, body });
+      return c.json(receipt);
+    },
+  );
+}

@@ -1,0 +1,97 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Dashboard, ParticipantView, RoundView, VersionMetrics } from '../../shared/protocol/schemas';
+import type { Db } from '../db/client';
+import { evaluations, modelVersions, participants, rounds, sites, updates } from '../db/schema';
+import type { Presence } from '../realtime/presence';
+import { getStudySummary } from './service';
+
+/** Everything the admin console shows for one study, built from the database plus live presence. */
+export async function buildDashboard(db: Db, presence: Presence, studyId: string): Promise<Dashboard> {
+  const study = await getStudySummary(db, studyId);
+  const roundRows = await db.select().from(rounds).where(eq(rounds.studyId, studyId)).orderBy(asc(rounds.number));
+  const received = await db
+    .select({ roundId: updates.roundId, n: sql<number>`count(*)::int` })
+    .from(updates)
+    .innerJoin(rounds, eq(rounds.id, updates.roundId))
+    .where(eq(rounds.studyId, studyId))
+    .groupBy(updates.roundId);
+  const receivedBy = new Map(received.map((r) => [r.roundId, Number(r.n)]));
+  const roundViews: RoundView[] = roundRows.map((r) => ({
+    round: r.number,
+    status: r.status,
+    baseVersion: r.baseVersion,
+    version: r.resultVersion,
+    sampled: r.sampled.length,
+    received: receivedBy.get(r.id) ?? 0,
+    openedAt: r.openedAt.toISOString(),
+    closedAt: r.closedAt?.toISOString() ?? null,
+    deadline: r.deadline.toISOString(),
+  }));
+
+  // Sample-weighted means over the sites' reports: what the pooled validation set would give.
+  const metricRows = await db
+    .select({
+      version: modelVersions.version,
+      round: modelVersions.roundNumber,
+      samples: sql<number>`coalesce(sum(${evaluations.numSamples}), 0)::int`,
+      reports: sql<number>`count(${evaluations.participantId})::int`,
+      loss: sql<number | null>`sum(${evaluations.loss} * ${evaluations.numSamples}) / nullif(sum(${evaluations.numSamples}), 0)`,
+      accuracy: sql<number | null>`sum(${evaluations.accuracy} * ${evaluations.numSamples}) / nullif(sum(${evaluations.numSamples}), 0)`,
+    })
+    .from(modelVersions)
+    .leftJoin(evaluations, sql`${evaluations.studyId} = ${modelVersions.studyId} and ${evaluations.version} = ${modelVersions.version}`)
+    .where(eq(modelVersions.studyId, studyId))
+    .groupBy(modelVersions.version, modelVersions.roundNumber)
+    .orderBy(asc(modelVersions.version));
+  const metrics: VersionMetrics[] = metricRows.map((m) => ({
+    version: m.version,
+    round: m.round,
+    numSamples: Number(m.samples),
+    reports: Number(m.reports),
+    loss: m.loss === null ? null : Number(m.loss),
+    accuracy: m.accuracy === null ? null : Number(m.accuracy),
+  }));
+
+  const open = roundRows.find((r) => r.status === 'open' || r.status === 'aggregating');
+  const openView = open ? (roundViews.find((v) => v.round === open.number) ?? null) : null;
+  const sentThisRound = open
+    ? new Set((await db.select({ p: updates.participantId }).from(updates).where(eq(updates.roundId, open.id))).map((r) => r.p))
+    : new Set<string>();
+  const lastUpdate = await db
+    .select({ participantId: updates.participantId, round: sql<number>`max(${rounds.number})::int` })
+    .from(updates)
+    .innerJoin(rounds, eq(rounds.id, updates.roundId))
+    .where(eq(rounds.studyId, studyId))
+    .groupBy(updates.participantId);
+  const lastRoundBy = new Map(lastUpdate.map((r) => [r.participantId, Number(r.round)]));
+
+  const parts = await db
+    .select({ p: participants, siteName: sites.name })
+    .from(participants)
+    .innerJoin(sites, eq(sites.id, participants.siteId))
+    .where(eq(participants.studyId, studyId))
+    .orderBy(asc(sites.name));
+  const participantViews: ParticipantView[] = parts.map(({ p, siteName }) => {
+    const live = presence.get(p.id);
+    const connected = presence.isOnline(p.id);
+    let state = connected ? (live?.state ?? 'idle') : 'offline';
+    if (connected && sentThisRound.has(p.id) && (state === 'idle' || state === 'uploading')) state = 'done';
+    return {
+      participantId: p.id,
+      siteId: p.siteId,
+      siteName,
+      connected,
+      state,
+      backend: live?.backend ?? (p.lastBackend as ParticipantView['backend']) ?? null,
+      numSamples: p.numSamples,
+      round: live?.round ?? null,
+      epoch: live?.epoch ?? null,
+      epochs: live?.epochs ?? null,
+      loss: live?.loss ?? null,
+      lastUpdateRound: lastRoundBy.get(p.id) ?? null,
+      datasetFingerprint: p.datasetFingerprint,
+    };
+  });
+
+  return { study, openRound: openView, rounds: roundViews, metrics, participants: participantViews };
+}

@@ -1,0 +1,51 @@
+import { Hono } from 'hono';
+import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
+import { studyIdSchema } from '../../shared/protocol/schemas';
+import type { Db } from '../db/client';
+import { requireAdmin, requireAny, type AppEnv } from '../http/principal';
+import type { Presence } from '../realtime/presence';
+import { buildDashboard } from './dashboard';
+import { findParticipant, getStudySummary, listStudies, loadModelBytes, studiesOfSite } from './service';
+
+/** Hospitals see only the studies they are enrolled in; admins see all. */
+async function assertCanSee(db: Db, c: Parameters<typeof requireAny>[0], studyId: string) {
+  const p = requireAny(c);
+  if (p.kind === 'hospital' && !(await findParticipant(db, studyId, p.siteId)))
+    throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
+}
+
+export function studyRoutes(deps: { db: Db; presence: Presence }) {
+  const { db, presence } = deps;
+  return new Hono<AppEnv>()
+    .get('/', async (c) => {
+      const p = requireAny(c);
+      const all = await listStudies(db);
+      if (p.kind === 'admin') return c.json(all);
+      const mine = new Set(await studiesOfSite(db, p.siteId));
+      return c.json(all.filter((s) => mine.has(s.id)));
+    })
+    .get('/:id', async (c) => {
+      const id = studyIdSchema.parse(c.req.param('id'));
+      await assertCanSee(db, c, id);
+      return c.json(await getStudySummary(db, id));
+    })
+    .get('/:id/dashboard', async (c) => {
+      requireAdmin(c);
+      const id = studyIdSchema.parse(c.req.param('id'));
+      return c.json(await buildDashboard(db, presence, id));
+    })
+    .get('/:id/models/:version{[0-9]+}', async (c) => {
+      const id = studyIdSchema.parse(c.req.param('id'));
+      await assertCanSee(db, c, id);
+      const version = Number(c.req.param('version'));
+      const etag = `"${id}-v${version}"`;
+      const model = await loadModelBytes(db, id, version);
+      if (!model) throw new ConsiliumError(ErrorCode.NotFound, `study ${id} has no model version ${version}`, 404);
+      // A version never changes once written: browsers may keep it for good.
+      c.header('Cache-Control', 'private, max-age=31536000, immutable');
+      c.header('ETag', etag);
+      c.header('X-Content-SHA256', model.sha256);
+      if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+      return c.body(model.weights as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/octet-stream' });
+    });
+}

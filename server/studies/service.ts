@@ -1,0 +1,103 @@
+import { and, eq } from 'drizzle-orm';
+import { createHash, randomUUID } from 'node:crypto';
+import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
+import { studyConfigSchema, type StudyConfig, type StudySummary } from '../../shared/protocol/schemas';
+import { getTemplate, initialWeights, weightShapes, type TaskTemplate } from '../../shared/tasks';
+import { encodeWeights } from '../../shared/weights/codec';
+import type { Db } from '../db/client';
+import { modelVersions, participants, studies } from '../db/schema';
+
+export interface CreateStudyInput {
+  id: string;
+  name: string;
+  templateId: string;
+  config?: Partial<StudyConfig>;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function encodeModel(studyId: string, version: number, weights: Float32Array[], template: TaskTemplate): Uint8Array {
+  const shapes = weightShapes(template.model);
+  return encodeWeights({
+    kind: 'model',
+    meta: { studyId, version, templateId: template.id },
+    tensors: weights.map((data, i) => ({ shape: shapes[i].shape, data })),
+  });
+}
+
+export function templateOf(templateId: string): TaskTemplate {
+  const t = getTemplate(templateId);
+  if (!t) throw new ConsiliumError(ErrorCode.BadRequest, `unknown study template '${templateId}'`);
+  return t;
+}
+
+/** Create a study and its version 0 (seeded initial weights) in one transaction. Idempotent by id. */
+export async function createStudy(db: Db, input: CreateStudyInput): Promise<StudySummary> {
+  const template = templateOf(input.templateId);
+  const config = studyConfigSchema.parse({ ...template.defaults, ...input.config });
+  const weights = initialWeights(template.model, config.seed);
+  const bytes = encodeModel(input.id, 0, weights, template);
+  await db.transaction(async (tx) => {
+    const created = await tx
+      .insert(studies)
+      .values({ id: input.id, name: input.name, templateId: template.id, config })
+      .onConflictDoNothing()
+      .returning({ id: studies.id });
+    if (created.length === 0) return;
+    await tx.insert(modelVersions).values({ studyId: input.id, version: 0, weights: bytes, sha256: sha256Hex(bytes) });
+  });
+  return getStudySummary(db, input.id);
+}
+
+export async function getStudySummary(db: Db, studyId: string): Promise<StudySummary> {
+  const [row] = await db.select().from(studies).where(eq(studies.id, studyId));
+  if (!row) throw new ConsiliumError(ErrorCode.NotFound, `no study '${studyId}'`, 404);
+  return {
+    id: row.id,
+    name: row.name,
+    templateId: row.templateId,
+    status: row.status,
+    config: row.config,
+    currentVersion: row.currentVersion,
+    completedRounds: row.completedRounds,
+    normalisation: row.normalisation ?? null,
+  };
+}
+
+export async function listStudies(db: Db): Promise<StudySummary[]> {
+  const rows = await db.select({ id: studies.id }).from(studies).orderBy(studies.createdAt, studies.id);
+  return Promise.all(rows.map((r) => getStudySummary(db, r.id)));
+}
+
+/** Enrol a site in a study (idempotent); returns the participant id. */
+export async function enrolSite(db: Db, studyId: string, siteId: string): Promise<string> {
+  await db.insert(participants).values({ id: randomUUID(), studyId, siteId }).onConflictDoNothing();
+  const [row] = await db
+    .select({ id: participants.id })
+    .from(participants)
+    .where(and(eq(participants.studyId, studyId), eq(participants.siteId, siteId)));
+  return row.id;
+}
+
+export async function findParticipant(db: Db, studyId: string, siteId: string) {
+  const [row] = await db
+    .select()
+    .from(participants)
+    .where(and(eq(participants.studyId, studyId), eq(participants.siteId, siteId)));
+  return row ?? null;
+}
+
+export async function studiesOfSite(db: Db, siteId: string): Promise<string[]> {
+  const rows = await db.select({ id: participants.studyId }).from(participants).where(eq(participants.siteId, siteId));
+  return rows.map((r) => r.id).sort();
+}
+
+export async function loadModelBytes(db: Db, studyId: string, version: number) {
+  const [row] = await db
+    .select({ weights: modelVersions.weights, sha256: modelVersions.sha256 })
+    .from(modelVersions)
+    .where(and(eq(modelVersions.studyId, studyId), eq(modelVersions.version, version)));
+  return row ?? null;
+}

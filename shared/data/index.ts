@@ -1,0 +1,4 @@
+export * from './columnar';
+export * from './fingerprint';
+export * from './stats';
+export * from './csv';

@@ -1,0 +1,29 @@
+export interface WeightedUpdate {
+  participantId: string;
+  numSamples: number;
+  delta: Float32Array[];
+}
+
+/**
+ * FedAvg (McMahan et al. 2017) on deltas: `global + Σ nᵢ·Δᵢ / Σ nᵢ`.
+ * Sums run in float64 in participant-id order, so the result does not depend on arrival order
+ * and a replayed round reproduces the same model bit for bit.
+ */
+export function fedAvg(global: readonly Float32Array[], updates: readonly WeightedUpdate[]): Float32Array[] {
+  if (updates.length === 0) throw new Error('fedAvg needs at least one update');
+  const ordered = [...updates].sort((a, b) => (a.participantId < b.participantId ? -1 : a.participantId > b.participantId ? 1 : 0));
+  const total = ordered.reduce((s, u) => s + u.numSamples, 0);
+  if (!(total > 0)) throw new Error('fedAvg needs a positive total sample count');
+  return global.map((g, t) => {
+    const acc = new Float64Array(g.length);
+    for (const u of ordered) {
+      const d = u.delta[t];
+      if (!d || d.length !== g.length) throw new Error(`update from ${u.participantId}: tensor ${t} has the wrong length`);
+      const w = u.numSamples / total;
+      for (let i = 0; i < acc.length; i++) acc[i] += w * d[i];
+    }
+    const out = new Float32Array(g.length);
+    for (let i = 0; i < out.length; i++) out[i] = g[i] + acc[i];
+    return out;
+  });
+}

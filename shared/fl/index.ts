@@ -1,0 +1,4 @@
+export * from './fedavg';
+export * from './roundPolicy';
+export * from './updateChecks';
+export * from './normalisation';

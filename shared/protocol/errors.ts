@@ -1,0 +1,38 @@
+/** Stable error codes carried by every HTTP error body and every Socket.IO nack. */
+export const ErrorCode = {
+  BadRequest: 'bad_request',
+  Unauthenticated: 'unauthenticated',
+  Forbidden: 'forbidden',
+  NotFound: 'not_found',
+  PayloadTooLarge: 'payload_too_large',
+  MalformedUpdate: 'malformed_update',
+  UpdateShapeMismatch: 'update_shape_mismatch',
+  UpdateNotFinite: 'update_not_finite',
+  RoundNotOpen: 'round_not_open',
+  WrongBaseVersion: 'wrong_base_version',
+  NotSampled: 'not_sampled',
+  DuplicateUpdate: 'duplicate_update',
+  StudyNotRunning: 'study_not_running',
+  Internal: 'internal',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** An error that knows its code and HTTP status; thrown inside the server, serialised at the edge. */
+export class ConsiliumError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly status: number = 400,
+  ) {
+    super(message);
+    this.name = 'ConsiliumError';
+  }
+  toJSON(): ApiError {
+    return { code: this.code, message: this.message };
+  }
+}

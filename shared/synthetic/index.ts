@@ -1,0 +1,4 @@
+export * from './rng';
+export * from './heart';
+export * from './hcv';
+export * from './lesions';

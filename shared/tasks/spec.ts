@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { studyConfigSchema } from '../protocol/schemas';
+import { modelInputShape, modelSpecProblem } from './modelSpec';
+
+const name = z.string().regex(/^[a-z][a-zA-Z0-9_]*$/);
+
+export const numericFeatureSchema = z.object({
+  kind: z.literal('numeric'),
+  name,
+  label: z.string(),
+  unit: z.string().optional(),
+  min: z.number(),
+  max: z.number(),
+  /** Reference statistics used to impute and standardise until federated normalisation exists. */
+  mean: z.number(),
+  std: z.number().positive(),
+  integer: z.boolean().default(false),
+});
+
+export const binaryFeatureSchema = z.object({
+  kind: z.literal('binary'),
+  name,
+  label: z.string(),
+  /** Meaning of 0 and of 1. */
+  values: z.tuple([z.string(), z.string()]),
+  mode: z.union([z.literal(0), z.literal(1)]),
+});
+
+export const categoricalFeatureSchema = z.object({
+  kind: z.literal('categorical'),
+  name,
+  label: z.string(),
+  categories: z.array(z.object({ code: z.number().int(), label: z.string() })).min(2),
+  /** Code imputed when the value is missing. */
+  mode: z.number().int(),
+});
+
+export const featureSchema = z.discriminatedUnion('kind', [
+  numericFeatureSchema,
+  binaryFeatureSchema,
+  categoricalFeatureSchema,
+]);
+export type Feature = z.infer<typeof featureSchema>;
+export type NumericFeature = z.infer<typeof numericFeatureSchema>;
+export type CategoricalFeature = z.infer<typeof categoricalFeatureSchema>;
+
+export const denseLayerSchema = z.object({
+  type: z.literal('dense'),
+  units: z.number().int().min(1).max(4096),
+  activation: z.enum(['linear', 'relu', 'tanh', 'sigmoid', 'softmax']),
+});
+export type DenseLayer = z.infer<typeof denseLayerSchema>;
+
+/** A window or stride: one number for both spatial axes, or `[rows, columns]`. */
+const size2dSchema = z.union([z.number().int().min(1).max(64), z.tuple([z.number().int().min(1).max(64), z.number().int().min(1).max(64)])]);
+export type Size2d = z.infer<typeof size2dSchema>;
+const paddingSchema = z.enum(['same', 'valid']);
+
+/** 2-D convolution over `[height, width, channels]` inputs (channels last, as TensorFlow.js defaults to). */
+export const conv2dLayerSchema = z.object({
+  type: z.literal('conv2d'),
+  filters: z.number().int().min(1).max(1024),
+  kernelSize: size2dSchema,
+  /** Default 1. */
+  strides: size2dSchema.optional(),
+  padding: paddingSchema,
+  activation: z.enum(['linear', 'relu', 'tanh', 'sigmoid']),
+});
+export type Conv2dLayer = z.infer<typeof conv2dLayerSchema>;
+
+export const maxPooling2dLayerSchema = z.object({
+  type: z.literal('maxPooling2d'),
+  poolSize: size2dSchema,
+  /** Default: the pool size (non-overlapping windows). */
+  strides: size2dSchema.optional(),
+  /** Default 'valid'. */
+  padding: paddingSchema.optional(),
+});
+export type MaxPooling2dLayer = z.infer<typeof maxPooling2dLayerSchema>;
+
+export const flattenLayerSchema = z.object({ type: z.literal('flatten') });
+export type FlattenLayer = z.infer<typeof flattenLayerSchema>;
+
+export const layerSchema = z.discriminatedUnion('type', [
+  denseLayerSchema,
+  conv2dLayerSchema,
+  maxPooling2dLayerSchema,
+  flattenLayerSchema,
+]);
+export type Layer = z.infer<typeof layerSchema>;
+
+const modelSpecObject = z.object({
+  /** Width of a flat input vector (tabular models). */
+  inputDim: z.number().int().min(1).optional(),
+  /** Shape of one input sample, e.g. `[32, 32, 1]` for a grayscale image; `[inputDim]` when absent. */
+  inputShape: z.array(z.number().int().min(1).max(4096)).min(1).max(3).optional(),
+  layers: z.array(layerSchema).min(1),
+  loss: z.enum(['binaryCrossentropy', 'categoricalCrossentropy']),
+  optimizer: z.enum(['adam', 'sgd']),
+});
+export type ModelSpec = z.infer<typeof modelSpecObject>;
+
+/**
+ * A model described as data, so the server can size and initialise it without TensorFlow.js. The
+ * layers must fit together (see `layerOutputShapes`); the last one is a dense output layer, one
+ * sigmoid unit for binary cross-entropy, a softmax over the classes for categorical cross-entropy.
+ */
+export const modelSpecSchema = modelSpecObject.superRefine((spec, ctx) => {
+  const problem = modelSpecProblem(spec);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+});
+
+/** A grayscale or colour image input; pixel values are scaled to [0, 1]. */
+export const imageInputSchema = z.object({
+  width: z.number().int().min(1).max(1024),
+  height: z.number().int().min(1).max(1024),
+  channels: z.union([z.literal(1), z.literal(3)]),
+});
+export type ImageInput = z.infer<typeof imageInputSchema>;
+
+export const taskTemplateSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    label: z.object({
+      name,
+      description: z.string(),
+      positive: z.string(),
+      negative: z.string(),
+      /** Multi-class templates: the name of each class, by class index. */
+      classes: z.array(z.string()).min(2).optional(),
+    }),
+    /** Tabular templates: the encoded features. Image templates have none. */
+    features: z.array(featureSchema),
+    /** Image templates: what one sample is; the model's `inputShape` is `[height, width, channels]`. */
+    image: imageInputSchema.optional(),
+    model: modelSpecSchema,
+    defaults: studyConfigSchema,
+  })
+  .superRefine((t, ctx) => {
+    const shape = modelInputShape(t.model);
+    if (t.image) {
+      const { height, width, channels } = t.image;
+      if (t.features.length > 0) ctx.addIssue({ code: 'custom', message: 'an image template has no tabular features', path: ['features'] });
+      if (shape.join() !== [height, width, channels].join()) {
+        ctx.addIssue({ code: 'custom', message: `the model takes [${shape}], the images are [${height},${width},${channels}]`, path: ['model', 'inputShape'] });
+      }
+    } else {
+      if (t.features.length === 0) ctx.addIssue({ code: 'custom', message: 'a tabular template needs at least one feature', path: ['features'] });
+      if (shape.length !== 1) ctx.addIssue({ code: 'custom', message: 'a tabular template takes a flat input vector', path: ['model'] });
+    }
+    const last = t.model.layers[t.model.layers.length - 1];
+    if (t.model.loss === 'categoricalCrossentropy' && last.type === 'dense' && t.label.classes?.length !== last.units) {
+      ctx.addIssue({ code: 'custom', message: `name each of the ${last.units} classes in label.classes`, path: ['label', 'classes'] });
+    }
+  });
+export type TaskTemplate = z.infer<typeof taskTemplateSchema>;
+
+/**
+ * One patient record as a hospital holds it: feature values by name (null when missing) and the
+ * label: 0 or 1 for a binary template, the class index (0, 1, 2, ...) for a multi-class one.
+ */
+export interface TabularRecord {
+  id: string;
+  values: Record<string, number | null>;
+  label: number;
+}

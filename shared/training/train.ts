@@ -1,0 +1,166 @@
+import * as tf from '@tensorflow/tfjs';
+import { deriveSeed, mulberry32, shuffledIndices } from '../synthetic/rng';
+import { modelInputShape, outputUnits } from '../tasks/modelSpec';
+import type { ModelSpec } from '../tasks/spec';
+import type { Dataset } from './dataset';
+import { computeDelta } from './deltas';
+import { buildModel, getModelWeights } from './model';
+
+export interface TrainOptions {
+  spec: ModelSpec;
+  /** Starting (global) weights, in `weightShapes(spec)` order. */
+  weights: Float32Array[];
+  data: Dataset;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Seeds each epoch's shuffle, so a replayed round trains identically. */
+  seed: number;
+  /** `epoch` is 1-based; `loss` is the epoch's mean training loss. */
+  onEpochEnd?: (epoch: number, loss: number) => void | Promise<void>;
+  /** `batch` counts from 1 across the whole call. Reading each batch's loss costs a GPU sync. */
+  onBatchEnd?: (batch: number, loss: number) => void | Promise<void>;
+}
+
+export interface TrainResult {
+  weights: Float32Array[];
+  /** `weights - options.weights`. */
+  delta: Float32Array[];
+  /** Mean training loss of each epoch, measured on each batch before its update. */
+  losses: number[];
+  numSamples: number;
+}
+
+/**
+ * Labels as the loss wants them, `n × units`: binary labels as they are; categorical labels either
+ * one-hot already or one class index per row.
+ */
+export function labelMatrix(spec: ModelSpec, data: Dataset): Float32Array {
+  const units = outputUnits(spec);
+  if (data.y.length === data.n * units) return data.y;
+  if (spec.loss === 'categoricalCrossentropy' && data.y.length === data.n) {
+    const out = new Float32Array(data.n * units);
+    for (let i = 0; i < data.n; i++) {
+      const k = data.y[i];
+      if (!Number.isInteger(k) || k < 0 || k >= units) throw new RangeError(`label ${k} of row ${i} is not a class of ${units}`);
+      out[i * units + k] = 1;
+    }
+    return out;
+  }
+  throw new RangeError(`${data.y.length} labels do not fit ${data.n} rows of a ${units}-unit output`);
+}
+
+/**
+ * Throws unless `data` fits the model: each sample holds as many values as the model's input, and a
+ * dataset that states its sample shape states the model's (one without is reshaped to it).
+ */
+export function checkDataset(spec: ModelSpec, data: Dataset): void {
+  const shape = modelInputShape(spec);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (data.width !== size) {
+    throw new RangeError(
+      shape.length === 1
+        ? `rows have ${data.width} columns, the model takes ${size}`
+        : `samples have ${data.width} values, the model takes [${shape}] (${size})`,
+    );
+  }
+  if (data.shape && data.shape.join() !== shape.join()) throw new RangeError(`samples are [${data.shape}], the model takes [${shape}]`);
+  if (data.x.length !== data.n * data.width) throw new RangeError(`x holds ${data.x.length} values, not ${data.n} × ${data.width}`);
+}
+
+/** Mean loss of a batch, with the clipping Keras applies to probabilities. */
+export function lossFor(spec: ModelSpec, yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
+  const perRow =
+    spec.loss === 'binaryCrossentropy'
+      ? tf.metrics.binaryCrossentropy(yTrue, yPred)
+      : tf.metrics.categoricalCrossentropy(yTrue, yPred);
+  return tf.mean(perRow) as tf.Scalar;
+}
+
+function makeOptimizer(spec: ModelSpec, learningRate: number): tf.Optimizer {
+  return spec.optimizer === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate);
+}
+
+/** Hand the event loop a turn, so a worker can answer messages mid-training. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+const YIELD_EVERY_MS = 25;
+
+/**
+ * Train a copy of the model from `weights` on `data`: seeded shuffle per epoch
+ * (`deriveSeed(seed, 'epoch-<e>')`), mini-batches in that order, a fresh optimizer per call. Leaves
+ * no tensors behind.
+ */
+export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
+  const { spec, data, epochs, learningRate } = opts;
+  checkDataset(spec, data);
+  if (data.n === 0) throw new RangeError('cannot train on an empty dataset');
+  if (!(Number.isInteger(epochs) && epochs >= 0)) throw new RangeError(`epochs must be a whole number, got ${epochs}`);
+  const batchSize = Math.max(1, Math.min(Math.floor(opts.batchSize), data.n));
+  const { n, width } = data;
+  const units = outputUnits(spec);
+  const inputShape = modelInputShape(spec);
+  const labels = labelMatrix(spec, data);
+
+  const model = buildModel(spec, opts.weights);
+  const optimizer = makeOptimizer(spec, learningRate);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const losses: number[] = [];
+  const xBuf = new Float32Array(batchSize * width);
+  const yBuf = new Float32Array(batchSize * units);
+  let batchNo = 0;
+  let lastYield = Date.now();
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const order = shuffledIndices(n, mulberry32(deriveSeed(opts.seed, `epoch-${epoch}`)));
+      const costs: tf.Scalar[] = [];
+      const sizes: number[] = [];
+      try {
+        for (let start = 0; start < n; start += batchSize) {
+          const bs = Math.min(batchSize, n - start);
+          for (let r = 0; r < bs; r++) {
+            const i = order[start + r];
+            xBuf.set(data.x.subarray(i * width, (i + 1) * width), r * width);
+            yBuf.set(labels.subarray(i * units, (i + 1) * units), r * units);
+          }
+          const cost = tf.tidy(() => {
+            // Copies: backends may keep the array they are given and upload it later.
+            const xs = tf.tensor(xBuf.slice(0, bs * width), [bs, ...inputShape], 'float32');
+            const ys = tf.tensor2d(yBuf.slice(0, bs * units), [bs, units]);
+            return optimizer.minimize(() => lossFor(spec, ys, model.apply(xs, { training: true }) as tf.Tensor), true, vars)!;
+          });
+          costs.push(cost);
+          sizes.push(bs);
+          batchNo++;
+          if (opts.onBatchEnd) await opts.onBatchEnd(batchNo, (await cost.data())[0]);
+          if (Date.now() - lastYield > YIELD_EVERY_MS) {
+            await yieldToEventLoop();
+            lastYield = Date.now();
+          }
+        }
+        // One read per epoch: on a GPU backend every read is a sync.
+        const stacked = tf.stack(costs);
+        const values = await stacked.data();
+        stacked.dispose();
+        let sum = 0;
+        for (let b = 0; b < values.length; b++) sum += values[b] * sizes[b];
+        losses.push(sum / n);
+      } finally {
+        tf.dispose(costs);
+      }
+      if (opts.onEpochEnd) await opts.onEpochEnd(epoch, losses[losses.length - 1]);
+      await yieldToEventLoop();
+      lastYield = Date.now();
+    }
+    const weights = await getModelWeights(model);
+    return { weights, delta: computeDelta(weights, opts.weights), losses, numSamples: n };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** Mean training loss of exactly one epoch from `weights`: the figure compared across backends. */
+export async function epochLoss(opts: Omit<TrainOptions, 'epochs'>): Promise<number> {
+  const { losses } = await trainLocal({ ...opts, epochs: 1 });
+  return losses[0];
+}

@@ -1,0 +1,2 @@
+export * from './codec';
+export { crc32 } from './crc32';

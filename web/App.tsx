@@ -1,0 +1,64 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { lazy, Suspense, type ReactNode } from 'react';
+import { createBrowserRouter, RouterProvider } from 'react-router';
+import { LandingPage } from './landing/LandingPage';
+import { Layout } from './layout/Layout';
+import { NotFoundPage } from './layout/NotFoundPage';
+
+// Hospitals never load the charting code; admins never load the training client.
+const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const HospitalPage = lazy(() => import('./hospital/HospitalPage').then((m) => ({ default: m.HospitalPage })));
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: { staleTime: 5_000, refetchOnWindowFocus: false, retry: 1 },
+  },
+});
+
+function Loading({ children }: { children: ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <section className="panel narrow" aria-busy="true">
+          <p className="loading">Loading…</p>
+        </section>
+      }
+    >
+      {children}
+    </Suspense>
+  );
+}
+
+const router = createBrowserRouter([
+  {
+    element: <Layout />,
+    children: [
+      { path: '/', element: <LandingPage /> },
+      {
+        path: '/hospital/:token',
+        element: (
+          <Loading>
+            <HospitalPage />
+          </Loading>
+        ),
+      },
+      {
+        path: '/admin',
+        element: (
+          <Loading>
+            <AdminPage />
+          </Loading>
+        ),
+      },
+      { path: '*', element: <NotFoundPage /> },
+    ],
+  },
+]);
+
+export function App() {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,54 @@
+import type { Dashboard } from '../../shared/protocol';
+import { countdown } from '../format';
+import { useNow } from '../useNow';
+
+export function OpenRoundPanel({ dashboard }: { dashboard: Dashboard }) {
+  const open = dashboard.openRound;
+  const now = useNow(1000, open !== null);
+  const status = dashboard.study.status;
+  return (
+    <section className="panel open-round" aria-labelledby="open-round-title">
+      <h2 id="open-round-title">Round in progress</h2>
+      {open ? (
+        <div data-testid="open-round" data-round={open.round} className="open-round-body">
+          <p className="big-number">
+            Round <span data-testid="open-round-number">{open.round}</span>
+          </p>
+          <dl className="stats compact">
+            <div>
+              <dt>Updates received</dt>
+              <dd data-testid="open-round-received">
+                {open.received}/{open.sampled}
+              </dd>
+            </div>
+            <div>
+              <dt>{open.status === 'open' ? 'Deadline in' : 'Status'}</dt>
+              <dd data-testid="open-round-deadline">
+                {open.status === 'open' ? countdown(Date.parse(open.deadline) - now) : open.status}
+              </dd>
+            </div>
+          </dl>
+          <div
+            className="progress"
+            role="progressbar"
+            aria-label="Updates received"
+            aria-valuemin={0}
+            aria-valuemax={open.sampled}
+            aria-valuenow={open.received}
+          >
+            <span style={{ width: `${open.sampled ? (open.received / open.sampled) * 100 : 0}%` }} />
+          </div>
+          <p className="muted small">Training from model v{open.baseVersion}.</p>
+        </div>
+      ) : (
+        <p className="muted">
+          {status === 'completed'
+            ? 'The study has completed all its rounds.'
+            : status === 'waiting'
+              ? `Waiting for ${dashboard.study.config.minParticipants} participant(s) to join before the next round opens.`
+              : 'The next round opens shortly.'}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,69 @@
+import type { RoundView, VersionMetrics } from '../../shared/protocol';
+import { DASH, fixed, integer, percent } from '../format';
+
+export function RoundsTable({ rounds, metrics }: { rounds: RoundView[]; metrics: VersionMetrics[] }) {
+  const byRound = new Map<number, VersionMetrics>();
+  for (const m of metrics) if (m.round !== null) byRound.set(m.round, m);
+  const rows = [...rounds].sort((a, b) => a.round - b.round);
+  return (
+    <section className="panel" aria-labelledby="rounds-title">
+      <h2 id="rounds-title">Rounds</h2>
+      {rows.length === 0 ? (
+        <p className="muted">No rounds yet.</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Round</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Updates
+                </th>
+                <th scope="col" className="num">
+                  Version
+                </th>
+                <th scope="col" className="num">
+                  Val. loss
+                </th>
+                <th scope="col" className="num">
+                  Accuracy
+                </th>
+                <th scope="col" className="num">
+                  Reports
+                </th>
+                <th scope="col" className="num">
+                  Samples
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => {
+                const m = byRound.get(r.round);
+                const hasMetrics = m !== undefined && (m.loss !== null || m.accuracy !== null);
+                return (
+                  <tr key={r.round} data-testid={hasMetrics ? 'metrics-row' : 'round-row'} data-round={r.round}>
+                    <th scope="row">{r.round}</th>
+                    <td>
+                      <span className={`badge round-${r.status}`}>{r.status}</span>
+                    </td>
+                    <td className="num">
+                      {r.received}/{r.sampled}
+                    </td>
+                    <td className="num">{r.version !== null ? `v${r.version}` : DASH}</td>
+                    <td className="num">{fixed(m?.loss)}</td>
+                    <td className="num" data-testid={hasMetrics ? 'metrics-accuracy' : undefined}>
+                      {percent(m?.accuracy)}
+                    </td>
+                    <td className="num">{integer(m?.reports)}</td>
+                    <td className="num">{integer(m?.numSamples)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

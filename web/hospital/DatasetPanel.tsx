@@ -1,0 +1,59 @@
+import { shortFingerprint } from '../../shared/data/fingerprint';
+import { DASH, percent } from '../format';
+import type { HospitalState } from './session';
+
+export function DatasetPanel({ state }: { state: HospitalState }) {
+  const d = state.dataset;
+  return (
+    <section className="panel" aria-labelledby="dataset-title">
+      <h2 id="dataset-title">Local dataset</h2>
+      {state.datasetError ? (
+        <p role="alert" className="error-text">
+          {state.datasetError}
+        </p>
+      ) : !d ? (
+        <p className="loading">{state.study ? 'Preparing local records…' : 'Waiting for the study…'}</p>
+      ) : (
+        <>
+          <dl className="stats">
+            <div>
+              <dt>Records in this browser</dt>
+              <dd data-testid="records-count">{d.records}</dd>
+            </div>
+            <div>
+              <dt>Training split</dt>
+              <dd data-testid="train-count">{d.train}</dd>
+            </div>
+            <div>
+              <dt>Validation split</dt>
+              <dd data-testid="validation-count">{d.validation}</dd>
+            </div>
+            <div>
+              <dt>Positive rate</dt>
+              <dd data-testid="positive-rate">{d.records ? percent(d.positives / d.records) : DASH}</dd>
+            </div>
+            <div>
+              <dt>Fingerprint</dt>
+              <dd>
+                <code className="small" data-testid="dataset-fingerprint-short" data-fingerprint={d.fingerprint ?? ''} title={d.fingerprint ?? undefined}>
+                  {d.fingerprint ? shortFingerprint(d.fingerprint) : DASH}
+                </code>
+              </dd>
+            </div>
+          </dl>
+          <p className="muted small">
+            {d.source === 'demo' ? `Synthetic demonstration records (profile ${d.profileId}). ` : ''}
+            {d.source === 'csv' ? (
+              <>
+                Imported from <strong data-testid="dataset-source">{d.name}</strong>.{' '}
+              </>
+            ) : null}
+            {d.source === 'none' ? 'No records yet: import a CSV file below. ' : ''}
+            Records are kept in this browser's IndexedDB and never uploaded; only model updates and aggregate metrics
+            leave this tab.
+          </p>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,78 @@
+import { useParams, useSearchParams } from 'react-router';
+import { backendNameSchema } from '../../shared/protocol';
+import { ActivityLog } from './ActivityLog';
+import { DatasetPanel } from './DatasetPanel';
+import { LocalData } from './datasets/LocalData';
+import { ParticipationPanel } from './ParticipationPanel';
+import { useHospitalSession } from './useHospitalSession';
+
+export function HospitalPage() {
+  const { token = '' } = useParams();
+  const [search] = useSearchParams();
+  const forced = backendNameSchema.safeParse(search.get('backend'));
+  const { session, state } = useHospitalSession(token, forced.success ? forced.data : undefined);
+
+  if (!session || !state || (state.phase === 'loading' && !state.site)) {
+    return (
+      <section className="panel narrow" aria-busy="true">
+        <p className="loading">Checking this hospital link…</p>
+      </section>
+    );
+  }
+  if (state.phase === 'failed') {
+    return (
+      <section className="panel narrow">
+        <h1>Cannot open this site</h1>
+        <p role="alert" className="error-text">
+          {state.error}
+        </p>
+      </section>
+    );
+  }
+
+  const { site, study } = state;
+  return (
+    <div className="hospital">
+      <section className="page-head">
+        <div>
+          <p className="eyebrow">Participating site</p>
+          <h1 data-testid="site-name">{site?.name}</h1>
+          {study ? (
+            <p className="subtitle">
+              <span data-testid="study-name">{study.name}</span>
+              <span className={`badge status-${state.studyStatus ?? study.status}`}>{state.studyStatus ?? study.status}</span>
+              <span className="muted">
+                {study.completedRounds} of {study.config.rounds} rounds · model v{state.currentVersion ?? study.currentVersion}
+              </span>
+            </p>
+          ) : (
+            <p className="subtitle muted">{state.phase === 'loading' ? 'Loading study…' : 'Not enrolled in a study.'}</p>
+          )}
+        </div>
+        {state.studyIds.length > 1 && (
+          <label className="field inline">
+            <span>Study</span>
+            <select
+              value={study?.id ?? ''}
+              disabled={state.joined}
+              onChange={(e) => void session.loadStudy(e.target.value)}
+            >
+              {state.studyIds.map((id) => (
+                <option key={id} value={id}>
+                  {id}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+      </section>
+
+      <div className="grid two">
+        <DatasetPanel state={state} />
+        <ParticipationPanel state={state} canJoin={session.canJoin} onJoin={() => session.join()} />
+      </div>
+      <LocalData session={session} state={state} />
+      <ActivityLog entries={state.activity} />
+    </div>
+  );
+}

@@ -1,0 +1,522 @@
+import type {
+  BackendName,
+  ParticipantState,
+  ProgressReport,
+  RoundClosed,
+  RoundOpen,
+  Site,
+  StudyStatus,
+  StudySummary,
+} from '../../shared/protocol';
+import { deriveSeed } from '../../shared/synthetic/rng';
+import { getMe, getStudy } from '../api/endpoints';
+import { isUnauthenticated } from '../api/http';
+import { createSocket, emitWithAck, type ConsiliumSocket } from '../api/socket';
+import { progressCallback, startTrainingWorker, type TrainingWorker } from '../training/client';
+import { emptyOutboxView, type OutboxEvent, type OutboxView, type UploadOutcome } from '../training/outboxPolicy';
+import type { DatasetInfo, TrainProgress } from '../training/protocol';
+import { LatestThrottle } from './progressThrottle';
+import { WorkQueue } from './workQueue';
+
+export interface ActivityEntry {
+  id: number;
+  at: number;
+  tone: 'info' | 'ok' | 'warn' | 'error';
+  text: string;
+}
+
+export interface EvaluationSummary {
+  version: number;
+  loss: number;
+  accuracy: number;
+  numSamples: number;
+}
+
+export interface HospitalState {
+  /** loading: reading the link, study and local data; ready: can join; failed: cannot go on. */
+  phase: 'loading' | 'ready' | 'failed';
+  error: string | null;
+  site: Site | null;
+  demoProfile: string | null;
+  studyIds: string[];
+  study: StudySummary | null;
+  backend: BackendName | null;
+  adapter: string | null;
+  backendError: string | null;
+  dataset: DatasetInfo | null;
+  datasetError: string | null;
+  joined: boolean;
+  connected: boolean;
+  participantId: string | null;
+  /** 'offline' until this tab joins. */
+  participantState: ParticipantState;
+  round: number | null;
+  epoch: number | null;
+  epochs: number | null;
+  loss: number | null;
+  roundsDone: number;
+  lastEvaluation: EvaluationSummary | null;
+  currentVersion: number | null;
+  studyStatus: StudyStatus | null;
+  activity: ActivityEntry[];
+  /** Updates stored in this site's outbox until the server acknowledges them. */
+  outbox: OutboxView;
+  /** The latest update the server refused for good (its round closed meanwhile, …), said plainly. */
+  outboxNotice: string | null;
+}
+
+const initialState: HospitalState = {
+  phase: 'loading',
+  error: null,
+  site: null,
+  demoProfile: null,
+  studyIds: [],
+  study: null,
+  backend: null,
+  adapter: null,
+  backendError: null,
+  dataset: null,
+  datasetError: null,
+  joined: false,
+  connected: false,
+  participantId: null,
+  participantState: 'offline',
+  round: null,
+  epoch: null,
+  epochs: null,
+  loss: null,
+  roundsDone: 0,
+  lastEvaluation: null,
+  currentVersion: null,
+  studyStatus: null,
+  activity: [],
+  outbox: emptyOutboxView,
+  outboxNotice: null,
+};
+
+function describe(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== 'network' ? `${message} (${code})` : message;
+}
+
+const finite = (x: number | null | undefined) => (x !== null && x !== undefined && Number.isFinite(x) ? x : undefined);
+
+declare global {
+  interface Window {
+    /** Test hook: the worker's Comlink remote and the latest state. */
+    __consilium?: { worker: TrainingWorker; state: HospitalState; session: HospitalSession };
+  }
+}
+
+/**
+ * One hospital tab's participation: its link token, its training worker and its socket. Framework
+ * free; React subscribes to it. Heavy work happens in the worker, so every handler here is short.
+ */
+export class HospitalSession {
+  readonly worker: TrainingWorker;
+  private readonly terminateWorker: () => void;
+  private state: HospitalState = initialState;
+  private readonly listeners = new Set<() => void>();
+  private socket: ConsiliumSocket | null = null;
+  private readonly work = new WorkQueue();
+  private readonly queuedRounds = new Set<number>();
+  private readonly closedRounds = new Set<number>();
+  private readonly queuedVersions = new Set<number>();
+  private readonly progress = new LatestThrottle<ProgressReport>((r) => this.sendProgress(r), 500);
+  private activityId = 0;
+  private disposed = false;
+
+  constructor(
+    readonly token: string,
+    private readonly forcedBackend?: BackendName,
+  ) {
+    const { remote, terminate } = startTrainingWorker();
+    this.worker = remote;
+    this.terminateWorker = terminate;
+    this.publish();
+  }
+
+  // ----- store interface for useSyncExternalStore -----
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): HospitalState => this.state;
+
+  private set(patch: Partial<HospitalState>): void {
+    if (this.disposed) return;
+    this.state = { ...this.state, ...patch };
+    this.publish();
+  }
+
+  private publish(): void {
+    if (typeof window !== 'undefined') window.__consilium = { worker: this.worker, state: this.state, session: this };
+    for (const l of this.listeners) l();
+  }
+
+  private log(text: string, tone: ActivityEntry['tone'] = 'info'): void {
+    const entry: ActivityEntry = { id: ++this.activityId, at: Date.now(), tone, text };
+    this.set({ activity: [entry, ...this.state.activity].slice(0, 40) });
+  }
+
+  // ----- start-up -----
+
+  async start(): Promise<void> {
+    const backend = this.worker
+      .init({ backend: this.forcedBackend })
+      .then((r) => {
+        this.set({ backend: r.backend, adapter: r.adapter ?? null });
+        this.log(`Training backend: ${r.backend}${r.adapter ? ` on ${r.adapter}` : ''}.`);
+      })
+      .catch((e) => {
+        this.set({ backendError: describe(e) });
+        this.log(`No training backend: ${describe(e)}`, 'error');
+      });
+
+    try {
+      const me = await getMe(this.token);
+      if (me.role !== 'hospital') throw new Error('This page needs a hospital link, not an admin session.');
+      this.set({ site: me.site, demoProfile: me.demoProfile, studyIds: me.studyIds });
+      this.watchOutbox(me.site.id);
+      if (me.studyIds.length === 0) {
+        this.set({ phase: 'ready' });
+        this.log('This site is not enrolled in any study yet.', 'warn');
+        return;
+      }
+      await this.loadStudy(me.studyIds[0]);
+    } catch (e) {
+      const message = isUnauthenticated(e)
+        ? 'This hospital link is not valid or has expired. Ask the study coordinator for a new one.'
+        : describe(e);
+      this.set({ phase: 'failed', error: message });
+      return;
+    }
+    await backend;
+    if (this.state.phase === 'loading') this.set({ phase: 'ready' });
+  }
+
+  /** Loads a study and the site's data for its template; only before joining. */
+  async loadStudy(studyId: string): Promise<void> {
+    if (this.state.joined) return;
+    const study = await getStudy(studyId, this.token);
+    this.set({ study, currentVersion: study.currentVersion, studyStatus: study.status });
+    await this.loadDataset(study.templateId);
+  }
+
+  private async loadDataset(templateId: string): Promise<void> {
+    const site = this.state.site!;
+    const split = this.splitConfig();
+    try {
+      const dataset = this.state.demoProfile
+        ? await this.worker.ensureDemoDataset(site.id, this.state.demoProfile, templateId, split)
+        : await this.worker.datasetInfo(site.id, templateId, split);
+      this.set({ dataset, datasetError: null });
+      if (dataset.records === 0) this.log('No local records: this site has nothing to train on yet.', 'warn');
+      else this.log(`Local dataset ready: ${dataset.records} records (${dataset.train} train, ${dataset.validation} validation).`);
+    } catch (e) {
+      this.set({ datasetError: describe(e) });
+      this.log(`Local dataset unavailable: ${describe(e)}`, 'error');
+    }
+  }
+
+  /** The study's split settings, so every part of Consilium holds out the same validation rows. */
+  private splitConfig() {
+    const study = this.state.study;
+    return study
+      ? { validationFraction: study.config.validationFraction, seed: study.config.seed, normalisation: study.normalisation }
+      : undefined;
+  }
+
+  get canJoin(): boolean {
+    const s = this.state;
+    return s.phase === 'ready' && !s.joined && !!s.study && !!s.backend && (s.dataset?.train ?? 0) > 0;
+  }
+
+  // ----- local data: imports and the dataset list (web/hospital/import, web/hospital/datasets) -----
+
+  /** The study's split settings, for the dataset views. */
+  get split() {
+    return this.splitConfig();
+  }
+
+  /** The active dataset changed (an import, a switch, a deletion): show it, and join with it. */
+  datasetChanged(dataset: DatasetInfo, message?: string): void {
+    this.set({ dataset, datasetError: null });
+    if (message) this.log(message, 'ok');
+  }
+
+  // ----- participation -----
+
+  join(): void {
+    if (!this.canJoin || this.socket) return;
+    this.set({ joined: true, participantState: 'idle' });
+    const socket = createSocket({ token: this.token });
+    this.socket = socket;
+    let outageLogged = false;
+    socket.on('connect', () => {
+      outageLogged = false;
+      this.set({ connected: true });
+      this.retryOutbox();
+      void this.announce();
+    });
+    socket.on('disconnect', (reason) => {
+      this.set({ connected: false });
+      this.log(`Disconnected from the coordinator (${reason}); reconnecting…`, 'warn');
+    });
+    socket.on('connect_error', (err) => {
+      // The server refusing the token stops Socket.IO's retries; a network failure does not.
+      if (!socket.active) this.log(`The coordinator refused this tab: ${err.message}`, 'error');
+      else if (!outageLogged) this.log(`Cannot reach the coordinator (${err.message}); retrying…`, 'warn');
+      outageLogged = true;
+    });
+    socket.on('round:open', (round) => this.onRoundOpen(round));
+    socket.on('round:closed', (closed) => this.onRoundClosed(closed));
+  }
+
+  /** Joins (again, after every reconnect) and picks up a round that is already open for this site. */
+  private async announce(): Promise<void> {
+    const { study, dataset, backend } = this.state;
+    if (!this.socket || !study) return;
+    try {
+      const res = await emitWithAck(this.socket, 'hospital:join', {
+        studyId: study.id,
+        numSamples: dataset?.train,
+        backend: backend ?? undefined,
+        datasetFingerprint: dataset?.fingerprint ?? undefined,
+      });
+      this.set({
+        participantId: res.participantId,
+        study: res.study,
+        currentVersion: Math.max(this.state.currentVersion ?? 0, res.study.currentVersion),
+        studyStatus: res.study.status,
+      });
+      this.log(`Joined "${res.study.name}" as ${res.site.name}.`, 'ok');
+      this.progress.push(this.progressReport());
+      if (res.statisticsNeeded) await this.contributeStatistics(res.study.id, res.study.templateId);
+      if (res.openRound) this.onRoundOpen(res.openRound);
+    } catch (e) {
+      this.log(`Joining failed: ${describe(e)}`, 'error');
+    }
+  }
+
+  /**
+   * Before the first round the study combines every site's aggregate statistics into global ones:
+   * this site sends counts, sums and sums of squares of its training split, never a row.
+   */
+  private async contributeStatistics(studyId: string, templateId: string): Promise<void> {
+    if (!this.socket) return;
+    const statistics = await this.worker.localStatistics(this.state.site!.id, templateId, this.splitConfig());
+    const res = await emitWithAck(this.socket, 'hospital:statistics', { studyId, statistics });
+    if (res.accepted) this.log(`Sent aggregate feature statistics of ${statistics.rows} training records for the study's normalisation.`);
+  }
+
+  private onRoundOpen(round: RoundOpen): void {
+    if (round.studyId !== this.state.study?.id || this.queuedRounds.has(round.round)) return;
+    // The study's global statistics are fixed before its first round; every round carries them.
+    if (round.normalisation && this.state.study && !this.state.study.normalisation)
+      this.set({ study: { ...this.state.study, normalisation: round.normalisation } });
+    this.queuedRounds.add(round.round);
+    this.log(`Round ${round.round} opened: training ${round.training.localEpochs} epoch(s) from version ${round.baseVersion}.`);
+    this.work.enqueue(() => this.trainRound(round));
+  }
+
+  private onRoundClosed(closed: RoundClosed): void {
+    if (closed.studyId !== this.state.study?.id) return;
+    this.closedRounds.add(closed.round);
+    // The server is reachable and the round's fate is sealed: a queued update for it is settled now.
+    if (this.state.outbox.entries.some((e) => e.studyId === closed.studyId && e.round === closed.round)) this.retryOutbox();
+    const version = closed.version;
+    this.set({
+      studyStatus: closed.studyStatus,
+      currentVersion: version !== null ? Math.max(this.state.currentVersion ?? 0, version) : this.state.currentVersion,
+      study: this.state.study && {
+        ...this.state.study,
+        status: closed.studyStatus,
+        completedRounds: Math.max(this.state.study.completedRounds, closed.status === 'closed' ? closed.round : 0),
+        currentVersion: Math.max(this.state.study.currentVersion, version ?? 0),
+      },
+    });
+    if (version === null) {
+      this.log(`Round ${closed.round} was abandoned.`, 'warn');
+      return;
+    }
+    this.log(`Round ${closed.round} closed with ${closed.contributors} update(s): model version ${version}.`, 'ok');
+    if (this.queuedVersions.has(version)) return;
+    this.queuedVersions.add(version);
+    this.work.enqueue(() => this.evaluateVersion(version));
+  }
+
+  private async trainRound(round: RoundOpen): Promise<void> {
+    const { study, site } = this.state;
+    if (!study || !site || this.disposed) return;
+    if (this.closedRounds.has(round.round)) {
+      this.log(`Round ${round.round} closed before this site could train; skipped.`, 'warn');
+      return;
+    }
+    this.set({ participantState: 'training', round: round.round, epoch: 0, epochs: round.training.localEpochs, loss: null });
+    this.progress.push(this.progressReport());
+    try {
+      const result = await this.worker.train(
+        {
+          token: this.token,
+          studyId: study.id,
+          round: round.round,
+          baseVersion: round.baseVersion,
+          training: round.training,
+          seed: deriveSeed(study.config.seed, `${site.id}/round-${round.round}`),
+          templateId: study.templateId,
+          siteId: site.id,
+          split: this.splitConfig(),
+        },
+        progressCallback((p: TrainProgress) => this.onTrainProgress(p)),
+      );
+      const last = finite(result.losses[result.losses.length - 1]);
+      this.set({ loss: last ?? this.state.loss, epoch: round.training.localEpochs });
+      this.onDelivery(round.round, result.numSamples, result.delivery);
+    } catch (e) {
+      this.set({ participantState: 'idle' });
+      this.log(`Round ${round.round} failed: ${describe(e)}`, 'error');
+    }
+    this.progress.push(this.progressReport());
+  }
+
+  /** How this tab's own first upload attempt ended; later news about a queued update comes from the outbox. */
+  private onDelivery(round: number, numSamples: number, d: UploadOutcome): void {
+    if (d.status === 'delivered') {
+      const r = d.receipt;
+      this.set({ participantState: 'done', roundsDone: this.state.roundsDone + 1 });
+      this.log(
+        `Round ${round}: update from ${numSamples} samples uploaded${r.duplicate ? ' (already received)' : ''}; ${r.received}/${r.expected} received.`,
+        'ok',
+      );
+    } else if (d.status === 'queued') {
+      this.set({ participantState: 'uploading' });
+      this.log(
+        d.earlier
+          ? `Round ${round}: this site's update already waits in the outbox; it is not trained again.`
+          : `Round ${round}: the upload failed (${d.reason}); the update is kept in the outbox and will be retried.`,
+        'warn',
+      );
+    } else {
+      this.set({ participantState: 'idle', outboxNotice: d.message });
+      this.log(d.message, 'error');
+    }
+  }
+
+  // ----- outbox -----
+
+  private watchOutbox(siteId: string): void {
+    void this.worker.watchOutbox(siteId, this.token, progressCallback((e: OutboxEvent) => this.onOutboxEvent(e)));
+    if (typeof window !== 'undefined') window.addEventListener('online', this.retryOutbox);
+  }
+
+  /** The connection is back (socket reconnected, browser online): waiting updates are retried now. */
+  private readonly retryOutbox = (): void => {
+    const siteId = this.state.site?.id;
+    if (siteId && !this.disposed) void this.worker.retryOutbox(siteId);
+  };
+
+  private onOutboxEvent(e: OutboxEvent): void {
+    if (this.disposed) return;
+    this.set({ outbox: e.view });
+    const n = e.notice;
+    if (!n) return;
+    // The update this tab trained last is the one the participation state is about.
+    const current = n.round === this.state.round && this.state.participantState === 'uploading';
+    if (n.type === 'delivered') {
+      const r = n.receipt;
+      if (current) this.set({ participantState: 'done', roundsDone: this.state.roundsDone + 1 });
+      this.log(
+        `Round ${n.round}: the update waiting in the outbox was delivered (attempt ${n.attempts}${r.duplicate ? ', already received' : ''}); ${r.received}/${r.expected} received.`,
+        'ok',
+      );
+    } else {
+      this.set({ outboxNotice: n.message, ...(current ? { participantState: 'idle' as const } : {}) });
+      this.log(n.message, 'error');
+    }
+    if (this.state.study && this.state.joined) this.progress.push(this.progressReport());
+  }
+
+  private onTrainProgress(p: TrainProgress): void {
+    if (this.disposed) return;
+    if (p.phase === 'training') {
+      this.set({ participantState: 'training', epoch: p.epoch, epochs: p.epochs, loss: finite(p.loss) ?? this.state.loss });
+    } else if (p.phase === 'uploading') {
+      this.set({ participantState: 'uploading' });
+      if (p.attempt > 1) this.log(`Upload attempt ${p.attempt} for round ${p.round}…`, 'warn');
+    }
+    this.progress.push(this.progressReport());
+  }
+
+  private async evaluateVersion(version: number): Promise<void> {
+    const { study, site } = this.state;
+    if (!study || !site || this.disposed) return;
+    const before = this.state.participantState;
+    this.set({ participantState: 'evaluating' });
+    this.progress.push(this.progressReport());
+    try {
+      const m = await this.worker.evaluate({
+        token: this.token,
+        studyId: study.id,
+        version,
+        templateId: study.templateId,
+        siteId: site.id,
+        split: this.splitConfig(),
+      });
+      if (!Number.isFinite(m.loss)) throw new Error(`validation loss is not finite (${m.loss})`);
+      this.set({ lastEvaluation: { version, loss: m.loss, accuracy: m.accuracy, numSamples: m.numSamples } });
+      this.log(`Version ${version} on local validation: accuracy ${(m.accuracy * 100).toFixed(1)}%, loss ${m.loss.toFixed(4)}.`);
+      if (this.socket) {
+        await emitWithAck(this.socket, 'hospital:evaluation', {
+          studyId: study.id,
+          version,
+          loss: m.loss,
+          accuracy: m.accuracy,
+          numSamples: m.numSamples,
+          backend: m.backend,
+        });
+      }
+    } catch (e) {
+      this.log(`Evaluating version ${version} failed: ${describe(e)}`, 'error');
+    }
+    // Back to waiting, unless an upload for a still-open round is what this tab last did.
+    const stillDone = before === 'done' && this.state.round !== null && !this.closedRounds.has(this.state.round);
+    this.set({ participantState: stillDone || this.state.studyStatus === 'completed' ? 'done' : 'idle' });
+    this.progress.push(this.progressReport());
+  }
+
+  private progressReport(): ProgressReport {
+    const s = this.state;
+    return {
+      studyId: s.study!.id,
+      state: s.participantState,
+      ...(s.round !== null ? { round: s.round } : {}),
+      ...(s.epoch !== null ? { epoch: s.epoch } : {}),
+      ...(s.epochs !== null ? { epochs: s.epochs } : {}),
+      ...(finite(s.loss) !== undefined ? { loss: s.loss! } : {}),
+      ...(s.backend ? { backend: s.backend } : {}),
+    };
+  }
+
+  private sendProgress(report: ProgressReport): void {
+    if (!this.socket?.connected) return;
+    emitWithAck(this.socket, 'hospital:progress', report).catch(() => {
+      // Progress is advisory; the next report supersedes a lost one.
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.progress.cancel();
+    this.socket?.removeAllListeners();
+    this.socket?.disconnect();
+    this.socket = null;
+    if (typeof window !== 'undefined') window.removeEventListener('online', this.retryOutbox);
+    this.terminateWorker();
+    this.listeners.clear();
+    if (typeof window !== 'undefined' && window.__consilium?.session === this) delete window.__consilium;
+  }
+}

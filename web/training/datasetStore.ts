@@ -1,0 +1,312 @@
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { batchBytes, batchToRecords, featureNames, recordsToBatch, type RecordBatch } from '../../shared/data/columnar';
+import { fingerprintRecords } from '../../shared/data/fingerprint';
+import { StatsAccumulator, type DatasetStats } from '../../shared/data/stats';
+import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
+import type { TabularRecord, TaskTemplate } from '../../shared/tasks';
+
+/**
+ * The hospital's datasets, kept in this browser's IndexedDB, one database per site so several sites
+ * can run in tabs of one browser. Only the worker opens it; records never cross to the page.
+ *
+ * A site may hold several datasets per study template (the demo one, imported files); one of them is
+ * active and is what training and evaluation read. Records are stored in chunks of columnar typed
+ * arrays. An import writes its chunks under a staging dataset that nothing reads; one transaction at
+ * the end marks it ready and makes it active. Until then the previous dataset stays active and
+ * intact, so a cancelled import, a full quota, a corrupt file or a closed tab changes nothing.
+ */
+export interface DatasetMeta {
+  id: string;
+  templateId: string;
+  /** The study the dataset was imported for (informational: datasets belong to a template). */
+  studyId: string | null;
+  source: 'demo' | 'csv';
+  /** The file's name, or the demo profile's hospital name. */
+  name: string;
+  /** Synthetic profile the records came from; also the key of their train/validation split. */
+  profileId: string | null;
+  count: number;
+  /** Records per label value. */
+  labelCounts: number[];
+  fingerprint: string;
+  createdAt: string;
+  /** Bytes of the stored chunks, roughly. */
+  bytes: number;
+  chunks: number;
+  /** Per-feature statistics of the stored records (missing values per feature among them). */
+  stats: DatasetStats;
+  /** Staging: being written by an import, invisible to training. */
+  state: 'staging' | 'ready';
+}
+
+/** One chunk of a dataset's records, in their file or generation order. */
+export interface StoredChunk extends RecordBatch {
+  datasetId: string;
+  index: number;
+}
+
+interface ActivePointer {
+  datasetId: string;
+  activatedAt: number;
+}
+
+interface SiteDb extends DBSchema {
+  datasets: { key: string; value: DatasetMeta };
+  records: { key: [string, number]; value: StoredChunk };
+  /** By template id: the dataset training uses. */
+  active: { key: string; value: ActivePointer };
+}
+
+export interface LoadedDataset {
+  meta: DatasetMeta | null;
+  records: TabularRecord[];
+}
+
+export class StorageFullError extends Error {
+  constructor() {
+    super(
+      "This browser's storage for Consilium is full, so the import was stopped and nothing was kept. Free some space (delete an older dataset, or clear other sites' data) and import again; the previous dataset is unchanged.",
+    );
+    this.name = 'StorageFullError';
+  }
+}
+
+const DB_VERSION = 2;
+const dbs = new Map<string, Promise<IDBPDatabase<SiteDb>>>();
+let cache: { siteId: string; datasetId: string; loaded: LoadedDataset } | null = null;
+
+export const siteDbName = (siteId: string) => `consilium-site-${siteId}`;
+export const importLockName = (siteId: string, datasetId: string) => `consilium-import-${siteId}-${datasetId}`;
+
+function siteDb(siteId: string): Promise<IDBPDatabase<SiteDb>> {
+  let db = dbs.get(siteId);
+  if (!db) {
+    db = openDB<SiteDb>(siteDbName(siteId), DB_VERSION, {
+      upgrade(database, oldVersion) {
+        // Version 1 held only the seeded demo records, which regenerate identically: start afresh.
+        if (oldVersion < 2) {
+          for (const name of Array.from(database.objectStoreNames)) database.deleteObjectStore(name);
+          database.createObjectStore('datasets', { keyPath: 'id' });
+          database.createObjectStore('records', { keyPath: ['datasetId', 'index'] });
+          database.createObjectStore('active');
+        }
+      },
+      blocking() {
+        // A newer page wants to upgrade the schema: let it, and reopen on the next call.
+        void db?.then((d) => d.close());
+        dbs.delete(siteId);
+      },
+    });
+    dbs.set(siteId, db);
+  }
+  return db;
+}
+
+function isQuotaError(e: unknown): boolean {
+  const name = (e as { name?: unknown } | null)?.name;
+  return name === 'QuotaExceededError' || (e as { inner?: { name?: string } } | null)?.inner?.name === 'QuotaExceededError';
+}
+
+/**
+ * Runs `work` in the transaction and waits for both, turning a full quota (thrown by a request,
+ * reported on it, or on the transaction) into `StorageFullError`; if `work` fails, the transaction is
+ * aborted so nothing it wrote stays.
+ */
+async function settle(tx: { done: Promise<void>; error: DOMException | null; abort(): void }, work: () => Promise<unknown>): Promise<void> {
+  let running: Promise<unknown>;
+  try {
+    running = work();
+  } catch (e) {
+    running = Promise.reject(e);
+  }
+  try {
+    await Promise.all([
+      running.catch((e) => {
+        try {
+          tx.abort();
+        } catch {
+          // Already finished.
+        }
+        throw e;
+      }),
+      tx.done,
+    ]);
+  } catch (e) {
+    if (isQuotaError(e) || isQuotaError(tx.error)) throw new StorageFullError();
+    throw e;
+  }
+}
+
+const chunkRange = (datasetId: string) => IDBKeyRange.bound([datasetId, 0], [datasetId, Number.MAX_SAFE_INTEGER]);
+
+async function activeMeta(db: IDBPDatabase<SiteDb>, templateId?: string): Promise<DatasetMeta | null> {
+  let pointer: ActivePointer | undefined;
+  if (templateId) pointer = await db.get('active', templateId);
+  else {
+    // Callers that do not name a template get the dataset activated last.
+    const all = await db.getAll('active');
+    pointer = all.sort((a, b) => b.activatedAt - a.activatedAt)[0];
+  }
+  if (!pointer) return null;
+  const meta = await db.get('datasets', pointer.datasetId);
+  return meta?.state === 'ready' ? meta : null;
+}
+
+async function writeDataset(db: IDBPDatabase<SiteDb>, meta: DatasetMeta, batches: RecordBatch[]): Promise<void> {
+  const tx = db.transaction(['datasets', 'records'], 'readwrite');
+  const records = tx.objectStore('records');
+  await settle(tx, () => Promise.all([...batches.map((b, index) => records.put({ ...b, datasetId: meta.id, index })), tx.objectStore('datasets').put(meta)]));
+}
+
+/**
+ * Writes the seeded demo records for `profileId` unless the site already has an active dataset for
+ * the template. The check and the switch share one transaction, so two tabs of the same site end up
+ * with one active demo dataset.
+ */
+export async function ensureDemoRecords(siteId: string, profileId: string, template: TaskTemplate, studyId: string | null = null): Promise<LoadedDataset> {
+  const profile = demoHospitals.find((p) => p.id === profileId);
+  if (!profile) throw new Error(`Unknown demo profile "${profileId}"`);
+  const db = await siteDb(siteId);
+  if (!(await activeMeta(db, template.id))) {
+    // Generated, hashed and written before the switch: IndexedDB commits a transaction left idle across an await.
+    const records = generateHeartRecords(profile, { markers: true });
+    const batch = recordsToBatch(featureNames(template), records);
+    const stats = new StatsAccumulator(template);
+    stats.addBatch(batch);
+    const summary = stats.result();
+    const meta: DatasetMeta = {
+      id: `demo-${template.id}-${profileId}`,
+      templateId: template.id,
+      studyId,
+      source: 'demo',
+      name: `Synthetic demo records (${profile.name})`,
+      profileId,
+      count: records.length,
+      labelCounts: summary.labelCounts,
+      fingerprint: await fingerprintRecords(template, records),
+      createdAt: new Date().toISOString(),
+      bytes: batchBytes(batch),
+      chunks: 1,
+      stats: summary,
+      state: 'ready',
+    };
+    // The demo dataset's id is fixed, so regenerating it (two tabs at once) writes the same rows.
+    await writeDataset(db, meta, [batch]);
+    const tx = db.transaction('active', 'readwrite');
+    const active = tx.objectStore('active');
+    await settle(tx, async () => {
+      if (!(await active.get(template.id))) await active.put({ datasetId: meta.id, activatedAt: Date.now() }, template.id);
+    });
+  }
+  return loadRecords(siteId, template.id);
+}
+
+/** The site's active records for a template, read once per worker and dataset and kept in memory. */
+export async function loadRecords(siteId: string, templateId?: string): Promise<LoadedDataset> {
+  const db = await siteDb(siteId);
+  const meta = await activeMeta(db, templateId);
+  if (!meta) return { meta: null, records: [] };
+  if (cache && cache.siteId === siteId && cache.datasetId === meta.id) return cache.loaded;
+  const chunks = await db.getAll('records', chunkRange(meta.id));
+  const records = chunks.sort((a, b) => a.index - b.index).flatMap(batchToRecords);
+  if (records.length !== meta.count) throw new Error(`The stored dataset "${meta.name}" is incomplete (${records.length} of ${meta.count} records); import it again.`);
+  const loaded: LoadedDataset = { meta, records };
+  // One dataset in memory at a time: a switch frees the previous one.
+  cache = { siteId, datasetId: meta.id, loaded };
+  return loaded;
+}
+
+export interface SiteDatasets {
+  datasets: DatasetMeta[];
+  activeId: string | null;
+}
+
+export async function listDatasets(siteId: string, templateId: string): Promise<SiteDatasets> {
+  const db = await siteDb(siteId);
+  const [all, active] = await Promise.all([db.getAll('datasets'), activeMeta(db, templateId)]);
+  const datasets = all.filter((d) => d.templateId === templateId && d.state === 'ready').sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return { datasets, activeId: active?.id ?? null };
+}
+
+// ----- imports: staging, then one switch -----
+
+export async function createStaging(siteId: string, meta: DatasetMeta): Promise<void> {
+  const db = await siteDb(siteId);
+  const tx = db.transaction('datasets', 'readwrite');
+  await settle(tx, () => tx.store.put({ ...meta, state: 'staging' }));
+}
+
+export async function appendChunk(siteId: string, datasetId: string, index: number, batch: RecordBatch): Promise<void> {
+  const db = await siteDb(siteId);
+  const tx = db.transaction('records', 'readwrite');
+  await settle(tx, () => tx.store.put({ ...batch, datasetId, index }));
+}
+
+/** Marks a staged import ready and makes it the template's active dataset, in one transaction. */
+export async function commitStaging(siteId: string, datasetId: string, final: Omit<DatasetMeta, 'state'>): Promise<void> {
+  const db = await siteDb(siteId);
+  const tx = db.transaction(['datasets', 'records', 'active'], 'readwrite');
+  await settle(
+    tx,
+    async () => {
+      const staged = await tx.objectStore('datasets').get(datasetId);
+      if (!staged || staged.state !== 'staging') throw new Error('This import is no longer staged (it was cancelled or already imported).');
+      const chunks = await tx.objectStore('records').count(chunkRange(datasetId));
+      if (chunks !== final.chunks) throw new Error(`The import is incomplete (${chunks} of ${final.chunks} chunks stored); nothing was changed.`);
+      await tx.objectStore('datasets').put({ ...final, id: datasetId, state: 'ready' });
+      await tx.objectStore('active').put({ datasetId, activatedAt: Date.now() }, final.templateId);
+    },
+  );
+}
+
+/** Removes a dataset and its records; if it was active, the template has no active dataset after. */
+export async function deleteDataset(siteId: string, datasetId: string): Promise<void> {
+  const db = await siteDb(siteId);
+  const tx = db.transaction(['datasets', 'records', 'active'], 'readwrite');
+  await settle(
+    tx,
+    async () => {
+      const meta = await tx.objectStore('datasets').get(datasetId);
+      await tx.objectStore('records').delete(chunkRange(datasetId));
+      await tx.objectStore('datasets').delete(datasetId);
+      if (meta) {
+        const pointer = await tx.objectStore('active').get(meta.templateId);
+        if (pointer?.datasetId === datasetId) await tx.objectStore('active').delete(meta.templateId);
+      }
+    },
+  );
+  if (cache?.datasetId === datasetId) cache = null;
+}
+
+export async function activateDataset(siteId: string, templateId: string, datasetId: string): Promise<void> {
+  const db = await siteDb(siteId);
+  const tx = db.transaction(['datasets', 'active'], 'readwrite');
+  await settle(
+    tx,
+    async () => {
+      const meta = await tx.objectStore('datasets').get(datasetId);
+      if (!meta || meta.state !== 'ready' || meta.templateId !== templateId) throw new Error('That dataset is not available for this study.');
+      await tx.objectStore('active').put({ datasetId, activatedAt: Date.now() }, templateId);
+    },
+  );
+}
+
+/**
+ * Deletes staged imports nobody is writing any more (their tab was closed mid-import). An import
+ * holds a Web Lock for as long as it is staged; a staging dataset whose lock is free is abandoned.
+ */
+export async function removeAbandonedStaging(siteId: string): Promise<number> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (!locks) return 0;
+  const db = await siteDb(siteId);
+  const staged = (await db.getAll('datasets')).filter((d) => d.state === 'staging');
+  let removed = 0;
+  for (const d of staged) {
+    await locks.request(importLockName(siteId, d.id), { ifAvailable: true }, async (lock) => {
+      if (!lock) return;
+      await deleteDataset(siteId, d.id);
+      removed++;
+    });
+  }
+  return removed;
+}

@@ -1,0 +1,114 @@
+/**
+ * The contract between the page and the training worker. Types only, so the main thread can
+ * import it without pulling TensorFlow.js into its bundle.
+ */
+import type { Normalisation, SiteStatistics } from '../../shared/fl/normalisation';
+import type { BackendName, TrainingConfig } from '../../shared/protocol';
+import type { OutboxEvent, UploadOutcome } from './outboxPolicy';
+import type { DatasetWorkerApi } from './datasetProtocol';
+
+export interface InitOptions {
+  /** Forced backend (the page's `?backend=`); otherwise the worker probes. */
+  backend?: BackendName;
+}
+
+export interface InitResult {
+  backend: BackendName;
+  /** Human description of the device that runs the maths (GPU adapter, WebGL renderer, WASM features). */
+  adapter?: string;
+  /** Candidates passed over during probing, and why. */
+  skipped: { backend: BackendName; reason: string }[];
+}
+
+export interface DatasetInfo {
+  /** Records held in this browser for the site. */
+  records: number;
+  positives: number;
+  train: number;
+  validation: number;
+  source: 'demo' | 'csv' | 'none';
+  profileId: string | null;
+  /** The active dataset: its id, name (file or demo profile) and content fingerprint (SHA-256 hex). */
+  datasetId: string | null;
+  name: string | null;
+  fingerprint: string | null;
+}
+
+/** How a site's records split into train and validation: the study's, else the template's defaults. */
+export interface SplitConfig {
+  validationFraction: number;
+  seed: number;
+  /** The study's federated feature statistics; before they exist, the template's reference ones. */
+  normalisation?: Normalisation | null;
+}
+
+export interface TrainArgs {
+  token: string;
+  studyId: string;
+  round: number;
+  baseVersion: number;
+  training: TrainingConfig;
+  /** Seed of this round's local shuffling and dropout, derived from the study seed by the page. */
+  seed: number;
+  templateId: string;
+  siteId: string;
+  split?: SplitConfig;
+}
+
+export type TrainProgress =
+  | { phase: 'loading'; round: number }
+  /** `epoch` is the epoch in progress, 1-based; `loss` the latest batch or epoch loss. */
+  | { phase: 'training'; round: number; epoch: number; epochs: number; batch?: number; loss?: number }
+  | { phase: 'uploading'; round: number; attempt: number; epochs: number; loss?: number };
+
+export interface TrainResult {
+  numSamples: number;
+  losses: number[];
+  /** The update's upload: delivered, kept in the outbox for retries, or discarded by the server. */
+  delivery: UploadOutcome;
+  backend: BackendName;
+}
+
+export interface EvaluateArgs {
+  token: string;
+  studyId: string;
+  version: number;
+  templateId: string;
+  siteId: string;
+  split?: SplitConfig;
+}
+
+export interface EvaluateResult {
+  loss: number;
+  accuracy: number;
+  numSamples: number;
+  backend: BackendName;
+}
+
+export interface LossCheckArgs {
+  templateId: string;
+  siteId: string;
+  seed: number;
+}
+
+export interface LossCheckResult {
+  backend: BackendName;
+  loss: number;
+  cpuLoss: number;
+}
+
+export interface TrainingWorkerApi extends DatasetWorkerApi {
+  init(opts?: InitOptions): Promise<InitResult>;
+  getBackend(): BackendName | null;
+  ensureDemoDataset(siteId: string, profileId: string, templateId?: string, split?: SplitConfig): Promise<DatasetInfo>;
+  datasetInfo(siteId: string, templateId?: string, split?: SplitConfig): Promise<DatasetInfo>;
+  train(args: TrainArgs, onProgress?: (p: TrainProgress) => void): Promise<TrainResult>;
+  evaluate(args: EvaluateArgs): Promise<EvaluateResult>;
+  lossCheck(args: LossCheckArgs): Promise<LossCheckResult>;
+  /** Streams the site's update outbox to the page and resumes delivering what an earlier tab left in it. */
+  watchOutbox(siteId: string, token: string, listener: (e: OutboxEvent) => void): void;
+  /** The connection is back: retry waiting updates now rather than at their backoff time. */
+  retryOutbox(siteId: string): void;
+  /** Aggregate statistics (counts, sums, sums of squares) of this site's training split: no row leaves. */
+  localStatistics(siteId: string, templateId: string, split?: SplitConfig): Promise<SiteStatistics>;
+}
