@@ -4,6 +4,7 @@ import { outputUnits } from '../tasks/modelSpec';
 import type { ModelSpec } from '../tasks/spec';
 import type { Dataset } from './dataset';
 import { buildModel } from './model';
+import { isBlockSource, type TrainingData } from './stream';
 import { checkDataset, labelMatrix } from './train';
 
 export interface Evaluation {
@@ -46,14 +47,30 @@ export async function predict(model: tf.LayersModel, data: Dataset, units: numbe
  * (`shared/metrics`); softmax outputs: categorical cross-entropy, arg-max accuracy and the confusion
  * matrix.
  */
-export async function evaluateModel(spec: ModelSpec, weights: Float32Array[], data: Dataset): Promise<Evaluation> {
+export async function evaluateModel(spec: ModelSpec, weights: Float32Array[], data: TrainingData): Promise<Evaluation> {
   checkDataset(spec, data);
   const units = outputUnits(spec);
-  const labels = labelMatrix(spec, data);
   const model = buildModel(spec, weights);
   let outputs: Float32Array;
+  let labels: Float32Array;
   try {
-    outputs = await predict(model, data, units);
+    if (isBlockSource(data)) {
+      // Streamed: one stored block at a time; only outputs and labels (n × units) are kept.
+      outputs = new Float32Array(data.n * units);
+      labels = new Float32Array(data.n * units);
+      let offset = 0;
+      for (let b = 0; b < data.blockSizes.length; b++) {
+        const block = await data.readBlock(b);
+        checkDataset(spec, block);
+        outputs.set(await predict(model, block, units), offset);
+        labels.set(labelMatrix(spec, block), offset);
+        offset += block.n * units;
+      }
+      if (offset !== outputs.length) throw new RangeError(`blocks held ${offset / units} samples, not ${data.n}`);
+    } else {
+      labels = labelMatrix(spec, data);
+      outputs = await predict(model, data, units);
+    }
   } finally {
     model.dispose();
   }

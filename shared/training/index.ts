@@ -3,6 +3,7 @@ export * from './deltas';
 export * from './split';
 export * from './model';
 export * from './train';
+export * from './stream';
 export * from './evaluate';
 export * from './central';
 export * from './federatedSim';

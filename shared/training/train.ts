@@ -5,12 +5,14 @@ import type { ModelSpec } from '../tasks/spec';
 import type { Dataset } from './dataset';
 import { computeDelta } from './deltas';
 import { buildModel, getModelWeights } from './model';
+import { epochWindows, isBlockSource, type BlockSource, type TrainingData } from './stream';
 
 export interface TrainOptions {
   spec: ModelSpec;
   /** Starting (global) weights, in `weightShapes(spec)` order. */
   weights: Float32Array[];
-  data: Dataset;
+  /** In memory, or read a window at a time from a `BlockSource` (see `windowSamples`). */
+  data: TrainingData;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -20,6 +22,11 @@ export interface TrainOptions {
   onEpochEnd?: (epoch: number, loss: number) => void | Promise<void>;
   /** `batch` counts from 1 across the whole call. Reading each batch's loss costs a GPU sync. */
   onBatchEnd?: (batch: number, loss: number) => void | Promise<void>;
+  /**
+   * Streaming data only: most samples held in memory at once (plus the window being read ahead).
+   * Default 8192. A window that holds the whole dataset trains exactly as in memory.
+   */
+  windowSamples?: number;
 }
 
 export interface TrainResult {
@@ -54,7 +61,7 @@ export function labelMatrix(spec: ModelSpec, data: Dataset): Float32Array {
  * Throws unless `data` fits the model: each sample holds as many values as the model's input, and a
  * dataset that states its sample shape states the model's (one without is reshaped to it).
  */
-export function checkDataset(spec: ModelSpec, data: Dataset): void {
+export function checkDataset(spec: ModelSpec, data: Dataset | BlockSource): void {
   const shape = modelInputShape(spec);
   const size = shape.reduce((a, b) => a * b, 1);
   if (data.width !== size) {
@@ -65,6 +72,11 @@ export function checkDataset(spec: ModelSpec, data: Dataset): void {
     );
   }
   if (data.shape && data.shape.join() !== shape.join()) throw new RangeError(`samples are [${data.shape}], the model takes [${shape}]`);
+  if (isBlockSource(data)) {
+    const total = data.blockSizes.reduce((a, b) => a + b, 0);
+    if (total !== data.n) throw new RangeError(`blocks hold ${total} samples, not ${data.n}`);
+    return;
+  }
   if (data.x.length !== data.n * data.width) throw new RangeError(`x holds ${data.x.length} values, not ${data.n} × ${data.width}`);
 }
 
@@ -99,37 +111,27 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
   const { n, width } = data;
   const units = outputUnits(spec);
   const inputShape = modelInputShape(spec);
-  const labels = labelMatrix(spec, data);
 
   const model = buildModel(spec, opts.weights);
   const optimizer = makeOptimizer(spec, learningRate);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const losses: number[] = [];
-  const xBuf = new Float32Array(batchSize * width);
-  const yBuf = new Float32Array(batchSize * units);
   let batchNo = 0;
   let lastYield = Date.now();
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
-      const order = shuffledIndices(n, mulberry32(deriveSeed(opts.seed, `epoch-${epoch}`)));
       const costs: tf.Scalar[] = [];
       const sizes: number[] = [];
       try {
-        for (let start = 0; start < n; start += batchSize) {
-          const bs = Math.min(batchSize, n - start);
-          for (let r = 0; r < bs; r++) {
-            const i = order[start + r];
-            xBuf.set(data.x.subarray(i * width, (i + 1) * width), r * width);
-            yBuf.set(labels.subarray(i * units, (i + 1) * units), r * units);
-          }
+        for await (const { x, y, rows } of epochBatches(spec, data, epoch, batchSize, opts)) {
           const cost = tf.tidy(() => {
             // Copies: backends may keep the array they are given and upload it later.
-            const xs = tf.tensor(xBuf.slice(0, bs * width), [bs, ...inputShape], 'float32');
-            const ys = tf.tensor2d(yBuf.slice(0, bs * units), [bs, units]);
+            const xs = tf.tensor(x.slice(0, rows * width), [rows, ...inputShape], 'float32');
+            const ys = tf.tensor2d(y.slice(0, rows * units), [rows, units]);
             return optimizer.minimize(() => lossFor(spec, ys, model.apply(xs, { training: true }) as tf.Tensor), true, vars)!;
           });
           costs.push(cost);
-          sizes.push(bs);
+          sizes.push(rows);
           batchNo++;
           if (opts.onBatchEnd) await opts.onBatchEnd(batchNo, (await cost.data())[0]);
           if (Date.now() - lastYield > YIELD_EVERY_MS) {
@@ -157,6 +159,62 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
     optimizer.dispose();
     model.dispose();
   }
+}
+
+interface Batch {
+  /** Reused buffers: only the first `rows` samples are this batch's. */
+  x: Float32Array;
+  y: Float32Array;
+  rows: number;
+}
+
+const DEFAULT_WINDOW_SAMPLES = 8192;
+
+/**
+ * One epoch's mini-batches: in memory, the seeded shuffle of all samples; streamed, the shuffled
+ * windows of `epochWindows`, with samples left over at a window's end carried into the next batch, so
+ * every batch but the epoch's last is full.
+ */
+async function* epochBatches(
+  spec: ModelSpec,
+  data: TrainingData,
+  epoch: number,
+  batchSize: number,
+  opts: Pick<TrainOptions, 'seed' | 'windowSamples'>,
+): AsyncGenerator<Batch> {
+  const { width } = data;
+  const units = outputUnits(spec);
+  const x = new Float32Array(batchSize * width);
+  const y = new Float32Array(batchSize * units);
+  if (!isBlockSource(data)) {
+    const labels = labelMatrix(spec, data);
+    const order = shuffledIndices(data.n, mulberry32(deriveSeed(opts.seed, `epoch-${epoch}`)));
+    for (let start = 0; start < data.n; start += batchSize) {
+      const rows = Math.min(batchSize, data.n - start);
+      for (let r = 0; r < rows; r++) {
+        const i = order[start + r];
+        x.set(data.x.subarray(i * width, (i + 1) * width), r * width);
+        y.set(labels.subarray(i * units, (i + 1) * units), r * units);
+      }
+      yield { x, y, rows };
+    }
+    return;
+  }
+  const windowSamples = Math.max(batchSize, Math.floor(opts.windowSamples ?? DEFAULT_WINDOW_SAMPLES));
+  let rows = 0;
+  for await (const window of epochWindows(data, epoch, { windowSamples, seed: opts.seed })) {
+    if (window.width !== width) throw new RangeError(`a block's samples have ${window.width} values, not ${width}`);
+    const labels = labelMatrix(spec, window);
+    for (let i = 0; i < window.n; i++) {
+      x.set(window.x.subarray(i * width, (i + 1) * width), rows * width);
+      y.set(labels.subarray(i * units, (i + 1) * units), rows * units);
+      if (++rows === batchSize) {
+        yield { x, y, rows };
+        rows = 0;
+      }
+    }
+  }
+  if (rows > 0) yield { x, y, rows };
 }
 
 /** Mean training loss of exactly one epoch from `weights`: the figure compared across backends. */
