@@ -297,9 +297,21 @@ export class HospitalSession {
       this.progress.push(this.progressReport());
       if (res.statisticsNeeded) await this.contributeStatistics(res.study.id, res.study.templateId);
       if (res.openRound) this.onRoundOpen(res.openRound);
+      this.evaluateMissedVersion(res.study.currentVersion);
     } catch (e) {
       this.log(`Joining failed: ${describe(e)}`, 'error');
     }
+  }
+
+  /**
+   * A tab that trained in this session but was offline when a round closed never heard of the
+   * version that round made: it evaluates the study's current version once it is back.
+   */
+  private evaluateMissedVersion(version: number): void {
+    if (this.queuedRounds.size === 0 || version <= 0 || this.queuedVersions.has(version)) return;
+    this.queuedVersions.add(version);
+    this.log(`Version ${version} was made while this tab was away; evaluating it.`);
+    this.work.enqueue(() => this.evaluateVersion(version));
   }
 
   /**
