@@ -20,6 +20,7 @@ import { attachRealtime, rooms } from './realtime/socket';
 import { Coordinator, type CoordinatorEvents } from './rounds/coordinator';
 import { roundRoutes } from './rounds/routes';
 import { studyRoutes } from './studies/routes';
+import { modelRoutes } from './models/routes';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -104,6 +105,7 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   app.route('/api/auth', authRoutes({ db, tokens, secureCookies: deps.secureCookies ?? false }));
   app.route('/api/studies', roundRoutes({ db, coordinator, maxUpdateBytes }));
   app.route('/api/studies', studyRoutes({ db, presence }));
+  app.route('/api/studies', modelRoutes({ db }));
   app.all('/api/*', (c) => c.json(errorBody(ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`), 404));
 
   const staticDir = deps.staticDir && fs.existsSync(path.join(deps.staticDir, 'index.html')) ? deps.staticDir : undefined;

@@ -55,6 +55,8 @@ export const studies = pgTable('studies', {
   completedRounds: integer('completed_rounds').notNull().default(0),
   /** Global feature statistics combined from the sites before the first round; fixed from then on. */
   normalisation: jsonb('normalisation').$type<Normalisation>(),
+  /** The version patients' risk checks and non-admin downloads get; null until one is approved. */
+  approvedVersion: integer('approved_version'),
   createdAt: createdAt(),
 });
 
@@ -128,6 +130,22 @@ export const modelVersions = pgTable(
   (t) => [primaryKey({ columns: [t.studyId, t.version] })],
 );
 
+/** Every approval of a model version, in order; the latest one is the study's approved version. */
+export const modelApprovals = pgTable(
+  'model_approvals',
+  {
+    id: serial('id').primaryKey(),
+    studyId: text('study_id').notNull().references(() => studies.id),
+    version: integer('version').notNull(),
+    /** The version approved before this one (null for the first approval): what a rollback restores. */
+    previousVersion: integer('previous_version'),
+    approvedBy: text('approved_by').notNull(),
+    note: text('note').notNull(),
+    approvedAt: timestamp('approved_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('model_approvals_study').on(t.studyId, t.id)],
+);
+
 /** Each site's aggregate statistics, contributed before the first round. Never shown to other sites. */
 export const siteStatistics = pgTable(
   'site_statistics',
@@ -156,4 +174,4 @@ export const evaluations = pgTable(
   (t) => [primaryKey({ columns: [t.studyId, t.version, t.participantId] })],
 );
 
-export const allTables = { settings, users, sites, studies, participants, rounds, updates, modelVersions, siteStatistics, evaluations };
+export const allTables = { settings, users, sites, studies, participants, rounds, updates, modelVersions, modelApprovals, siteStatistics, evaluations };

@@ -28,29 +28,7 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
     deadline: r.deadline.toISOString(),
   }));
 
-  // Sample-weighted means over the sites' reports: what the pooled validation set would give.
-  const metricRows = await db
-    .select({
-      version: modelVersions.version,
-      round: modelVersions.roundNumber,
-      samples: sql<number>`coalesce(sum(${evaluations.numSamples}), 0)::int`,
-      reports: sql<number>`count(${evaluations.participantId})::int`,
-      loss: sql<number | null>`sum(${evaluations.loss} * ${evaluations.numSamples}) / nullif(sum(${evaluations.numSamples}), 0)`,
-      accuracy: sql<number | null>`sum(${evaluations.accuracy} * ${evaluations.numSamples}) / nullif(sum(${evaluations.numSamples}), 0)`,
-    })
-    .from(modelVersions)
-    .leftJoin(evaluations, sql`${evaluations.studyId} = ${modelVersions.studyId} and ${evaluations.version} = ${modelVersions.version}`)
-    .where(eq(modelVersions.studyId, studyId))
-    .groupBy(modelVersions.version, modelVersions.roundNumber)
-    .orderBy(asc(modelVersions.version));
-  const metrics: VersionMetrics[] = metricRows.map((m) => ({
-    version: m.version,
-    round: m.round,
-    numSamples: Number(m.samples),
-    reports: Number(m.reports),
-    loss: m.loss === null ? null : Number(m.loss),
-    accuracy: m.accuracy === null ? null : Number(m.accuracy),
-  }));
+  const metrics = await versionMetrics(db, studyId);
 
   const open = roundRows.find((r) => r.status === 'open' || r.status === 'aggregating');
   const openView = open ? (roundViews.find((v) => v.round === open.number) ?? null) : null;
@@ -94,4 +72,31 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
   });
 
   return { study, openRound: openView, rounds: roundViews, metrics, participants: participantViews };
+}
+
+/** Each version's sample-weighted global validation metrics, in version order. */
+export async function versionMetrics(db: Db, studyId: string): Promise<VersionMetrics[]> {
+  // Sample-weighted means over the sites' reports: what the pooled validation set would give.
+  const metricRows = await db
+    .select({
+      version: modelVersions.version,
+      round: modelVersions.roundNumber,
+      samples: sql<number>`coalesce(sum(${evaluations.numSamples}), 0)::int`,
+      reports: sql<number>`count(${evaluations.participantId})::int`,
+      loss: sql<number | null>`sum(${evaluations.loss} * ${evaluations.numSamples}) / nullif(sum(${evaluations.numSamples}), 0)`,
+      accuracy: sql<number | null>`sum(${evaluations.accuracy} * ${evaluations.numSamples}) / nullif(sum(${evaluations.numSamples}), 0)`,
+    })
+    .from(modelVersions)
+    .leftJoin(evaluations, sql`${evaluations.studyId} = ${modelVersions.studyId} and ${evaluations.version} = ${modelVersions.version}`)
+    .where(eq(modelVersions.studyId, studyId))
+    .groupBy(modelVersions.version, modelVersions.roundNumber)
+    .orderBy(asc(modelVersions.version));
+  return metricRows.map((m) => ({
+    version: m.version,
+    round: m.round,
+    numSamples: Number(m.samples),
+    reports: Number(m.reports),
+    loss: m.loss === null ? null : Number(m.loss),
+    accuracy: m.accuracy === null ? null : Number(m.accuracy),
+  }));
 }

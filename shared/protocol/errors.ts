@@ -8,11 +8,13 @@ export const ErrorCode = {
   MalformedUpdate: 'malformed_update',
   UpdateShapeMismatch: 'update_shape_mismatch',
   UpdateNotFinite: 'update_not_finite',
+  UpdateNormExceeded: 'update_norm_exceeded',
   RoundNotOpen: 'round_not_open',
   WrongBaseVersion: 'wrong_base_version',
   NotSampled: 'not_sampled',
   DuplicateUpdate: 'duplicate_update',
   StudyNotRunning: 'study_not_running',
+  Conflict: 'conflict',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
+import { heartRisk, initialWeights, weightShapes } from '../../shared/tasks';
+import { evaluateModel, hospitalSplit } from '../../shared/training';
+import { buildModel } from '../../shared/training/model';
+import { encodeWeights } from '../../shared/weights/codec';
+import type { Database } from '../db/client';
+import { modelVersions, sites } from '../db/schema';
+import { createStudy, enrolSite, sha256Hex } from '../studies/service';
+import { testDatabaseTargets } from '../testing/databases';
+import { startServer, type RunningServer } from '../testing/harness';
+
+const STUDY = 'heart-models';
+
+beforeAll(async () => {
+  tf.enableProdMode();
+  await tf.setBackend('cpu');
+});
+
+describe.each(testDatabaseTargets())('model versions: layers-format download and approval ($name)', (target) => {
+  let database: Database;
+  let server: RunningServer;
+  let admin: Record<string, string>;
+  let hospital: Record<string, string>;
+
+  beforeAll(async () => {
+    database = await target.open();
+  });
+  afterAll(async () => {
+    await target.dispose(database);
+  });
+  beforeEach(async () => {
+    await target.reset(database);
+    const site = demoHospitals[0];
+    await database.db.insert(sites).values({ id: site.id, name: site.name });
+    await createStudy(database.db, { id: STUDY, name: 'Heart models', templateId: 'heart-risk' });
+    await enrolSite(database.db, STUDY, site.id);
+    // A second version, as a round would write it.
+    const shapes = weightShapes(heartRisk.model);
+    const v1 = initialWeights(heartRisk.model, 99);
+    const bytes = encodeWeights({ kind: 'model', meta: { studyId: STUDY, version: 1 }, tensors: v1.map((data, i) => ({ shape: shapes[i].shape, data })) });
+    await database.db.insert(modelVersions).values({ studyId: STUDY, version: 1, parentVersion: 0, roundNumber: 1, weights: bytes, sha256: sha256Hex(bytes) });
+    server = await startServer(database);
+    admin = { cookie: `consilium_session=${await server.consilium.tokens.adminSession('admin-1', 'admin@test.local')}` };
+    hospital = { authorization: `Bearer ${await server.consilium.tokens.hospitalLink(site.id)}` };
+  });
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}/api/studies/${STUDY}${path}`, init);
+  const approve = (version: number, note: string, headers = admin) =>
+    api(`/versions/${version}/approve`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ note }) });
+
+  it('serves any version to admins as model.json + weights.bin that tf.loadLayersModel loads with the same predictions', async () => {
+    const url = `${server.url}/api/studies/${STUDY}/versions/1/model.json`;
+    const loaded = await tf.loadLayersModel(tf.io.http(url, { requestInit: { headers: admin } }));
+    const json = (await (await api('/versions/1/model.json', { headers: admin })).json()) as { userDefinedMetadata: Record<string, unknown> };
+    expect(json.userDefinedMetadata).toMatchObject({ studyId: STUDY, version: 1, templateId: 'heart-risk' });
+
+    const weights = initialWeights(heartRisk.model, 99);
+    const reference = buildModel(heartRisk.model, weights);
+    const { validation } = hospitalSplit(heartRisk, demoHospitals[0].id, generateHeartRecords(demoHospitals[0]));
+    try {
+      const x = tf.tensor2d(validation.x, [validation.n, validation.width]);
+      const [a, b] = [loaded.predict(x) as tf.Tensor, reference.predict(x) as tf.Tensor];
+      expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
+      tf.dispose([x, a, b]);
+      expect((await evaluateModel(heartRisk.model, weights, validation)).numSamples).toBe(validation.n);
+    } finally {
+      loaded.dispose();
+      reference.dispose();
+    }
+  });
+
+  it('gives non-admins the approved version only, and approving another or rolling back is one recorded action', async () => {
+    // Nothing approved: nobody but admins gets a model.
+    expect((await api('/versions/approved/model.json')).status).toBe(404);
+    expect((await api('/versions/1/model.json')).status).toBe(401);
+    expect((await api('/versions/1/model.json', { headers: hospital })).status).toBe(403);
+    expect((await approve(1, 'looks good', hospital)).status).toBe(403);
+    expect((await approve(1, '   ')).status).toBe(400);
+    expect((await approve(7, 'no such version')).status).toBe(404);
+
+    expect((await approve(1, 'validated on round 1')).status).toBe(201);
+    const anon = await api('/versions/approved/model.json');
+    expect(anon.status).toBe(200);
+    expect(anon.headers.get('x-model-version')).toBe('1');
+    expect((await api('/versions/approved/weights.bin')).status).toBe(200);
+    expect((await approve(1, 'again')).status).toBe(409);
+
+    // Rollback: approve version 0 again.
+    expect((await approve(0, 'roll back: calibration drift at one site')).status).toBe(201);
+    expect((await api('/versions/approved/model.json')).headers.get('x-model-version')).toBe('0');
+
+    const versions = (await (await api('/versions', { headers: admin })).json()) as { version: number; approved: boolean; parentVersion: number | null; sha256: string }[];
+    expect(versions.map((v) => [v.version, v.approved, v.parentVersion])).toEqual([
+      [0, true, null],
+      [1, false, 0],
+    ]);
+    expect(versions.every((v) => /^[0-9a-f]{64}$/.test(v.sha256))).toBe(true);
+    const approvals = (await (await api('/approvals', { headers: admin })).json()) as { version: number; previousVersion: number | null; approvedBy: string; note: string }[];
+    expect(approvals.map((a) => [a.version, a.previousVersion, a.approvedBy, a.note])).toEqual([
+      [0, 1, 'admin@test.local', 'roll back: calibration drift at one site'],
+      [1, null, 'admin@test.local', 'validated on round 1'],
+    ]);
+    expect((await api('/approvals', { headers: hospital })).status).toBe(403);
+  });
+});

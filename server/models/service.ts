@@ -1,0 +1,123 @@
+import { and, asc, desc, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
+import { decodeWeights } from '../../shared/weights/codec';
+import type { Db } from '../db/client';
+import { modelApprovals, modelVersions, studies } from '../db/schema';
+import { versionMetrics } from '../studies/dashboard';
+import { templateOf } from '../studies/service';
+
+export interface ModelVersionView {
+  version: number;
+  parentVersion: number | null;
+  round: number | null;
+  sha256: string;
+  createdAt: string;
+  approved: boolean;
+  /** Sample-weighted global validation metrics, once sites have reported. */
+  numSamples: number;
+  reports: number;
+  loss: number | null;
+  accuracy: number | null;
+}
+
+export interface ApprovalView {
+  version: number;
+  previousVersion: number | null;
+  approvedBy: string;
+  note: string;
+  approvedAt: string;
+}
+
+export const approvalSchema = z.object({
+  note: z.string().trim().min(1, 'say why this version is approved').max(2000),
+});
+
+/** Every stored version of a study with its lineage, content hash, global metrics and approval. */
+export async function listVersions(db: Db, studyId: string): Promise<ModelVersionView[]> {
+  const [study] = await db.select({ approved: studies.approvedVersion }).from(studies).where(eq(studies.id, studyId));
+  if (!study) throw new ConsiliumError(ErrorCode.NotFound, `no study '${studyId}'`, 404);
+  const rows = await db
+    .select({
+      version: modelVersions.version,
+      parentVersion: modelVersions.parentVersion,
+      round: modelVersions.roundNumber,
+      sha256: modelVersions.sha256,
+      createdAt: modelVersions.createdAt,
+    })
+    .from(modelVersions)
+    .where(eq(modelVersions.studyId, studyId))
+    .orderBy(asc(modelVersions.version));
+  const metrics = new Map((await versionMetrics(db, studyId)).map((m) => [m.version, m]));
+  return rows.map((r) => {
+    const m = metrics.get(r.version);
+    return {
+      version: r.version,
+      parentVersion: r.parentVersion,
+      round: r.round,
+      sha256: r.sha256,
+      createdAt: r.createdAt.toISOString(),
+      approved: study.approved === r.version,
+      numSamples: m?.numSamples ?? 0,
+      reports: m?.reports ?? 0,
+      loss: m?.loss ?? null,
+      accuracy: m?.accuracy ?? null,
+    };
+  });
+}
+
+export async function approvedVersion(db: Db, studyId: string): Promise<number | null> {
+  const [row] = await db.select({ v: studies.approvedVersion }).from(studies).where(eq(studies.id, studyId));
+  if (!row) throw new ConsiliumError(ErrorCode.NotFound, `no study '${studyId}'`, 404);
+  return row.v;
+}
+
+/**
+ * Make `version` the study's approved version, recording who, why and what it replaced. Approving an
+ * earlier version is the rollback: the same one action.
+ */
+export async function approveVersion(db: Db, input: { studyId: string; version: number; approvedBy: string; note: string }) {
+  const { note } = approvalSchema.parse({ note: input.note });
+  return db.transaction(async (tx) => {
+    const [study] = await tx.select({ approved: studies.approvedVersion }).from(studies).where(eq(studies.id, input.studyId)).for('update');
+    if (!study) throw new ConsiliumError(ErrorCode.NotFound, `no study '${input.studyId}'`, 404);
+    const [exists] = await tx
+      .select({ v: modelVersions.version })
+      .from(modelVersions)
+      .where(and(eq(modelVersions.studyId, input.studyId), eq(modelVersions.version, input.version)));
+    if (!exists) throw new ConsiliumError(ErrorCode.NotFound, `study ${input.studyId} has no model version ${input.version}`, 404);
+    if (study.approved === input.version)
+      throw new ConsiliumError(ErrorCode.Conflict, `version ${input.version} is already the approved version`, 409);
+    await tx.update(studies).set({ approvedVersion: input.version }).where(eq(studies.id, input.studyId));
+    const [row] = await tx
+      .insert(modelApprovals)
+      .values({ studyId: input.studyId, version: input.version, previousVersion: study.approved, approvedBy: input.approvedBy, note })
+      .returning();
+    return toApprovalView(row);
+  });
+}
+
+export async function listApprovals(db: Db, studyId: string): Promise<ApprovalView[]> {
+  const rows = await db.select().from(modelApprovals).where(eq(modelApprovals.studyId, studyId)).orderBy(desc(modelApprovals.id));
+  return rows.map(toApprovalView);
+}
+
+function toApprovalView(r: typeof modelApprovals.$inferSelect): ApprovalView {
+  return { version: r.version, previousVersion: r.previousVersion, approvedBy: r.approvedBy, note: r.note, approvedAt: r.approvedAt.toISOString() };
+}
+
+/** A stored version as TensorFlow.js layers-model files (loads TF.js on first use only). */
+export async function layersModelFiles(db: Db, studyId: string, version: number) {
+  const [row] = await db
+    .select({ weights: modelVersions.weights, sha256: modelVersions.sha256, templateId: studies.templateId, round: modelVersions.roundNumber })
+    .from(modelVersions)
+    .innerJoin(studies, eq(studies.id, modelVersions.studyId))
+    .where(and(eq(modelVersions.studyId, studyId), eq(modelVersions.version, version)));
+  if (!row) throw new ConsiliumError(ErrorCode.NotFound, `study ${studyId} has no model version ${version}`, 404);
+  const template = templateOf(row.templateId);
+  const weights = decodeWeights(row.weights).tensors.map((t) => t.data);
+  const { toLayersModelFiles } = await import('../../shared/training/export');
+  return toLayersModelFiles(template.model, weights, {
+    metadata: { studyId, version, round: row.round, templateId: template.id, sha256: row.sha256 },
+  });
+}
