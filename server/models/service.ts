@@ -118,6 +118,6 @@ export async function layersModelFiles(db: Db, studyId: string, version: number)
   const weights = decodeWeights(row.weights).tensors.map((t) => t.data);
   const { toLayersModelFiles } = await import('../../shared/training/export');
   return toLayersModelFiles(template.model, weights, {
-    metadata: { studyId, version, round: row.round, templateId: template.id, sha256: row.sha256 },
+    metadata: { studyId, version, templateId: template.id, sha256: row.sha256, ...(row.round !== null ? { round: row.round } : {}) },
   });
 }

@@ -16,7 +16,7 @@ export interface LayersModelFiles {
 export async function toLayersModelFiles(
   spec: ModelSpec,
   weights: Float32Array[],
-  opts: { weightsPath?: string; metadata?: Record<string, unknown> } = {},
+  opts: { weightsPath?: string; metadata?: Record<string, string | number | boolean> } = {},
 ): Promise<LayersModelFiles> {
   const model = buildModel(spec, weights);
   let artifacts: tf.io.ModelArtifacts | undefined;
