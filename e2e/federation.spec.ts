@@ -48,6 +48,24 @@ test('three hospitals federate three rounds while the admin watches the model co
     await expect(h.page.getByTestId('last-accuracy')).toHaveText(/\d+(\.\d+)? ?%/);
   }
 
+  // The admin approves the final version with a note; from then on anyone can load it in TF.js format.
+  const anonymous = await admin.context().browser()!.newContext();
+  expect((await anonymous.request.get(`${consilium.url}/api/studies/heart-demo/versions/approved/model.json`)).status()).toBe(404);
+  await expect(admin.getByTestId('version-row')).toHaveCount(ROUNDS + 1);
+  await expect(admin.getByTestId('approved-version')).toHaveText(/No version approved/);
+  await admin.locator(`[data-testid="version-row"][data-version="${ROUNDS}"]`).getByRole('button', { name: 'Approve…' }).click();
+  await admin.getByPlaceholder(/validated on round/).fill(`Round ${ROUNDS}: accuracy checked at every site`);
+  await admin.getByRole('button', { name: `Approve v${ROUNDS}` }).click();
+  await expect(admin.getByTestId('approved-version')).toHaveText(`Approved for patients: v${ROUNDS}`);
+  const approved = await anonymous.request.get(`${consilium.url}/api/studies/heart-demo/versions/approved/model.json`);
+  expect(approved.status()).toBe(200);
+  expect(approved.headers()['x-model-version']).toBe(String(ROUNDS));
+  const modelJson = (await approved.json()) as { format: string; weightsManifest: { paths: string[] }[] };
+  expect(modelJson.format).toBe('layers-model');
+  expect((await anonymous.request.get(`${consilium.url}/api/studies/heart-demo/versions/approved/${modelJson.weightsManifest[0].paths[0]}`)).status()).toBe(200);
+  expect((await anonymous.request.get(`${consilium.url}/api/studies/heart-demo/versions/1/model.json`)).status()).toBe(401);
+  await anonymous.close();
+
   // The README's screenshot is taken here, from a real run.
   fs.mkdirSync('docs', { recursive: true });
   await admin.screenshot({ path: test.info().outputPath('admin.png'), fullPage: true });

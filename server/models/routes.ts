@@ -3,7 +3,8 @@ import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { studyIdSchema } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
 import { requireAdmin, type AppEnv } from '../http/principal';
-import { approvalSchema, approvedVersion, approveVersion, layersModelFiles, listApprovals, listVersions } from './service';
+import { approvalSchema } from '../../shared/protocol/models';
+import { approvedVersion, approveVersion, layersModelFiles, listApprovals, listVersions } from './service';
 
 /**
  * Model versions in TensorFlow.js layers format, and their approval. Admins list, download and

@@ -1,37 +1,11 @@
 import { and, asc, desc, eq } from 'drizzle-orm';
-import { z } from 'zod';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
+import { approvalSchema, type ApprovalView, type ModelVersionView } from '../../shared/protocol/models';
 import { decodeWeights } from '../../shared/weights/codec';
 import type { Db } from '../db/client';
 import { modelApprovals, modelVersions, studies } from '../db/schema';
 import { versionMetrics } from '../studies/dashboard';
 import { templateOf } from '../studies/service';
-
-export interface ModelVersionView {
-  version: number;
-  parentVersion: number | null;
-  round: number | null;
-  sha256: string;
-  createdAt: string;
-  approved: boolean;
-  /** Sample-weighted global validation metrics, once sites have reported. */
-  numSamples: number;
-  reports: number;
-  loss: number | null;
-  accuracy: number | null;
-}
-
-export interface ApprovalView {
-  version: number;
-  previousVersion: number | null;
-  approvedBy: string;
-  note: string;
-  approvedAt: string;
-}
-
-export const approvalSchema = z.object({
-  note: z.string().trim().min(1, 'say why this version is approved').max(2000),
-});
 
 /** Every stored version of a study with its lineage, content hash, global metrics and approval. */
 export async function listVersions(db: Db, studyId: string): Promise<ModelVersionView[]> {

@@ -2,6 +2,7 @@ import type { Dashboard } from '../../shared/protocol';
 import { ConvergenceChart } from './ConvergenceChart';
 import { OpenRoundPanel } from './OpenRoundPanel';
 import { ParticipantsTable } from './ParticipantsTable';
+import { ModelVersionsPanel } from './ModelVersionsPanel';
 import { RoundsTable } from './RoundsTable';
 import { useLiveDashboard } from './useLiveDashboard';
 import { percent } from '../format';
@@ -40,6 +41,7 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
       </div>
       <ParticipantsTable participants={data.participants} />
       <RoundsTable rounds={data.rounds} metrics={data.metrics} />
+      <ModelVersionsPanel studyId={data.study.id} currentVersion={data.study.currentVersion} />
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import type { Dashboard, Identity, LoginResult, StudySummary } from '../../shared/protocol';
+import type { ApprovalView, Dashboard, Identity, LoginResult, ModelVersionView, StudySummary } from '../../shared/protocol';
 import { apiFetch } from './http';
 
 export type { AdminIdentity, HospitalIdentity, Identity } from '../../shared/protocol';
@@ -16,3 +16,15 @@ export const getStudy = (id: string, token?: string) =>
   apiFetch<StudySummary>(`/api/studies/${encodeURIComponent(id)}`, { token });
 
 export const getDashboard = (id: string) => apiFetch<Dashboard>(`/api/studies/${encodeURIComponent(id)}/dashboard`);
+
+const studyPath = (id: string) => `/api/studies/${encodeURIComponent(id)}`;
+
+export const listVersions = (id: string) => apiFetch<ModelVersionView[]>(`${studyPath(id)}/versions`);
+
+export const listApprovals = (id: string) => apiFetch<ApprovalView[]>(`${studyPath(id)}/approvals`);
+
+export const approveVersion = (id: string, version: number, note: string) =>
+  apiFetch<ApprovalView>(`${studyPath(id)}/versions/${version}/approve`, { json: { note } });
+
+/** Where a version's TensorFlow.js layers model loads from (`tf.loadLayersModel`). */
+export const modelJsonUrl = (id: string, version: number | 'approved') => `${studyPath(id)}/versions/${version}/model.json`;

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/** One stored model version, as the admin console lists it. */
+export interface ModelVersionView {
+  version: number;
+  parentVersion: number | null;
+  round: number | null;
+  sha256: string;
+  createdAt: string;
+  approved: boolean;
+  /** Sample-weighted global validation metrics, once sites have reported. */
+  numSamples: number;
+  reports: number;
+  loss: number | null;
+  accuracy: number | null;
+}
+
+/** One approval: the latest is the study's approved version; approving an earlier one rolls back. */
+export interface ApprovalView {
+  version: number;
+  previousVersion: number | null;
+  approvedBy: string;
+  note: string;
+  approvedAt: string;
+}
+
+export const approvalSchema = z.object({
+  note: z.string().trim().min(1, 'say why this version is approved').max(2000),
+});
+export type ApprovalRequest = z.infer<typeof approvalSchema>;
