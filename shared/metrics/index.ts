@@ -1,2 +1,3 @@
 export * from './binary';
 export * from './multiclass';
+export * from './clinical';

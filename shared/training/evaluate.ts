@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { binaryAccuracy, logLoss, PROBABILITY_EPSILON } from '../metrics/binary';
+import { binaryClinicalMetrics, multiclassClinicalMetrics, type ClinicalMetrics } from '../metrics/clinical';
+import { argmaxRows } from '../metrics/multiclass';
 import { outputUnits } from '../tasks/modelSpec';
 import type { ModelSpec } from '../tasks/spec';
 import type { Dataset } from './dataset';
@@ -13,6 +15,8 @@ export interface Evaluation {
   numSamples: number;
   /** Softmax models: counts of (true class, arg-max class), `confusionMatrix[actual][predicted]`. */
   confusionMatrix?: number[][];
+  /** AUROC, sensitivity, specificity, calibration (binary); per-class recall, macro-F1 (multi-class). */
+  clinical: ClinicalMetrics;
 }
 
 const CHUNK_ROWS = 4096;
@@ -75,7 +79,12 @@ export async function evaluateModel(spec: ModelSpec, weights: Float32Array[], da
     model.dispose();
   }
   if (spec.loss === 'binaryCrossentropy') {
-    return { loss: logLoss(outputs, labels), accuracy: binaryAccuracy(outputs, labels), numSamples: data.n };
+    return {
+      loss: logLoss(outputs, labels),
+      accuracy: binaryAccuracy(outputs, labels),
+      numSamples: data.n,
+      clinical: binaryClinicalMetrics(outputs, labels),
+    };
   }
   let loss = 0;
   let correct = 0;
@@ -93,5 +102,11 @@ export async function evaluateModel(spec: ModelSpec, weights: Float32Array[], da
     if (best === truth) correct++;
     confusionMatrix[truth][best]++;
   }
-  return { loss: data.n ? loss / data.n : 0, accuracy: data.n ? correct / data.n : 0, numSamples: data.n, confusionMatrix };
+  return {
+    loss: data.n ? loss / data.n : 0,
+    accuracy: data.n ? correct / data.n : 0,
+    numSamples: data.n,
+    confusionMatrix,
+    clinical: multiclassClinicalMetrics(outputs, argmaxRows(labels, units), units),
+  };
 }
