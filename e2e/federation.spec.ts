@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { VersionEvaluation } from '../shared/protocol/models';
 import type { Dashboard } from '../shared/protocol/schemas';
 import { centralBaseline } from './support/baseline';
 import { expect, test } from './support/fixtures';
@@ -47,6 +48,17 @@ test('three hospitals federate three rounds while the admin watches the model co
     await expect(h.page.getByTestId('rounds-done')).toHaveText(String(ROUNDS));
     await expect(h.page.getByTestId('last-accuracy')).toHaveText(/\d+(\.\d+)? ?%/);
   }
+
+  // Every site reported clinical metrics of the final version on its own validation split.
+  const evaluation = (await (await admin.request.get(`${consilium.url}/api/studies/heart-demo/versions/${ROUNDS}/evaluation`)).json()) as VersionEvaluation;
+  expect(evaluation.sites).toHaveLength(3);
+  expect(evaluation.sites.every((s) => s.clinical?.kind === 'binary')).toBe(true);
+  expect(evaluation.global).toMatchObject({ kind: 'binary', numSamples: baseline.validationSamples });
+  if (evaluation.global?.kind === 'binary') {
+    console.log(`final version, pooled: AUROC ${evaluation.global.auroc.toFixed(3)}, sensitivity ${evaluation.global.sensitivity?.toFixed(3)}, specificity ${evaluation.global.specificity?.toFixed(3)}, ECE ${evaluation.global.ece.toFixed(3)}`);
+    expect(evaluation.global.auroc).toBeGreaterThan(0.8);
+  }
+  await expect(admin.locator(`[data-testid="version-row"][data-version="${ROUNDS}"] [data-testid="clinical"]`)).toHaveText(/AUROC 0\.\d{3} · sens\. \d/);
 
   // The admin approves the final version with a note; from then on anyone can load it in TF.js format.
   const anonymous = await admin.context().browser()!.newContext();

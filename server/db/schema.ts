@@ -13,6 +13,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { Normalisation, SiteStatistics } from '../../shared/fl/normalisation';
+import type { ClinicalMetrics } from '../../shared/metrics/clinical';
 import type { StudyConfig } from '../../shared/protocol/schemas';
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
@@ -169,6 +170,8 @@ export const evaluations = pgTable(
     accuracy: doublePrecision('accuracy').notNull(),
     numSamples: integer('num_samples').notNull(),
     backend: text('backend').notNull(),
+    /** AUROC, sensitivity, specificity, confusion, calibration bins…; null from clients that predate them. */
+    clinical: jsonb('clinical').$type<ClinicalMetrics>(),
     reportedAt: timestamp('reported_at', { withTimezone: true }).notNull().default(sql`now()`),
   },
   (t) => [primaryKey({ columns: [t.studyId, t.version, t.participantId] })],

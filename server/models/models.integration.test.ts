@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { binaryClinicalMetrics, poolClinicalMetrics } from '../../shared/metrics/clinical';
+import { evaluationReportSchema } from '../../shared/protocol/schemas';
+import type { VersionEvaluation } from '../../shared/protocol/models';
 import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
 import { heartRisk, initialWeights, weightShapes } from '../../shared/tasks';
 import { evaluateModel, hospitalSplit } from '../../shared/training';
@@ -106,5 +109,34 @@ describe.each(testDatabaseTargets())('model versions: layers-format download and
       [1, null, 'admin@test.local', 'validated on round 1'],
     ]);
     expect((await api('/approvals', { headers: hospital })).status).toBe(403);
+  });
+
+  it('stores each site\'s clinical metrics for a version and serves them with their pooled values', async () => {
+    const second = demoHospitals[1];
+    await database.db.insert(sites).values({ id: second.id, name: second.name });
+    const ids = [await enrolSite(database.db, STUDY, demoHospitals[0].id), await enrolSite(database.db, STUDY, second.id)];
+    const a = binaryClinicalMetrics([0.9, 0.8, 0.3, 0.6], [1, 1, 1, 0]);
+    const b = binaryClinicalMetrics([0.2, 0.1, 0.7, 0.4, 0.95, 0.05], [0, 0, 1, 1, 1, 0]);
+    for (const [k, m] of [a, b].entries()) {
+      const report = evaluationReportSchema.parse({ studyId: STUDY, version: 1, loss: m.loss, accuracy: m.accuracy, numSamples: m.numSamples, backend: 'cpu', clinical: m });
+      await server.consilium.coordinator.recordEvaluation(ids[k], report);
+    }
+    // A report whose metrics count other samples than it says is malformed.
+    expect(evaluationReportSchema.safeParse({ studyId: STUDY, version: 1, loss: 0.5, accuracy: 0.5, numSamples: 5, backend: 'cpu', clinical: a }).success).toBe(false);
+
+    const evaluation = (await (await api('/versions/1/evaluation', { headers: admin })).json()) as VersionEvaluation;
+    expect(evaluation.sites.map((s) => [s.siteName, s.numSamples])).toEqual(
+      [
+        [demoHospitals[0].name, 4],
+        [second.name, 6],
+      ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    );
+    expect(evaluation.global).toEqual(poolClinicalMetrics([a, b]));
+    expect(evaluation.global).toMatchObject({ kind: 'binary', numSamples: 10, confusion: { tp: 4, fn: 2, fp: 1, tn: 3 } });
+    const versions = (await (await api('/versions', { headers: admin })).json()) as { version: number; clinical: unknown }[];
+    expect(versions.find((v) => v.version === 1)?.clinical).toEqual(evaluation.global);
+    expect(versions.find((v) => v.version === 0)?.clinical).toBeNull();
+    expect((await api('/versions/1/evaluation', { headers: hospital })).status).toBe(403);
+    expect((await api('/versions/9/evaluation', { headers: admin })).status).toBe(404);
   });
 });

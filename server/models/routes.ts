@@ -4,7 +4,7 @@ import { studyIdSchema } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
 import { requireAdmin, type AppEnv } from '../http/principal';
 import { approvalSchema } from '../../shared/protocol/models';
-import { approvedVersion, approveVersion, layersModelFiles, listApprovals, listVersions } from './service';
+import { approvedVersion, approveVersion, layersModelFiles, listApprovals, listVersions, versionEvaluation } from './service';
 
 /**
  * Model versions in TensorFlow.js layers format, and their approval. Admins list, download and
@@ -29,6 +29,10 @@ export function modelRoutes(deps: { db: Db }) {
     .get('/:id/versions', async (c) => {
       requireAdmin(c);
       return c.json(await listVersions(db, studyIdSchema.parse(c.req.param('id'))));
+    })
+    .get('/:id/versions/:version{[0-9]+}/evaluation', async (c) => {
+      requireAdmin(c);
+      return c.json(await versionEvaluation(db, studyIdSchema.parse(c.req.param('id')), Number(c.req.param('version'))));
     })
     .get('/:id/approvals', async (c) => {
       requireAdmin(c);

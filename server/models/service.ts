@@ -1,9 +1,10 @@
 import { and, asc, desc, eq } from 'drizzle-orm';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { approvalSchema, type ApprovalView, type ModelVersionView } from '../../shared/protocol/models';
+import { poolClinicalMetrics, type ClinicalMetrics } from '../../shared/metrics/clinical';
+import { approvalSchema, type ApprovalView, type ModelVersionView, type VersionEvaluation } from '../../shared/protocol/models';
 import { decodeWeights } from '../../shared/weights/codec';
 import type { Db } from '../db/client';
-import { modelApprovals, modelVersions, studies } from '../db/schema';
+import { evaluations, modelApprovals, modelVersions, participants, sites, studies } from '../db/schema';
 import { versionMetrics } from '../studies/dashboard';
 import { templateOf } from '../studies/service';
 
@@ -23,6 +24,13 @@ export async function listVersions(db: Db, studyId: string): Promise<ModelVersio
     .where(eq(modelVersions.studyId, studyId))
     .orderBy(asc(modelVersions.version));
   const metrics = new Map((await versionMetrics(db, studyId)).map((m) => [m.version, m]));
+  const reports = await db
+    .select({ version: evaluations.version, clinical: evaluations.clinical })
+    .from(evaluations)
+    .where(eq(evaluations.studyId, studyId))
+    .orderBy(asc(evaluations.version), asc(evaluations.participantId));
+  const clinicalBy = new Map<number, ClinicalMetrics[]>();
+  for (const r of reports) if (r.clinical) clinicalBy.set(r.version, [...(clinicalBy.get(r.version) ?? []), r.clinical]);
   return rows.map((r) => {
     const m = metrics.get(r.version);
     return {
@@ -36,6 +44,7 @@ export async function listVersions(db: Db, studyId: string): Promise<ModelVersio
       reports: m?.reports ?? 0,
       loss: m?.loss ?? null,
       accuracy: m?.accuracy ?? null,
+      clinical: poolClinicalMetrics(clinicalBy.get(r.version) ?? []),
     };
   });
 }
@@ -94,4 +103,34 @@ export async function layersModelFiles(db: Db, studyId: string, version: number)
   return toLayersModelFiles(template.model, weights, {
     metadata: { studyId, version, templateId: template.id, sha256: row.sha256, ...(row.round !== null ? { round: row.round } : {}) },
   });
+}
+
+/** Every site's report on a version, and their pooled values. */
+export async function versionEvaluation(db: Db, studyId: string, version: number): Promise<VersionEvaluation> {
+  const [exists] = await db
+    .select({ v: modelVersions.version })
+    .from(modelVersions)
+    .where(and(eq(modelVersions.studyId, studyId), eq(modelVersions.version, version)));
+  if (!exists) throw new ConsiliumError(ErrorCode.NotFound, `study ${studyId} has no model version ${version}`, 404);
+  const rows = await db
+    .select({ e: evaluations, siteName: sites.name })
+    .from(evaluations)
+    .innerJoin(participants, eq(participants.id, evaluations.participantId))
+    .innerJoin(sites, eq(sites.id, participants.siteId))
+    .where(and(eq(evaluations.studyId, studyId), eq(evaluations.version, version)))
+    .orderBy(asc(sites.name));
+  return {
+    version,
+    global: poolClinicalMetrics(rows.flatMap((r) => (r.e.clinical ? [r.e.clinical] : []))),
+    sites: rows.map(({ e, siteName }) => ({
+      participantId: e.participantId,
+      siteName,
+      numSamples: e.numSamples,
+      backend: e.backend,
+      reportedAt: e.reportedAt.toISOString(),
+      loss: e.loss,
+      accuracy: e.accuracy,
+      clinical: e.clinical ?? null,
+    })),
+  };
 }

@@ -441,6 +441,7 @@ export class Coordinator {
       accuracy: report.accuracy,
       numSamples: report.numSamples,
       backend: report.backend,
+      clinical: report.clinical ?? null,
       reportedAt: new Date(clock.now()),
     };
     await db

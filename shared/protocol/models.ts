@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ClinicalMetrics } from '../metrics/clinical';
 
 /** One stored model version, as the admin console lists it. */
 export interface ModelVersionView {
@@ -13,6 +14,24 @@ export interface ModelVersionView {
   reports: number;
   loss: number | null;
   accuracy: number | null;
+  /** The sites' clinical metrics pooled (confusion and calibration summed); null before any report. */
+  clinical: ClinicalMetrics | null;
+}
+
+/** A version's evaluation: every site's report on its own validation split, and the pooled values. */
+export interface VersionEvaluation {
+  version: number;
+  global: ClinicalMetrics | null;
+  sites: {
+    participantId: string;
+    siteName: string;
+    numSamples: number;
+    backend: string;
+    reportedAt: string;
+    loss: number;
+    accuracy: number;
+    clinical: ClinicalMetrics | null;
+  }[];
 }
 
 /** One approval: the latest is the study's approved version; approving an earlier one rolls back. */

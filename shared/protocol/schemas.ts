@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normalisationSchema, siteStatisticsSchema } from '../fl/normalisation';
+import { clinicalMetricsSchema } from '../metrics/clinical';
 
 export const studyIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'study ids are lower-case letters, digits and dashes');
 
@@ -99,7 +100,9 @@ export const evaluationReportSchema = z.object({
   accuracy: z.number().min(0).max(1),
   numSamples: z.number().int().min(1),
   backend: backendNameSchema,
-});
+  /** The clinical metrics of the same predictions; their sample count must match. */
+  clinical: clinicalMetricsSchema.optional(),
+}).refine((r) => !r.clinical || r.clinical.numSamples === r.numSamples, { message: 'clinical metrics count other samples', path: ['clinical', 'numSamples'] });
 export type EvaluationReport = z.infer<typeof evaluationReportSchema>;
 
 export const progressReportSchema = z.object({

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import type { ClinicalMetrics } from '../../shared/metrics/clinical';
 import type { ModelVersionView } from '../../shared/protocol';
 import { approveVersion, listApprovals, listVersions, modelJsonUrl } from '../api/endpoints';
 import { DASH, fixed, integer, percent } from '../format';
@@ -57,6 +58,7 @@ export function ModelVersionsPanel({ studyId, currentVersion }: { studyId: strin
                 <th scope="col" className="num">
                   Samples
                 </th>
+                <th scope="col">Clinical (pooled)</th>
                 <th scope="col">SHA-256</th>
                 <th scope="col">Download</th>
                 <th scope="col">Approval</th>
@@ -132,6 +134,9 @@ function VersionRow({ studyId, v, onApprove, busy }: { studyId: string; v: Model
       <td className="num">{fixed(v.loss)}</td>
       <td className="num">{percent(v.accuracy)}</td>
       <td className="num">{v.reports ? integer(v.numSamples) : DASH}</td>
+      <td className="small" data-testid="clinical">
+        {clinicalSummary(v.clinical)}
+      </td>
       <td>
         <code title={v.sha256}>{v.sha256.slice(0, 12)}</code>
       </td>
@@ -155,4 +160,12 @@ function VersionRow({ studyId, v, onApprove, busy }: { studyId: string; v: Model
       </td>
     </tr>
   );
+}
+
+/** One line a clinician reads: discrimination, the operating point at 0.5, calibration. */
+function clinicalSummary(m: ClinicalMetrics | null): string {
+  if (!m) return DASH;
+  const ece = `ECE ${fixed(m.ece, 3)}`;
+  if (m.kind === 'binary') return `AUROC ${fixed(m.auroc, 3)} · sens. ${percent(m.sensitivity)} · spec. ${percent(m.specificity)} · ${ece}`;
+  return `macro-F1 ${fixed(m.macroF1, 3)} · recall ${m.recall.map((r) => percent(r, 0)).join(' / ')} · ${ece}`;
 }

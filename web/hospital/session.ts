@@ -489,6 +489,7 @@ export class HospitalSession {
           accuracy: m.accuracy,
           numSamples: m.numSamples,
           backend: m.backend,
+          clinical: m.clinical,
         });
       }
     } catch (e) {

@@ -3,6 +3,7 @@
  * import it without pulling TensorFlow.js into its bundle.
  */
 import type { Normalisation, SiteStatistics } from '../../shared/fl/normalisation';
+import type { ClinicalMetrics } from '../../shared/metrics/clinical';
 import type { BackendName, TrainingConfig } from '../../shared/protocol';
 import type { OutboxEvent, UploadOutcome } from './outboxPolicy';
 import type { DatasetWorkerApi } from './datasetProtocol';
@@ -83,6 +84,7 @@ export interface EvaluateResult {
   accuracy: number;
   numSamples: number;
   backend: BackendName;
+  clinical: ClinicalMetrics;
 }
 
 export interface LossCheckArgs {

@@ -221,7 +221,7 @@ const api: TrainingWorkerApi = {
       if (validation.n === 0) throw new Error('The validation split is empty');
       const weights = await fetchModel(args.token, args.studyId, args.version, tpl.model);
       const m = await evaluateModel(tpl.model, weights, validation);
-      return { loss: m.loss, accuracy: m.accuracy, numSamples: m.numSamples, backend };
+      return { loss: m.loss, accuracy: m.accuracy, numSamples: m.numSamples, backend, clinical: m.clinical };
     });
   },
 
