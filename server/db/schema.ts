@@ -116,6 +116,23 @@ export const updates = pgTable(
   (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId)],
 );
 
+/** Updates refused before aggregation, with the reason; the payload itself is not kept. */
+export const refusedUpdates = pgTable(
+  'refused_updates',
+  {
+    id: serial('id').primaryKey(),
+    studyId: text('study_id').notNull().references(() => studies.id),
+    /** The round the sender named (it may not exist). */
+    roundNumber: integer('round_number').notNull(),
+    participantId: text('participant_id').notNull().references(() => participants.id),
+    code: text('code').notNull(),
+    reason: text('reason').notNull(),
+    bytes: integer('bytes').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('refused_updates_study').on(t.studyId, t.id)],
+);
+
 export const modelVersions = pgTable(
   'model_versions',
   {
@@ -177,4 +194,4 @@ export const evaluations = pgTable(
   (t) => [primaryKey({ columns: [t.studyId, t.version, t.participantId] })],
 );
 
-export const allTables = { settings, users, sites, studies, participants, rounds, updates, modelVersions, modelApprovals, siteStatistics, evaluations };
+export const allTables = { settings, users, sites, studies, participants, rounds, updates, refusedUpdates, modelVersions, modelApprovals, siteStatistics, evaluations };

@@ -16,7 +16,7 @@ import { weightShapes } from '../../shared/tasks';
 import { CodecError, decodeWeights } from '../../shared/weights/codec';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
-import { evaluations, modelVersions, participants, rounds, siteStatistics, studies, updates } from '../db/schema';
+import { evaluations, modelVersions, participants, refusedUpdates, rounds, siteStatistics, studies, updates } from '../db/schema';
 import type { Presence } from '../realtime/presence';
 import { encodeModel, sha256Hex, templateOf } from '../studies/service';
 
@@ -229,9 +229,38 @@ export class Coordinator {
 
   /**
    * Validate an update and store it. A repeat with the same idempotency key is acknowledged without
-   * being counted again; anything malformed is refused with its reason and changes nothing.
+   * being counted again; anything malformed is refused with its reason and changes nothing but the
+   * record of refusals the admins see.
    */
   async submitUpdate(req: SubmitUpdate): Promise<UploadReceipt> {
+    try {
+      return await this.acceptUpdate(req);
+    } catch (err) {
+      if (err instanceof ConsiliumError && err.code !== ErrorCode.NotFound && err.code !== ErrorCode.Internal) await this.recordRefusal(req, err);
+      throw err;
+    }
+  }
+
+  private async recordRefusal(req: SubmitUpdate, err: ConsiliumError): Promise<void> {
+    const { db, log, clock } = this.deps;
+    try {
+      await db.insert(refusedUpdates).values({
+        studyId: req.studyId,
+        roundNumber: req.round,
+        participantId: req.participantId,
+        code: err.code,
+        reason: err.message,
+        bytes: req.body.byteLength,
+        receivedAt: new Date(clock.now()),
+      });
+      log.warn({ studyId: req.studyId, round: req.round, participantId: req.participantId, code: err.code, reason: err.message }, 'update refused');
+      this.deps.events.changed(req.studyId);
+    } catch (e) {
+      log.error({ err: e, studyId: req.studyId }, 'could not record a refused update');
+    }
+  }
+
+  private async acceptUpdate(req: SubmitUpdate): Promise<UploadReceipt> {
     let payload;
     try {
       payload = decodeWeights(req.body);

@@ -158,6 +158,19 @@ describe.each(testDatabaseTargets())('a federated round over HTTP and Socket.IO 
 
     // The retry of a closed round's update is still just acknowledged.
     expect((await upload(hospitals[0], 1, updateBody(meta(0), deltaFor(0)), 'key-a-round-1')).body.duplicate).toBe(true);
+
+    // Every refusal by an enrolled hospital is kept with its reason for the admins, newest first.
+    const cookie = `consilium_session=${await server.consilium.tokens.adminSession('admin-1', 'admin@test.local')}`;
+    const dash = (await (await fetch(`${server.url}/api/studies/${STUDY}/dashboard`, { headers: { cookie } })).json()) as Dashboard;
+    expect(dash.refused.map((r) => r.code)).toEqual([
+      'wrong_base_version',
+      'update_not_finite',
+      'update_shape_mismatch',
+      'malformed_update',
+      'duplicate_update',
+    ]);
+    expect(dash.refused.every((r) => r.round === 1 && r.reason.length > 10 && r.bytes > 0)).toBe(true);
+    expect(dash.refused[1].reason).toMatch(/finite/);
   });
 
   it('closes at the deadline with the minimum and refuses a late update for the closed round', async () => {

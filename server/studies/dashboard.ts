@@ -1,7 +1,7 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, desc, eq, sql } from 'drizzle-orm';
 import type { Dashboard, ParticipantView, RoundView, VersionMetrics } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
-import { evaluations, modelVersions, participants, rounds, sites, updates } from '../db/schema';
+import { evaluations, modelVersions, participants, refusedUpdates, rounds, sites, updates } from '../db/schema';
 import type { Presence } from '../realtime/presence';
 import { getStudySummary } from './service';
 
@@ -71,7 +71,24 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
     };
   });
 
-  return { study, openRound: openView, rounds: roundViews, metrics, participants: participantViews };
+  const refusedRows = await db
+    .select({ r: refusedUpdates, siteName: sites.name })
+    .from(refusedUpdates)
+    .innerJoin(participants, eq(participants.id, refusedUpdates.participantId))
+    .innerJoin(sites, eq(sites.id, participants.siteId))
+    .where(eq(refusedUpdates.studyId, studyId))
+    .orderBy(desc(refusedUpdates.id))
+    .limit(50);
+  const refused = refusedRows.map(({ r, siteName }) => ({
+    round: r.roundNumber,
+    siteName,
+    code: r.code,
+    reason: r.reason,
+    bytes: r.bytes,
+    at: r.receivedAt.toISOString(),
+  }));
+
+  return { study, openRound: openView, rounds: roundViews, metrics, participants: participantViews, refused };
 }
 
 /** Each version's sample-weighted global validation metrics, in version order. */

@@ -187,12 +187,25 @@ export const versionMetricsSchema = z.object({
 });
 export type VersionMetrics = z.infer<typeof versionMetricsSchema>;
 
+/** An update the server refused: never aggregated, kept with its reason for the admins. */
+export const refusedUpdateViewSchema = z.object({
+  round: z.number().int(),
+  siteName: z.string(),
+  code: z.string(),
+  reason: z.string(),
+  bytes: z.number().int().min(0),
+  at: z.string(),
+});
+export type RefusedUpdateView = z.infer<typeof refusedUpdateViewSchema>;
+
 export const dashboardSchema = z.object({
   study: studySummarySchema,
   openRound: roundViewSchema.nullable(),
   rounds: z.array(roundViewSchema),
   metrics: z.array(versionMetricsSchema),
   participants: z.array(participantViewSchema),
+  /** The latest refused updates, newest first. */
+  refused: z.array(refusedUpdateViewSchema),
 });
 export type Dashboard = z.infer<typeof dashboardSchema>;
 

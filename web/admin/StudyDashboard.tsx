@@ -3,6 +3,7 @@ import { ConvergenceChart } from './ConvergenceChart';
 import { OpenRoundPanel } from './OpenRoundPanel';
 import { ParticipantsTable } from './ParticipantsTable';
 import { ModelVersionsPanel } from './ModelVersionsPanel';
+import { RefusedUpdatesTable } from './RefusedUpdatesTable';
 import { RoundsTable } from './RoundsTable';
 import { useLiveDashboard } from './useLiveDashboard';
 import { percent } from '../format';
@@ -42,6 +43,7 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
       <ParticipantsTable participants={data.participants} />
       <RoundsTable rounds={data.rounds} metrics={data.metrics} />
       <ModelVersionsPanel studyId={data.study.id} currentVersion={data.study.currentVersion} />
+      <RefusedUpdatesTable refused={data.refused} />
     </div>
   );
 }
