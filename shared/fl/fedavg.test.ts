@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fedAvg } from './fedavg';
+import { fedAvg, fedAvgStrategy } from './fedavg';
 
 const f = (...v: number[]) => Float32Array.from(v);
 
@@ -38,5 +38,39 @@ describe('fedAvg', () => {
     expect(() => fedAvg([f(1)], [])).toThrow(/at least one/);
     expect(() => fedAvg([f(1)], [{ participantId: 'a', numSamples: 0, delta: [f(1)] }])).toThrow(/positive/);
     expect(() => fedAvg([f(1, 2)], [{ participantId: 'a', numSamples: 1, delta: [f(1)] }])).toThrow(/wrong length/);
+  });
+});
+
+describe('fedAvgStrategy', () => {
+  const up = (participantId: string, numSamples: number, ...delta: number[]) => ({ participantId, numSamples, delta: [f(...delta)] });
+
+  it('follows a hand-computed sequence over three rounds', () => {
+    const s = fedAvgStrategy();
+    // Round 1: (1·[3,0] + 1·[0,3] + 2·[1,1]) / 4 = [1.25, 1.25]
+    const r1 = s.aggregate([f(0, 0)], [up('c', 2, 1, 1), up('a', 1, 3, 0), up('b', 1, 0, 3)]);
+    expect(Array.from(r1.weights[0])).toEqual([1.25, 1.25]);
+    // Round 2: (2·[-1,2] + 1·[2,-1] + 1·[0,0]) / 4 = [0, 0.75]
+    const r2 = s.aggregate(r1.weights, [up('a', 2, -1, 2), up('b', 1, 2, -1), up('c', 1, 0, 0)], r1.state);
+    expect(Array.from(r2.weights[0])).toEqual([1.25, 2]);
+    // Round 3: (1·[4,4] + 3·[0,-4]) / 4 = [1, -2]
+    const r3 = s.aggregate(r2.weights, [up('b', 3, 0, -4), up('a', 1, 4, 4)], r2.state);
+    expect(Array.from(r3.weights[0])).toEqual([2.25, 0]);
+    expect(r3.state).toBeNull();
+  });
+
+  it('gives the same bits as fedAvg and reports each update’s share', () => {
+    const base = [f(0.1, 0.2, 0.3), f(-1)];
+    const ups = [
+      { participantId: 'x', numSamples: 3, delta: [f(0.01, 0.02, 0.03), f(0.5)] },
+      { participantId: 'w', numSamples: 7, delta: [f(-0.3, 0.1, 0.7), f(0.25)] },
+    ];
+    const r = fedAvgStrategy().aggregate(base, ups);
+    expect(r.weights.map((t) => Array.from(t))).toEqual(fedAvg(base, ups).map((t) => Array.from(t)));
+    expect(r.report.strategy).toBe('fedavg');
+    expect(r.report.updates.map((u) => [u.participantId, u.weight, u.selected, u.clipped])).toEqual([
+      ['w', 0.7, true, false],
+      ['x', 0.3, true, false],
+    ]);
+    expect(r.report.updates[1].norm).toBeCloseTo(Math.sqrt(0.01 ** 2 + 0.02 ** 2 + 0.03 ** 2 + 0.25), 6);
   });
 });

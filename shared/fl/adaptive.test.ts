@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { fedAdagradStrategy, fedAdamStrategy, fedYogiStrategy } from './adaptive';
+import type { Strategy } from './strategy';
+import { decodeServerState, encodeServerState, type ServerState } from './state';
+
+const f = (...v: number[]) => Float32Array.from(v);
+
+/**
+ * Two sites per round, A with 1 sample and B with 3, chosen so that the sample-weighted mean delta
+ * is Δ: A = Δ + 3, B = Δ − 1, and (Δ + 3 + 3·(Δ − 1)) / 4 = Δ.
+ */
+const meanDeltas = [
+  [4, -8, 0],
+  [2, 4, 0],
+  [-2, -4, 0],
+];
+const rounds = meanDeltas.map((d) => [
+  { participantId: 'a', numSamples: 1, delta: [f(...d.map((x) => x + 3))] },
+  { participantId: 'b', numSamples: 3, delta: [f(...d.map((x) => x - 1))] },
+]);
+
+function run(s: Strategy, viaStorage = false) {
+  let weights: Float32Array[] = [f(1, 1, 1)];
+  let state: ServerState | null = null;
+  const out = [];
+  for (const ups of rounds) {
+    const r = s.aggregate(weights, ups, state);
+    weights = r.weights;
+    state = viaStorage ? decodeServerState(encodeServerState(r.state!)) : r.state;
+    out.push({ x: Array.from(r.weights[0]), m: Array.from(r.state!.slots.m[0]), v: Array.from(r.state!.slots.v[0]), r });
+  }
+  return out;
+}
+
+function expectClose(actual: number[], expected: number[]) {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((a, i) => expect(a).toBeCloseTo(expected[i], 6));
+}
+
+// β₁ = 0.5, β₂ = 0.75, τ = 1, η = 1, v starts at τ² = 1; x starts at [1, 1, 1].
+// m is the same for all three: m1 = 0.5·Δ1 = [2, −4, 0], m2 = 0.5·m1 + 0.5·Δ2 = [2, 0, 0], m3 = [0, −2, 0].
+const opts = { beta1: 0.5, beta2: 0.75, tau: 1, serverLearningRate: 1 };
+const m = [
+  [2, -4, 0],
+  [2, 0, 0],
+  [0, -2, 0],
+];
+
+describe('adaptive federated optimisers (Reddi et al. 2021)', () => {
+  it('FedAdam matches a hand-computed sequence', () => {
+    // v1 = 0.75·1 + 0.25·Δ1² = [4.75, 16.75, 0.75]
+    // v2 = 0.75·v1 + 0.25·Δ2² = [3.5625 + 1, 12.5625 + 4, 0.5625] = [4.5625, 16.5625, 0.5625]
+    // v3 = 0.75·v2 + 0.25·Δ3² = [4.421875, 16.421875, 0.421875]
+    const v = [
+      [4.75, 16.75, 0.75],
+      [4.5625, 16.5625, 0.5625],
+      [4.421875, 16.421875, 0.421875],
+    ];
+    const x1 = [1 + 2 / (Math.sqrt(4.75) + 1), 1 - 4 / (Math.sqrt(16.75) + 1), 1];
+    const x2 = [x1[0] + 2 / (Math.sqrt(4.5625) + 1), x1[1], 1];
+    const x3 = [x2[0], x2[1] - 2 / (Math.sqrt(16.421875) + 1), 1];
+    const out = run(fedAdamStrategy(opts));
+    [x1, x2, x3].forEach((x, i) => {
+      expect(out[i].m).toEqual(m[i]);
+      expect(out[i].v).toEqual(v[i]);
+      expectClose(out[i].x, x);
+    });
+    expectClose(out[2].x, [2.266795, -0.1812938, 1]);
+  });
+
+  it('FedYogi matches a hand-computed sequence, growing and shrinking v by the sign of v − Δ²', () => {
+    // v1 = 1 − 0.25·Δ1²·sign(1 − Δ1²) = [1 + 4, 1 + 16, 1 − 0] = [5, 17, 1]
+    // v2: v1 − Δ2² = [1, 1, 1] > 0, so v shrinks: [5 − 1, 17 − 4, 1] = [4, 13, 1]
+    // v3: v2 − Δ3² = [0, −3, 1]: first unchanged, second grows: [4, 13 + 4, 1] = [4, 17, 1]
+    const v = [
+      [5, 17, 1],
+      [4, 13, 1],
+      [4, 17, 1],
+    ];
+    const x1 = [1 + 2 / (Math.sqrt(5) + 1), 1 - 4 / (Math.sqrt(17) + 1), 1];
+    const x2 = [x1[0] + 2 / (2 + 1), x1[1], 1];
+    const x3 = [x2[0], x2[1] - 2 / (Math.sqrt(17) + 1), 1];
+    const out = run(fedYogiStrategy(opts));
+    [x1, x2, x3].forEach((x, i) => {
+      expect(out[i].m).toEqual(m[i]);
+      expect(out[i].v).toEqual(v[i]);
+      expectClose(out[i].x, x);
+    });
+    expectClose(out[2].x, [2.284701, -0.1711646, 1]);
+  });
+
+  it('FedAdagrad matches a hand-computed sequence', () => {
+    // v accumulates Δ²: [1 + 16, 1 + 64, 1] = [17, 65, 1], then [21, 81, 1], then [25, 97, 1]
+    const v = [
+      [17, 65, 1],
+      [21, 81, 1],
+      [25, 97, 1],
+    ];
+    const x1 = [1 + 2 / (Math.sqrt(17) + 1), 1 - 4 / (Math.sqrt(65) + 1), 1];
+    const x2 = [x1[0] + 2 / (Math.sqrt(21) + 1), x1[1], 1];
+    const x3 = [x2[0], x2[1] - 2 / (Math.sqrt(97) + 1), 1];
+    const out = run(fedAdagradStrategy({ beta1: 0.5, tau: 1, serverLearningRate: 1 }));
+    [x1, x2, x3].forEach((x, i) => {
+      expect(out[i].m).toEqual(m[i]);
+      expect(out[i].v).toEqual(v[i]);
+      expectClose(out[i].x, x);
+    });
+    expectClose(out[2].x, [1.748646, 0.3742577, 1]);
+  });
+
+  it('uses the paper’s defaults: m = 0, v = τ² at the start, no bias correction', () => {
+    const r = fedAdamStrategy().aggregate([f(0, 0, 0)], rounds[0]);
+    // β₁ = 0.9, β₂ = 0.99, τ = 1e-3, η = 1e-2; Δ = [4, −8, 0]
+    const v = [0.99e-6 + 0.01 * 16, 0.99e-6 + 0.01 * 64, 0.99e-6];
+    const mm = [0.4, -0.8, 0];
+    expectClose(Array.from(r.state!.slots.m[0]), mm);
+    // float32 storage: compare relative to the value
+    r.state!.slots.v[0].forEach((x, i) => expect(Math.abs(x - v[i]) / v[i]).toBeLessThan(1e-6));
+    expectClose(
+      Array.from(r.weights[0]),
+      mm.map((mi, i) => (0.01 * mi) / (Math.sqrt(v[i]) + 1e-3)),
+    );
+    expect(r.report.details.step).toBe(1);
+  });
+
+  it('continues from serialised state with the same bits as an uninterrupted run', () => {
+    for (const s of [fedAdamStrategy(), fedYogiStrategy(), fedAdagradStrategy()]) {
+      const direct = run(s);
+      const stored = run(s, true);
+      expect(stored.map((o) => o.x)).toEqual(direct.map((o) => o.x));
+    }
+  });
+
+  it('keeps every step within η·|m|/τ even where v is tiny', () => {
+    const tiny = [{ participantId: 'a', numSamples: 1, delta: [f(1e-20, -1e-20)] }];
+    const r = fedAdamStrategy({ tau: 1e-3, serverLearningRate: 0.1 }).aggregate([f(0, 0)], tiny);
+    for (const x of r.weights[0]) expect(Number.isFinite(x) && Math.abs(x) < 1e-10).toBe(true);
+  });
+});

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { strategyNames } from './strategy';
+
+/** How one update fared in a round's aggregation, for the admin console. */
+export const updateReportSchema = z.object({
+  participantId: z.string(),
+  numSamples: z.number(),
+  /** L2 norm of the update as received, before any clipping. */
+  norm: z.number(),
+  /** Scaled down to the round's norm bound. */
+  clipped: z.boolean(),
+  /** The factor it was scaled by (1 when not clipped). */
+  scale: z.number(),
+  /** Entered the aggregate (false for updates Krum passed over). */
+  selected: z.boolean(),
+  /** Its share of a weighted average; null for coordinate-wise rules, where no update has one share. */
+  weight: z.number().nullable(),
+  /** Krum score (sum of squared distances to its nearest neighbours); null for other rules. */
+  score: z.number().nullable(),
+  /** L2 distance from the (clipped) update to the combined update: outliers stand out here. */
+  distance: z.number(),
+});
+export type UpdateReport = z.infer<typeof updateReportSchema>;
+
+export const aggregationReportSchema = z.object({
+  strategy: z.enum(strategyNames),
+  /** The round's clipping bound (factor × median norm); null when norm bounding is off. */
+  normBound: z.number().nullable(),
+  /** Stored optimiser state belonged to another strategy and was not used. */
+  stateReset: z.boolean(),
+  /** In participant-id order. */
+  updates: z.array(updateReportSchema),
+  /** Rule-specific figures: f and neighbours for Krum, trimmed per side, server step norm, mu... */
+  details: z.record(z.string(), z.number()),
+});
+export type AggregationReport = z.infer<typeof aggregationReportSchema>;
