@@ -29,18 +29,57 @@ export interface OpenOptions {
   dataDir?: string;
   /** Existing PGlite instance to reuse (tests share one per file). */
   pglite?: PGlite;
+  /**
+   * PostgreSQL: hold the coordinator's advisory lock for as long as the database is open, so a second
+   * server on the same database refuses to start (rounds, deadlines and presence live in one process).
+   * PGlite needs none: its data folder is locked (see dataDirLock).
+   */
+  exclusive?: boolean;
+}
+
+/** The advisory-lock key of the one coordinating server per database ("Cons" in ASCII). */
+export const COORDINATOR_LOCK_KEY = 0x436f6e73;
+
+export class DatabaseLockedError extends Error {
+  constructor() {
+    super('Another Consilium server is already running on this database (it holds the coordinator lock). Stop it first, or point this one at another database.');
+    this.name = 'DatabaseLockedError';
+  }
 }
 
 export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   if (opts.url) {
     const client = postgres(opts.url, { max: 10, onnotice: () => {} });
+    // A session-level lock lives as long as its connection: one connection is kept for it. A crashed
+    // server's connection closes with it, and the lock with that.
+    const held = opts.exclusive ? await client.reserve() : null;
+    if (held) {
+      const [{ ok }] = await held<{ ok: boolean }[]>`select pg_try_advisory_lock(${COORDINATOR_LOCK_KEY}) as ok`;
+      if (!ok) {
+        held.release();
+        await client.end({ timeout: 5 });
+        throw new DatabaseLockedError();
+      }
+    }
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
-    await migratePostgres(drizzlePostgres(client), { migrationsFolder });
+    try {
+      await migratePostgres(drizzlePostgres(client), { migrationsFolder });
+    } catch (err) {
+      held?.release();
+      await client.end({ timeout: 5 });
+      throw err;
+    }
     return {
       db,
       kind: 'postgres',
       ping: () => ping(db),
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        if (held) {
+          await held`select pg_advisory_unlock(${COORDINATOR_LOCK_KEY})`.catch(() => undefined);
+          held.release();
+        }
+        await client.end({ timeout: 5 });
+      },
     };
   }
   const client = opts.pglite ?? (opts.dataDir ? new PGlite(opts.dataDir) : new PGlite());
