@@ -21,6 +21,7 @@ import { Coordinator, type CoordinatorEvents } from './rounds/coordinator';
 import { roundRoutes } from './rounds/routes';
 import { studyRoutes } from './studies/routes';
 import { modelRoutes } from './models/routes';
+import { siteRoutes, studyAdminRoutes, templateRoutes } from './studies/adminRoutes';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -106,6 +107,9 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   app.route('/api/studies', roundRoutes({ db, coordinator, maxUpdateBytes }));
   app.route('/api/studies', studyRoutes({ db, presence }));
   app.route('/api/studies', modelRoutes({ db }));
+  app.route('/api/studies', studyAdminRoutes({ db, coordinator, log }));
+  app.route('/api/sites', siteRoutes({ db }));
+  app.route('/api/templates', templateRoutes());
   app.all('/api/*', (c) => c.json(errorBody(ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`), 404));
 
   const staticDir = deps.staticDir && fs.existsSync(path.join(deps.staticDir, 'index.html')) ? deps.staticDir : undefined;

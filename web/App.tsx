@@ -50,6 +50,14 @@ const router = createBrowserRouter([
           </Loading>
         ),
       },
+      {
+        path: '/admin/new-study',
+        element: (
+          <Loading>
+            <AdminPage page="new-study" />
+          </Loading>
+        ),
+      },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -25,8 +25,10 @@ export interface ConsiliumServer {
    * and open tabs reconnect. `SIGKILL` is a crash: no shutdown code runs.
    */
   kill(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
-  /** Starts a killed server again on the same port and data folder; resolves once it serves. */
-  start(): Promise<void>;
+  /** Starts a killed server again on the same port and data folder; resolves once it serves. `env` is merged over the first start's. */
+  start(env?: Record<string, string>): Promise<void>;
+  /** Resolves when the process has exited by itself (a crash point, say); rejects after `timeoutMs`. */
+  exited(timeoutMs?: number): Promise<void>;
   /** `kill()` then `start()`; `hard` kills with SIGKILL. */
   restart(opts?: { hard?: boolean }): Promise<void>;
   /** Stops the server for good and removes its data folder. */
@@ -130,11 +132,11 @@ export async function startConsilium(opts: StartOptions = {}): Promise<Consilium
     }
   }
 
-  async function start(): Promise<void> {
+  async function start(overrides: Record<string, string> = {}): Promise<void> {
     if (isRunning()) throw new Error('the server is already running');
     out += `\n--- restarted on port ${port} ---\n`;
     // The same port and data folder: links, sessions and open tabs carry on.
-    ({ child: current } = await launch({ ...env, PORT: port }, log));
+    ({ child: current } = await launch({ ...env, ...overrides, PORT: port }, log));
   }
 
   return {
@@ -146,6 +148,11 @@ export async function startConsilium(opts: StartOptions = {}): Promise<Consilium
     running: isRunning,
     kill,
     start,
+    exited: (timeoutMs = 30_000) =>
+      Promise.race([
+        exited(current),
+        new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`the server still runs after ${timeoutMs} ms`)), timeoutMs).unref()),
+      ]),
     async restart({ hard = false } = {}) {
       await kill(hard ? 'SIGKILL' : 'SIGTERM');
       await start();

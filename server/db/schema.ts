@@ -13,14 +13,27 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { Normalisation, SiteStatistics } from '../../shared/fl/normalisation';
+import type { AggregationReport } from '../../shared/fl/report';
 import type { ClinicalMetrics } from '../../shared/metrics/clinical';
-import type { StudyConfig } from '../../shared/protocol/schemas';
+import { studyConfigSchema, type StudyConfig, type StudyStatus } from '../../shared/protocol/schemas';
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   dataType: () => 'bytea',
   // postgres-js hands back a Buffer (a Uint8Array subclass); PGlite a plain Uint8Array.
   fromDriver: (v) => (v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer)),
 });
+
+/**
+ * A study configuration, parsed through `studyConfigSchema` on every read: a configuration stored
+ * before a setting existed comes back with that setting's default.
+ */
+const studyConfigJson = customType<{ data: StudyConfig; driverData: string }>({
+  dataType: () => 'jsonb',
+  toDriver: (v) => JSON.stringify(v),
+  fromDriver: (v) => studyConfigSchema.parse(typeof v === 'string' ? JSON.parse(v) : v),
+});
+
+const studyStatuses = ['waiting', 'running', 'paused', 'stopped', 'completed'] as const satisfies readonly StudyStatus[];
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -50,8 +63,8 @@ export const studies = pgTable('studies', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   templateId: text('template_id').notNull(),
-  config: jsonb('config').$type<StudyConfig>().notNull(),
-  status: text('status', { enum: ['waiting', 'running', 'completed'] }).notNull().default('waiting'),
+  config: studyConfigJson('config').notNull(),
+  status: text('status', { enum: studyStatuses }).notNull().default('waiting'),
   currentVersion: integer('current_version').notNull().default(0),
   completedRounds: integer('completed_rounds').notNull().default(0),
   /** Global feature statistics combined from the sites before the first round; fixed from then on. */
@@ -87,6 +100,8 @@ export const rounds = pgTable(
     baseVersion: integer('base_version').notNull(),
     /** Participant ids sampled for this round, sorted. */
     sampled: jsonb('sampled').$type<string[]>().notNull(),
+    /** The study's configuration when the round opened: a later change applies from the next round. Null on rounds from before it was kept. */
+    config: studyConfigJson('config'),
     deadline: timestamp('deadline', { withTimezone: true }).notNull(),
     openedAt: timestamp('opened_at', { withTimezone: true }).notNull(),
     closedAt: timestamp('closed_at', { withTimezone: true }),
@@ -95,6 +110,8 @@ export const rounds = pgTable(
     contributors: integer('contributors'),
     totalSamples: integer('total_samples'),
     meanTrainLoss: doublePrecision('mean_train_loss'),
+    /** What the strategy did with each update: clipped, selected, weight, distance. */
+    aggregationReport: jsonb('aggregation_report').$type<AggregationReport>(),
   },
   (t) => [uniqueIndex('rounds_study_number').on(t.studyId, t.number), index('rounds_study_status').on(t.studyId, t.status)],
 );
@@ -142,6 +159,8 @@ export const modelVersions = pgTable(
     roundNumber: integer('round_number'),
     /** A codec payload of kind 'model'. */
     weights: bytea('weights').notNull(),
+    /** The strategy's server state after making this version (momentum, Adam moments): `encodeServerState`. */
+    serverState: bytea('server_state'),
     sha256: text('sha256').notNull(),
     createdAt: createdAt(),
   },
@@ -194,4 +213,19 @@ export const evaluations = pgTable(
   (t) => [primaryKey({ columns: [t.studyId, t.version, t.participantId] })],
 );
 
-export const allTables = { settings, users, sites, studies, participants, rounds, updates, refusedUpdates, modelVersions, modelApprovals, siteStatistics, evaluations };
+/** Every change of a study's configuration: who, when, what it was and became, and the first round it governs. */
+export const studyConfigChanges = pgTable(
+  'study_config_changes',
+  {
+    id: serial('id').primaryKey(),
+    studyId: text('study_id').notNull().references(() => studies.id),
+    changedBy: text('changed_by').notNull(),
+    changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow(),
+    before: jsonb('before').$type<StudyConfig>().notNull(),
+    after: jsonb('after').$type<StudyConfig>().notNull(),
+    effectiveFromRound: integer('effective_from_round').notNull(),
+  },
+  (t) => [index('study_config_changes_study').on(t.studyId, t.id)],
+);
+
+export const allTables = { settings, users, sites, studies, participants, rounds, updates, refusedUpdates, modelVersions, modelApprovals, siteStatistics, evaluations, studyConfigChanges };

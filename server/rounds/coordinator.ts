@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, inArray, max, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { fedAvg } from '../../shared/fl/fedavg';
 import { combineStatistics, type SiteStatistics } from '../../shared/fl/normalisation';
 import { canOpenRound, decideRound } from '../../shared/fl/roundPolicy';
 import { checkUpdateTensors } from '../../shared/fl/updateChecks';
@@ -17,8 +16,13 @@ import { CodecError, decodeWeights } from '../../shared/weights/codec';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
 import { evaluations, modelVersions, participants, refusedUpdates, rounds, siteStatistics, studies, updates } from '../db/schema';
+import { decodeServerState, encodeServerState } from '../../shared/fl/state';
+import { StrategyError } from '../../shared/fl/strategy';
+import { runStrategy } from './runInWorker';
+import { crashPoint } from '../crashPoints';
 import type { Presence } from '../realtime/presence';
 import { encodeModel, sha256Hex, templateOf } from '../studies/service';
+import { sampleParticipants } from './sampling';
 
 /** What the coordinator tells the outside world; the Socket.IO layer implements it. */
 export interface CoordinatorEvents {
@@ -97,7 +101,7 @@ export class Coordinator {
     if (this.stopped) return;
     const { db, clock, presence, log } = this.deps;
     const [study] = await db.select().from(studies).where(eq(studies.id, studyId));
-    if (!study || study.status === 'completed' || study.completedRounds >= study.config.rounds) return;
+    if (!study || ['completed', 'paused', 'stopped'].includes(study.status) || study.completedRounds >= study.config.rounds) return;
     const [open] = await db
       .select({ id: rounds.id })
       .from(rounds)
@@ -109,34 +113,44 @@ export class Coordinator {
     if (!normalisation) return;
 
     const [{ last }] = await db.select({ last: max(rounds.number) }).from(rounds).where(eq(rounds.studyId, studyId));
+    const number = (last ?? 0) + 1;
+    const sampled = sampleParticipants(online, study.config, number);
     const now = clock.now();
     const [round] = await db
       .insert(rounds)
       .values({
         studyId,
-        number: (last ?? 0) + 1,
+        number,
         status: 'open',
         baseVersion: study.currentVersion,
-        sampled: online,
+        sampled,
+        config: study.config,
         openedAt: new Date(now),
         deadline: new Date(now + study.config.roundDeadlineMs),
       })
       .returning();
     if (study.status === 'waiting') await db.update(studies).set({ status: 'running' }).where(eq(studies.id, studyId));
-    log.info({ studyId, round: round.number, baseVersion: round.baseVersion, sampled: online.length }, 'round opened');
+    log.info({ studyId, round: round.number, baseVersion: round.baseVersion, sampled: sampled.length, online: online.length }, 'round opened');
     this.scheduleDeadline(round);
-    this.deps.events.roundOpened(online, this.roundOpenOf(round, { ...study, normalisation }));
+    this.deps.events.roundOpened(sampled, this.roundOpenOf(round, { ...study, normalisation }));
     this.deps.events.changed(studyId);
   }
 
   private roundOpenOf(round: RoundRow, study: StudyRow): RoundOpen {
-    const { config } = study;
+    // The round runs with the configuration it opened with; a change applies from the next round.
+    const config = round.config ?? study.config;
     return {
       studyId: round.studyId,
       round: round.number,
       baseVersion: round.baseVersion,
       deadline: round.deadline.getTime(),
-      training: { localEpochs: config.localEpochs, batchSize: config.batchSize, learningRate: config.learningRate },
+      training: {
+        localEpochs: config.localEpochs,
+        batchSize: config.batchSize,
+        learningRate: config.learningRate,
+        optimizer: config.optimizer,
+        ...(config.fedProxMu > 0 ? { fedProxMu: config.fedProxMu } : {}),
+      },
       normalisation: study.normalisation ?? null,
     };
   }
@@ -325,6 +339,7 @@ export class Coordinator {
           .set({ lastBackend: meta.data.backend, numSamples: meta.data.numSamples, lastSeenAt: new Date(this.deps.clock.now()) })
           .where(eq(participants.id, req.participantId));
       });
+      crashPoint('update-accepted');
       this.deps.log.info({ studyId: req.studyId, round: round.number, participantId: req.participantId }, 'update accepted');
       const receipt = await this.receipt(round, false);
       this.deps.events.changed(req.studyId);
@@ -352,7 +367,7 @@ export class Coordinator {
     const decision = decideRound({
       sampled: round.sampled.length,
       received: await this.countUpdates(round.id),
-      minParticipants: study.config.minParticipants,
+      minParticipants: (round.config ?? study.config).minUpdates,
       deadline: round.deadline.getTime(),
       now: clock.now(),
     });
@@ -384,27 +399,75 @@ export class Coordinator {
   }
 
   /**
-   * FedAvg over the round's accepted updates, in participant-id order. The new model version, the
-   * round's metrics and the study's progress are written in one transaction.
+   * The study's strategy over the round's accepted updates, in site-id order. The new model version,
+   * its server state, the round's metrics and the study's progress are written in one transaction.
    */
   private async aggregate(round: RoundRow, reason: string): Promise<void> {
-    const { db, clock, log } = this.deps;
-    const closed = await db.transaction(async (tx) => {
+    const { log } = this.deps;
+    let closed;
+    try {
+      closed = await this.aggregateInTransaction(round, reason);
+    } catch (err) {
+      if (!(err instanceof StrategyError)) throw err;
+      // The rule cannot aggregate these updates (Krum with too few, say): the round ends without a version.
+      await this.abandon(round, `aggregation failed: ${err.message}`);
+      return;
+    }
+    if (!closed) return;
+    log.info({ studyId: round.studyId, round: round.number, version: closed.version, contributors: closed.contributors, reason }, 'round aggregated');
+    this.deps.events.roundClosed(round.studyId, {
+      studyId: round.studyId,
+      round: round.number,
+      status: 'closed',
+      version: closed.version,
+      contributors: closed.contributors,
+      studyStatus: closed.studyStatus,
+    });
+    this.deps.events.changed(round.studyId);
+  }
+
+  /** The aggregation's one transaction: the strategy's result, the new version, the round and study rows. */
+  private async aggregateInTransaction(round: RoundRow, reason: string) {
+    const { db, clock } = this.deps;
+    return db.transaction(async (tx) => {
       const [locked] = await tx.select().from(rounds).where(eq(rounds.id, round.id)).for('update');
       if (!locked || locked.status !== 'open') return null;
       await tx.update(rounds).set({ status: 'aggregating' }).where(eq(rounds.id, round.id));
       const [study] = await tx.select().from(studies).where(eq(studies.id, round.studyId)).for('update');
       const template = templateOf(study.templateId);
-      const rows = await tx.select().from(updates).where(eq(updates.roundId, round.id)).orderBy(asc(updates.participantId));
+      // Keyed and summed in site-id order: the same updates make the same model bit for bit, whatever
+      // their arrival order and whichever participant ids a database generated.
+      const rows = (
+        await tx
+          .select({ u: updates, siteId: participants.siteId })
+          .from(updates)
+          .innerJoin(participants, eq(participants.id, updates.participantId))
+          .where(eq(updates.roundId, round.id))
+          .orderBy(asc(participants.siteId))
+      ).map(({ u, siteId }) => ({ ...u, siteId }));
       const [base] = await tx
-        .select({ weights: modelVersions.weights })
+        .select({ weights: modelVersions.weights, serverState: modelVersions.serverState })
         .from(modelVersions)
         .where(and(eq(modelVersions.studyId, round.studyId), eq(modelVersions.version, round.baseVersion)));
       const global = decodeWeights(base.weights).tensors.map((t) => t.data);
-      const next = fedAvg(
-        global,
-        rows.map((r) => ({ participantId: r.participantId, numSamples: r.numSamples, delta: decodeWeights(r.payload).tensors.map((t) => t.data) })),
-      );
+      // The round's strategy, from the base version's server state (kept in the database, so a restart
+      // or a restart from an older version continues exactly).
+      const strategy = (round.config ?? study.config).strategy;
+      let result;
+      try {
+        result = await runStrategy(
+          strategy,
+          global,
+          rows.map((r) => ({ participantId: r.siteId, numSamples: r.numSamples, delta: decodeWeights(r.payload).tensors.map((t) => t.data) })),
+          base.serverState ? decodeServerState(base.serverState) : null,
+          { handOver: true },
+        );
+      } catch (err) {
+        // Thrown on, so the transaction (and its 'aggregating' mark) rolls back.
+        if (err instanceof StrategyError) err.message = `${strategy.name}: ${err.message}`;
+        throw err;
+      }
+      const next = result.weights;
       const [{ latest }] = await tx
         .select({ latest: max(modelVersions.version) })
         .from(modelVersions)
@@ -423,6 +486,7 @@ export class Coordinator {
         roundNumber: round.number,
         weights: bytes,
         sha256: sha256Hex(bytes),
+        serverState: result.state ? encodeServerState(result.state) : null,
       });
       await tx
         .update(rounds)
@@ -434,24 +498,16 @@ export class Coordinator {
           contributors: rows.length,
           totalSamples,
           meanTrainLoss,
+          aggregationReport: result.report,
         })
         .where(eq(rounds.id, round.id));
       const completedRounds = study.completedRounds + 1;
-      const studyStatus = completedRounds >= study.config.rounds ? 'completed' : 'running';
+      // A study paused while this round ran stays paused.
+      const studyStatus = completedRounds >= study.config.rounds ? 'completed' : study.status === 'paused' ? 'paused' : 'running';
       await tx.update(studies).set({ currentVersion: version, completedRounds, status: studyStatus }).where(eq(studies.id, study.id));
+      crashPoint('aggregation-tx');
       return { version, contributors: rows.length, studyStatus } as const;
     });
-    if (!closed) return;
-    log.info({ studyId: round.studyId, round: round.number, version: closed.version, contributors: closed.contributors, reason }, 'round aggregated');
-    this.deps.events.roundClosed(round.studyId, {
-      studyId: round.studyId,
-      round: round.number,
-      status: 'closed',
-      version: closed.version,
-      contributors: closed.contributors,
-      studyStatus: closed.studyStatus,
-    });
-    this.deps.events.changed(round.studyId);
   }
 
   /** A participant's evaluation of a version on its validation split; a repeat replaces the earlier report. */
@@ -478,6 +534,25 @@ export class Coordinator {
       .values(values)
       .onConflictDoUpdate({ target: [evaluations.studyId, evaluations.version, evaluations.participantId], set: values });
     this.deps.events.changed(report.studyId);
+  }
+
+  /**
+   * Run an admin action (pause, resume, stop, a configuration change, an enrolment) in the study's
+   * queue, so that no round action interleaves with it; then tell the live views, and open a round if
+   * one may open now. `abandonOpen` is how a stop ends the round in progress.
+   */
+  async adminAction<T>(studyId: string, action: (round: { abandonOpen(reason: string): Promise<void> }) => Promise<T>): Promise<T> {
+    const abandonOpen = async (reason: string) => {
+      const [open] = await this.deps.db.select().from(rounds).where(and(eq(rounds.studyId, studyId), eq(rounds.status, 'open')));
+      if (!open) return;
+      clearTimeout(this.timers.get(open.id));
+      this.timers.delete(open.id);
+      await this.abandon(open, reason);
+    };
+    const result = await this.serial(studyId, () => action({ abandonOpen }));
+    this.deps.events.changed(studyId);
+    await this.maybeOpenRound(studyId);
+    return result;
   }
 
   /** The latest round of a study, for views. */

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { createHash, randomUUID } from 'node:crypto';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { studyConfigSchema, type StudyConfig, type StudySummary } from '../../shared/protocol/schemas';
+import { mergeStudyConfig, studyConfigSchema, type StudyConfig, type StudyConfigPatch, type StudySummary } from '../../shared/protocol/schemas';
 import { getTemplate, initialWeights, weightShapes, type TaskTemplate } from '../../shared/tasks';
 import { encodeWeights } from '../../shared/weights/codec';
 import type { Db } from '../db/client';
@@ -11,8 +11,11 @@ export interface CreateStudyInput {
   id: string;
   name: string;
   templateId: string;
-  config?: Partial<StudyConfig>;
+  /** Settings over the template's defaults. */
+  config?: StudyConfigPatch;
 }
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -33,21 +36,46 @@ export function templateOf(templateId: string): TaskTemplate {
   return t;
 }
 
-/** Create a study and its version 0 (seeded initial weights) in one transaction. Idempotent by id. */
-export async function createStudy(db: Db, input: CreateStudyInput): Promise<StudySummary> {
+/**
+ * `base` (the template's defaults, or a study's current configuration) with `patch` over it, checked
+ * as a whole. A bad setting is a 400 that names it (`config.minUpdates: ...`).
+ */
+export function resolveStudyConfig(base: StudyConfig, patch: StudyConfigPatch = {}): StudyConfig {
+  const parsed = studyConfigSchema.safeParse(mergeStudyConfig(base, patch));
+  if (!parsed.success)
+    throw new ConsiliumError(
+      ErrorCode.BadRequest,
+      parsed.error.issues.map((i) => `config${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`).join('; '),
+      400,
+    );
+  return parsed.data;
+}
+
+/**
+ * Create a study and its version 0 (seeded initial weights) in one transaction; `then` runs inside
+ * it once the study row exists (enrolments). Resolves false, changing nothing, when the id is taken.
+ */
+export async function insertStudy(db: Db, input: CreateStudyInput, then?: (tx: Tx) => Promise<void>): Promise<boolean> {
   const template = templateOf(input.templateId);
-  const config = studyConfigSchema.parse({ ...template.defaults, ...input.config });
+  const config = resolveStudyConfig(template.defaults, input.config);
   const weights = initialWeights(template.model, config.seed);
   const bytes = encodeModel(input.id, 0, weights, template);
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const created = await tx
       .insert(studies)
       .values({ id: input.id, name: input.name, templateId: template.id, config })
       .onConflictDoNothing()
       .returning({ id: studies.id });
-    if (created.length === 0) return;
+    if (created.length === 0) return false;
     await tx.insert(modelVersions).values({ studyId: input.id, version: 0, weights: bytes, sha256: sha256Hex(bytes) });
+    await then?.(tx);
+    return true;
   });
+}
+
+/** Create a study and its version 0 (seeded initial weights) in one transaction. Idempotent by id. */
+export async function createStudy(db: Db, input: CreateStudyInput): Promise<StudySummary> {
+  await insertStudy(db, input);
   return getStudySummary(db, input.id);
 }
 

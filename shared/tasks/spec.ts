@@ -118,43 +118,54 @@ export const imageInputSchema = z.object({
 });
 export type ImageInput = z.infer<typeof imageInputSchema>;
 
-export const taskTemplateSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    description: z.string(),
-    label: z.object({
-      name,
+/** A template's default study configuration trains with its model spec's optimiser unless it names another. */
+function withModelOptimizer(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const t = raw as { model?: { optimizer?: unknown }; defaults?: Record<string, unknown> };
+  if (!t.defaults || typeof t.defaults !== 'object' || t.defaults.optimizer !== undefined || t.model?.optimizer === undefined) return raw;
+  return { ...t, defaults: { ...t.defaults, optimizer: t.model.optimizer } };
+}
+
+export const taskTemplateSchema = z.preprocess(
+  withModelOptimizer,
+  z
+    .object({
+      id: z.string(),
+      name: z.string(),
       description: z.string(),
-      positive: z.string(),
-      negative: z.string(),
-      /** Multi-class templates: the name of each class, by class index. */
-      classes: z.array(z.string()).min(2).optional(),
-    }),
-    /** Tabular templates: the encoded features. Image templates have none. */
-    features: z.array(featureSchema),
-    /** Image templates: what one sample is; the model's `inputShape` is `[height, width, channels]`. */
-    image: imageInputSchema.optional(),
-    model: modelSpecSchema,
-    defaults: studyConfigSchema,
-  })
-  .superRefine((t, ctx) => {
-    const shape = modelInputShape(t.model);
-    if (t.image) {
-      const { height, width, channels } = t.image;
-      if (t.features.length > 0) ctx.addIssue({ code: 'custom', message: 'an image template has no tabular features', path: ['features'] });
-      if (shape.join() !== [height, width, channels].join()) {
-        ctx.addIssue({ code: 'custom', message: `the model takes [${shape}], the images are [${height},${width},${channels}]`, path: ['model', 'inputShape'] });
+      label: z.object({
+        name,
+        description: z.string(),
+        positive: z.string(),
+        negative: z.string(),
+        /** Multi-class templates: the name of each class, by class index. */
+        classes: z.array(z.string()).min(2).optional(),
+      }),
+      /** Tabular templates: the encoded features. Image templates have none. */
+      features: z.array(featureSchema),
+      /** Image templates: what one sample is; the model's `inputShape` is `[height, width, channels]`. */
+      image: imageInputSchema.optional(),
+      model: modelSpecSchema,
+      defaults: studyConfigSchema,
+    })
+    .superRefine((t, ctx) => {
+      const shape = modelInputShape(t.model);
+      if (t.image) {
+        const { height, width, channels } = t.image;
+        if (t.features.length > 0) ctx.addIssue({ code: 'custom', message: 'an image template has no tabular features', path: ['features'] });
+        if (shape.join() !== [height, width, channels].join()) {
+          ctx.addIssue({ code: 'custom', message: `the model takes [${shape}], the images are [${height},${width},${channels}]`, path: ['model', 'inputShape'] });
+        }
+      } else {
+        if (t.features.length === 0) ctx.addIssue({ code: 'custom', message: 'a tabular template needs at least one feature', path: ['features'] });
+        if (shape.length !== 1) ctx.addIssue({ code: 'custom', message: 'a tabular template takes a flat input vector', path: ['model'] });
       }
-    } else {
-      if (t.features.length === 0) ctx.addIssue({ code: 'custom', message: 'a tabular template needs at least one feature', path: ['features'] });
-      if (shape.length !== 1) ctx.addIssue({ code: 'custom', message: 'a tabular template takes a flat input vector', path: ['model'] });
-    }
-    const last = t.model.layers[t.model.layers.length - 1];
-    if (t.model.loss === 'categoricalCrossentropy' && last.type === 'dense' && t.label.classes?.length !== last.units) {
-      ctx.addIssue({ code: 'custom', message: `name each of the ${last.units} classes in label.classes`, path: ['label', 'classes'] });
-    }
-  });
+      const last = t.model.layers[t.model.layers.length - 1];
+      if (t.model.loss === 'categoricalCrossentropy' && last.type === 'dense' && t.label.classes?.length !== last.units) {
+        ctx.addIssue({ code: 'custom', message: `name each of the ${last.units} classes in label.classes`, path: ['label', 'classes'] });
+      }
+    }),
+);
 export type TaskTemplate = z.infer<typeof taskTemplateSchema>;
 
 /**

@@ -4,7 +4,8 @@ import { isUnauthenticated } from '../api/http';
 import { LoginForm } from './LoginForm';
 import { StudyConsole } from './StudyConsole';
 
-export function AdminPage() {
+/** The admin console; `page` picks the study dashboards (default) or the new-study form. */
+export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study' }) {
   const queryClient = useQueryClient();
   const me = useQuery({
     queryKey: ['me'],
@@ -51,5 +52,5 @@ export function AdminPage() {
       </section>
     );
   }
-  return <StudyConsole email={me.data.email} onSignOut={() => signOut.mutate()} signingOut={signOut.isPending} />;
+  return <StudyConsole page={page} email={me.data.email} onSignOut={() => signOut.mutate()} signingOut={signOut.isPending} />;
 }

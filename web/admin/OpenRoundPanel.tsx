@@ -44,9 +44,13 @@ export function OpenRoundPanel({ dashboard }: { dashboard: Dashboard }) {
         <p className="muted">
           {status === 'completed'
             ? 'The study has completed all its rounds.'
-            : status === 'waiting'
-              ? `Waiting for ${dashboard.study.config.minParticipants} participant(s) to join before the next round opens.`
-              : 'The next round opens shortly.'}
+            : status === 'stopped'
+              ? 'The study was stopped; no round will open again.'
+              : status === 'paused'
+                ? 'The study is paused; no round opens until it is resumed.'
+                : status === 'waiting'
+                  ? `Waiting for ${dashboard.study.config.minParticipants} participant(s) to join before the next round opens.`
+                  : 'The next round opens shortly.'}
         </p>
       )}
     </section>

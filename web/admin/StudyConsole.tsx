@@ -1,10 +1,21 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
-import { useSearchParams } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { listStudies } from '../api/endpoints';
+import { NewStudyPage } from './NewStudyPage';
 import { StudyDashboard } from './StudyDashboard';
 
-export function StudyConsole({ email, onSignOut, signingOut }: { email: string; onSignOut: () => void; signingOut: boolean }) {
+export function StudyConsole({
+  page = 'console',
+  email,
+  onSignOut,
+  signingOut,
+}: {
+  page?: 'console' | 'new-study';
+  email: string;
+  onSignOut: () => void;
+  signingOut: boolean;
+}) {
   const studies = useQuery({ queryKey: ['studies'], queryFn: () => listStudies(), refetchInterval: 15_000 });
   const [search, setSearch] = useSearchParams();
   const pickerId = useId();
@@ -16,10 +27,15 @@ export function StudyConsole({ email, onSignOut, signingOut }: { email: string; 
       <section className="page-head">
         <div>
           <p className="eyebrow">Admin console</p>
-          <h1>Studies</h1>
+          <h1>{page === 'new-study' ? 'New study' : 'Studies'}</h1>
         </div>
         <div className="head-actions">
-          {list.length > 1 && (
+          {page === 'console' && (
+            <Link to="/admin/new-study" className="button primary">
+              New study
+            </Link>
+          )}
+          {page === 'console' && list.length > 1 && (
             <div className="field inline">
               <label htmlFor={pickerId}>Study</label>
               <select
@@ -44,7 +60,9 @@ export function StudyConsole({ email, onSignOut, signingOut }: { email: string; 
         </div>
       </section>
 
-      {studies.isPending ? (
+      {page === 'new-study' ? (
+        <NewStudyPage />
+      ) : studies.isPending ? (
         <section className="panel" aria-busy="true">
           <p className="loading">Loading studies…</p>
         </section>
@@ -58,6 +76,9 @@ export function StudyConsole({ email, onSignOut, signingOut }: { email: string; 
         <section className="panel">
           <h2>No studies yet</h2>
           <p className="muted">Create a study from a template; it will appear here with its live dashboard.</p>
+          <Link to="/admin/new-study" className="button primary">
+            New study
+          </Link>
         </section>
       ) : (
         <StudyDashboard key={selected.id} studyId={selected.id} />

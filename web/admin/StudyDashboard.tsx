@@ -1,10 +1,12 @@
 import type { Dashboard } from '../../shared/protocol';
+import { ConfigPanel } from './ConfigPanel';
 import { ConvergenceChart } from './ConvergenceChart';
 import { OpenRoundPanel } from './OpenRoundPanel';
 import { ParticipantsTable } from './ParticipantsTable';
 import { ModelVersionsPanel } from './ModelVersionsPanel';
 import { RefusedUpdatesTable } from './RefusedUpdatesTable';
 import { RoundsTable } from './RoundsTable';
+import { useStudyControls } from './StudyControls';
 import { useLiveDashboard } from './useLiveDashboard';
 import { percent } from '../format';
 
@@ -40,6 +42,7 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
         </section>
         <OpenRoundPanel dashboard={data} />
       </div>
+      <ConfigPanel study={data.study} openRound={data.openRound?.status === 'open' ? data.openRound.round : null} />
       <ParticipantsTable participants={data.participants} />
       <RoundsTable rounds={data.rounds} metrics={data.metrics} />
       <ModelVersionsPanel studyId={data.study.id} currentVersion={data.study.currentVersion} />
@@ -50,6 +53,7 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
 
 function StudyHeader({ dashboard, live, watchError }: { dashboard: Dashboard; live: boolean; watchError: string | null }) {
   const { study, metrics } = dashboard;
+  const controls = useStudyControls(dashboard);
   const total = study.config.rounds;
   const latest = [...metrics].filter((m) => m.round !== null && m.accuracy !== null).sort((a, b) => b.version - a.version)[0];
   return (
@@ -64,6 +68,7 @@ function StudyHeader({ dashboard, live, watchError }: { dashboard: Dashboard; li
           </p>
         </div>
         <div className="study-badges">
+          {controls.buttons}
           <span className={`badge status-${study.status}`} data-testid="study-status">
             {study.status}
           </span>
@@ -72,6 +77,7 @@ function StudyHeader({ dashboard, live, watchError }: { dashboard: Dashboard; li
           </span>
         </div>
       </div>
+      {controls.panel}
       <div className="round-progress">
         <div className="round-progress-label">
           <span>

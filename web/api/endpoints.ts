@@ -1,4 +1,19 @@
-import type { ApprovalView, Dashboard, Identity, LoginResult, ModelVersionView, StudySummary } from '../../shared/protocol';
+import type { z } from 'zod';
+import type {
+  ApprovalView,
+  ConfigChangeResult,
+  ConfigChangeView,
+  createStudyRequestSchema,
+  Dashboard,
+  EnrolResult,
+  Identity,
+  LoginResult,
+  ModelVersionView,
+  SiteView,
+  StudyConfigPatchInput,
+  StudySummary,
+  TemplateView,
+} from '../../shared/protocol';
 import { apiFetch } from './http';
 
 export type { AdminIdentity, HospitalIdentity, Identity } from '../../shared/protocol';
@@ -28,3 +43,21 @@ export const approveVersion = (id: string, version: number, note: string) =>
 
 /** Where a version's TensorFlow.js layers model loads from (`tf.loadLayersModel`). */
 export const modelJsonUrl = (id: string, version: number | 'approved') => `${studyPath(id)}/versions/${version}/model.json`;
+
+// Study administration (platform admins).
+
+export const listTemplates = () => apiFetch<TemplateView[]>('/api/templates');
+
+export const listSites = () => apiFetch<SiteView[]>('/api/sites');
+
+export const createStudy = (req: z.input<typeof createStudyRequestSchema>) => apiFetch<StudySummary>('/api/studies', { json: req });
+
+export const enrolSite = (id: string, siteId: string) => apiFetch<EnrolResult>(`${studyPath(id)}/participants`, { json: { siteId } });
+
+export const changeStudyConfig = (id: string, patch: StudyConfigPatchInput) =>
+  apiFetch<ConfigChangeResult>(`${studyPath(id)}/config`, { method: 'PATCH', json: patch });
+
+export const listConfigChanges = (id: string) => apiFetch<ConfigChangeView[]>(`${studyPath(id)}/config-changes`);
+
+export const changeStudyStatus = (id: string, action: 'pause' | 'resume' | 'stop') =>
+  apiFetch<StudySummary>(`${studyPath(id)}/${action}`, { method: 'POST' });

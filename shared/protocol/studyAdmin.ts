@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { siteSchema, studyConfigPatchSchema, studyIdSchema, type StudyConfig, type StudySummary } from './schemas';
+
+/** `POST /api/studies`: a study from a template, its settings over the template's defaults, and the sites to enrol. */
+export const createStudyRequestSchema = z.strictObject({
+  id: studyIdSchema,
+  name: z.string().trim().min(1, 'name the study').max(200, 'a study name is at most 200 characters'),
+  templateId: z.string().min(1, 'choose a template'),
+  config: studyConfigPatchSchema.optional(),
+  siteIds: z.array(z.string().min(1)).max(10_000).optional(),
+});
+export type CreateStudyRequest = z.infer<typeof createStudyRequestSchema>;
+
+/** `POST /api/studies/:id/participants`. */
+export const enrolRequestSchema = z.strictObject({ siteId: z.string().min(1, 'name the site to enrol') });
+export type EnrolRequest = z.infer<typeof enrolRequestSchema>;
+
+export interface EnrolResult {
+  participantId: string;
+  siteId: string;
+  siteName: string;
+  /** False when the site was already enrolled. */
+  created: boolean;
+}
+
+/** `GET /api/sites`: every hospital site, with the studies it takes part in. */
+export interface SiteView extends z.infer<typeof siteSchema> {
+  demo: boolean;
+  studyIds: string[];
+}
+
+/** `GET /api/templates`: what a study can be made from. */
+export interface TemplateView {
+  id: string;
+  name: string;
+  description: string;
+  /** binary or multi-class classification. */
+  taskKind: 'binary' | 'multiclass';
+  input: 'tabular' | 'image';
+  parameters: number;
+  defaultConfig: StudyConfig;
+}
+
+/** One recorded configuration change. */
+export interface ConfigChangeView {
+  id: number;
+  changedBy: string;
+  changedAt: string;
+  /** The first round that runs with `after`; rounds before it (the one open then included) kept `before`. */
+  effectiveFromRound: number;
+  /** Top-level settings whose value changed. */
+  changed: string[];
+  before: StudyConfig;
+  after: StudyConfig;
+}
+
+/** `PATCH /api/studies/:id/config`: the study as it now is, and the recorded change (null when nothing changed). */
+export interface ConfigChangeResult {
+  study: StudySummary;
+  change: ConfigChangeView | null;
+}

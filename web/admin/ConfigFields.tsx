@@ -1,0 +1,107 @@
+import { useId, type ReactNode } from 'react';
+import { STRATEGY_NAMES, type ConfigForm } from './studyConfigForm';
+
+type Key = keyof ConfigForm;
+
+interface Props {
+  form: ConfigForm;
+  onChange: (patch: Partial<ConfigForm>) => void;
+  /** Settings shown but not editable (fixed once a study exists). */
+  fixed?: ReadonlySet<Key>;
+}
+
+/** The main study settings, grouped as an admin thinks of them. */
+export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
+  const base = useId();
+  const input = (key: Key, label: string, hint: string, attrs: { step?: string; min?: string; max?: string; placeholder?: string } = {}) => (
+    <div className="field" key={key}>
+      <label htmlFor={`${base}-${key}`}>{label}</label>
+      <input
+        id={`${base}-${key}`}
+        name={key}
+        type="number"
+        inputMode="decimal"
+        value={form[key]}
+        disabled={fixed.has(key)}
+        aria-describedby={`${base}-${key}-hint`}
+        onChange={(e) => onChange({ [key]: e.target.value })}
+        {...attrs}
+      />
+      <span id={`${base}-${key}-hint`} className="hint">
+        {fixed.has(key) ? 'Fixed once the study exists.' : hint}
+      </span>
+    </div>
+  );
+  const select = (key: Key, label: string, hint: string, options: ReactNode) => (
+    <div className="field" key={key}>
+      <label htmlFor={`${base}-${key}`}>{label}</label>
+      <select id={`${base}-${key}`} name={key} value={form[key]} onChange={(e) => onChange({ [key]: e.target.value } as Partial<ConfigForm>)}>
+        {options}
+      </select>
+      <span className="hint">{hint}</span>
+    </div>
+  );
+
+  return (
+    <>
+      <fieldset className="config-group">
+        <legend>Rounds</legend>
+        <div className="form-grid">
+          {input('rounds', 'Rounds', 'Rounds to run in all.', { min: '1', step: '1' })}
+          {input('minParticipants', 'Min. participants', 'Sites online before a round opens.', { min: '1', step: '1' })}
+          {input('participantFraction', 'Participant fraction', 'Share of online sites sampled each round (0–1].', { min: '0', max: '1', step: 'any' })}
+          {input('minUpdates', 'Min. updates', 'Updates needed to aggregate at the deadline.', { min: '1', step: '1' })}
+          {input('roundDeadlineSeconds', 'Round deadline (s)', 'How long a round stays open.', { min: '1', step: 'any' })}
+          {input('evaluateEvery', 'Evaluate every', 'Sites evaluate every Nth version.', { min: '1', step: '1' })}
+          {select(
+            'straggler',
+            'Late updates',
+            'An update arriving after its round closed.',
+            <>
+              <option value="drop">Drop</option>
+              <option value="accept-late">Accept, down-weighted</option>
+            </>,
+          )}
+          {form.straggler === 'accept-late' && input('maxStaleness', 'Max. staleness', 'Versions behind a late update may be.', { min: '1', step: '1' })}
+          {form.straggler === 'accept-late' && input('lateWeight', 'Late weight', 'Factor on a late update’s weight (0–1].', { min: '0', max: '1', step: 'any' })}
+        </div>
+      </fieldset>
+      <fieldset className="config-group">
+        <legend>Local training</legend>
+        <div className="form-grid">
+          {input('localEpochs', 'Local epochs', 'Passes over a site’s data per round.', { min: '1', step: '1' })}
+          {input('batchSize', 'Batch size', 'Records per gradient step.', { min: '1', step: '1' })}
+          {input('learningRate', 'Learning rate', 'Step size of the local optimiser.', { min: '0', step: 'any' })}
+          {select(
+            'optimizer',
+            'Optimiser',
+            'The local optimiser.',
+            <>
+              <option value="adam">Adam</option>
+              <option value="sgd">SGD</option>
+            </>,
+          )}
+          {input('fedProxMu', 'FedProx μ', 'Proximal term weight; 0 for none.', { min: '0', step: 'any' })}
+        </div>
+      </fieldset>
+      <fieldset className="config-group">
+        <legend>Aggregation and data</legend>
+        <div className="form-grid">
+          {select(
+            'strategy',
+            'Strategy',
+            'How the server combines updates.',
+            STRATEGY_NAMES.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            )),
+          )}
+          {input('normBoundFactor', 'Norm bound factor', 'Clip to this × the median norm; blank for none.', { min: '0', step: 'any', placeholder: 'none' })}
+          {input('validationFraction', 'Validation share', 'Records each site holds out (0.05–0.5).', { min: '0.05', max: '0.5', step: 'any' })}
+          {input('seed', 'Seed', 'Seeds the initial model, splits and sampling.', { min: '0', step: '1' })}
+        </div>
+      </fieldset>
+    </>
+  );
+}

@@ -1,0 +1,211 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { Link, useNavigate } from 'react-router';
+import type { TemplateView } from '../../shared/protocol';
+import { createStudy, listSites, listTemplates } from '../api/endpoints';
+import { ConfigFields } from './ConfigFields';
+import { applyFormChange, configProblems, formFromConfig, patchFromForm, type ConfigForm } from './studyConfigForm';
+
+/** A study id from its name: lower-case letters, digits and dashes. */
+function slug(name: string): string {
+  return name
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
+}
+
+/** Create a study from a template: name, id, settings over the template's defaults, sites to enrol. */
+export function NewStudyPage() {
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const templates = useQuery({ queryKey: ['templates'], queryFn: listTemplates, staleTime: Infinity });
+  const sites = useQuery({ queryKey: ['sites'], queryFn: listSites });
+  const ids = { template: useId(), name: useId(), id: useId(), error: useId() };
+
+  const [templateId, setTemplateId] = useState('');
+  const [name, setName] = useState('');
+  const [id, setId] = useState('');
+  const [idEdited, setIdEdited] = useState(false);
+  const [form, setForm] = useState<ConfigForm | null>(null);
+  const [siteIds, setSiteIds] = useState<Set<string>>(new Set());
+  const [shown, setShown] = useState<string[]>([]);
+
+  const template: TemplateView | undefined = templates.data?.find((t) => t.id === templateId) ?? templates.data?.[0];
+  // A template brings its own defaults: choosing another one resets the settings.
+  useEffect(() => {
+    if (template) {
+      setTemplateId(template.id);
+      setForm(formFromConfig(template.defaultConfig));
+    }
+  }, [template?.id]);
+
+  const patch = useMemo(() => (template && form ? patchFromForm(form, template.defaultConfig) : {}), [template, form]);
+  const create = useMutation({
+    mutationFn: () => createStudy({ id, name: name.trim(), templateId: template!.id, config: patch, siteIds: [...siteIds].sort() }),
+    onSuccess: (study) => {
+      void queryClient.invalidateQueries({ queryKey: ['studies'] });
+      void queryClient.invalidateQueries({ queryKey: ['sites'] });
+      void navigate(`/admin?study=${encodeURIComponent(study.id)}`);
+    },
+  });
+
+  const problems = () =>
+    template
+      ? [
+          ...(name.trim() === '' ? ['name: name the study'] : []),
+          ...(/^[a-z0-9][a-z0-9-]{0,62}$/.test(id) ? [] : ['id: lower-case letters, digits and dashes, starting with a letter or digit']),
+          ...configProblems(template.defaultConfig, patch),
+        ]
+      : [];
+  // Once problems are on screen, they follow the edits.
+  const showing = shown.length > 0;
+  useEffect(() => {
+    if (showing) setShown(problems());
+  }, [showing, name, id, patch]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!template || create.isPending) return;
+    const found = problems();
+    setShown(found);
+    if (found.length === 0) create.mutate();
+  };
+
+  if (templates.isPending || !form || !template) {
+    return (
+      <section className="panel" aria-busy="true">
+        {templates.isError ? (
+          <p role="alert" className="error-text">
+            Could not load the templates: {templates.error.message}
+          </p>
+        ) : (
+          <p className="loading">Loading templates…</p>
+        )}
+      </section>
+    );
+  }
+
+  const toggleSite = (siteId: string, on: boolean) =>
+    setSiteIds((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(siteId);
+      else next.delete(siteId);
+      return next;
+    });
+
+  return (
+    <form className="panel new-study" onSubmit={submit} noValidate aria-label="New study" aria-describedby={shown.length || create.isError ? ids.error : undefined}>
+      <p className="muted small">
+        Every setting starts at the template’s default. Rounds, deadlines and training settings can be changed later; a change applies from the next
+        round.
+      </p>
+
+      <fieldset className="config-group">
+        <legend>Study</legend>
+        <div className="form-grid">
+          <div className="field">
+            <label htmlFor={ids.template}>Template</label>
+            <select id={ids.template} name="templateId" value={template.id} onChange={(e) => setTemplateId(e.target.value)}>
+              {templates.data!.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+            <span className="hint">
+              {template.taskKind === 'binary' ? 'Binary' : 'Multi-class'} classification, {template.input} data,{' '}
+              {template.parameters.toLocaleString()} parameters.
+            </span>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.name}>Name</label>
+            <input
+              id={ids.name}
+              name="name"
+              required
+              maxLength={200}
+              value={name}
+              placeholder="e.g. Heart risk, spring cohort"
+              onChange={(e) => {
+                setName(e.target.value);
+                if (!idEdited) setId(slug(e.target.value));
+              }}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.id}>Study id</label>
+            <input
+              id={ids.id}
+              name="id"
+              required
+              maxLength={63}
+              pattern="[a-z0-9][a-z0-9\-]*"
+              value={id}
+              onChange={(e) => {
+                setId(e.target.value);
+                setIdEdited(true);
+              }}
+            />
+            <span className="hint">In URLs and the API; cannot change later.</span>
+          </div>
+        </div>
+        <p className="muted small template-description">{template.description}</p>
+      </fieldset>
+
+      <ConfigFields form={form} onChange={(p) => setForm((f) => (f ? applyFormChange(f, p) : f))} />
+
+      <fieldset className="config-group">
+        <legend>Sites to enrol</legend>
+        {sites.isError ? (
+          <p role="alert" className="error-text">
+            Could not load the sites: {sites.error.message}
+          </p>
+        ) : sites.data?.length === 0 ? (
+          <p className="muted">No site exists yet.</p>
+        ) : (
+          <ul className="checkbox-list" aria-label="Sites">
+            {sites.data?.map((s) => (
+              <li key={s.id}>
+                <label>
+                  <input type="checkbox" name="siteIds" value={s.id} checked={siteIds.has(s.id)} onChange={(e) => toggleSite(s.id, e.target.checked)} />
+                  <span>
+                    <span className="block">{s.name}</span>
+                    <span className="block muted small">
+                      {s.id}
+                      {s.studyIds.length ? ` · in ${s.studyIds.join(', ')}` : ''}
+                    </span>
+                  </span>
+                </label>
+              </li>
+            ))}
+          </ul>
+        )}
+        <p className="muted small">Sites can also be enrolled later.</p>
+      </fieldset>
+
+      {(shown.length > 0 || create.isError) && (
+        <div id={ids.error} role="alert" className="error-text">
+          {shown.length > 0 ? (
+            <ul className="problems">
+              {shown.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          ) : (
+            create.error?.message
+          )}
+        </div>
+      )}
+      <div className="actions">
+        <button type="submit" className="button primary" disabled={create.isPending}>
+          {create.isPending ? 'Creating…' : 'Create study'}
+        </button>
+        <Link to="/admin" className="button">
+          Cancel
+        </Link>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { heartRisk } from '../../shared/tasks';
+import { applyFormChange, configProblems, formFromConfig, patchFromForm } from './studyConfigForm';
+
+const base = heartRisk.defaults;
+
+describe('the study configuration form', () => {
+  it('sends nothing for an untouched form, and only what was changed otherwise', () => {
+    expect(patchFromForm(formFromConfig(base), base)).toEqual({});
+    const form = { ...formFromConfig(base), localEpochs: '4', roundDeadlineSeconds: '90', straggler: 'accept-late' as const, maxStaleness: '2', lateWeight: '0.25' };
+    expect(patchFromForm(form, base)).toEqual({ localEpochs: 4, roundDeadlineMs: 90_000, straggler: { policy: 'accept-late', maxStaleness: 2, weight: 0.25 } });
+    expect(patchFromForm({ ...formFromConfig(base), strategy: 'median', normBoundFactor: '2' }, base)).toEqual({
+      strategy: { name: 'median', options: {} },
+      normBoundFactor: 2,
+    });
+  });
+
+  it('lets minUpdates follow a lowered minParticipants, and names each problem as the server would', () => {
+    const lowered = patchFromForm(applyFormChange(formFromConfig(base), { minParticipants: '2' }), base);
+    expect(lowered).toEqual({ minParticipants: 2, minUpdates: 2 });
+    expect(configProblems(base, lowered)).toEqual([]);
+    expect(configProblems(base, patchFromForm({ ...formFromConfig(base), minUpdates: String(base.minParticipants + 1) }, base))).toEqual([
+      `minUpdates: minUpdates (${base.minParticipants + 1}) cannot exceed minParticipants (${base.minParticipants}): a round may sample only minParticipants sites`,
+    ]);
+    expect(configProblems(base, patchFromForm({ ...formFromConfig(base), participantFraction: '' }, base))[0]).toMatch(/^participantFraction: /);
+  });
+
+  it('shows minUpdates following minParticipants, and sends a value typed against the follow', () => {
+    const form = applyFormChange(formFromConfig(base), { minParticipants: '2' });
+    expect(form.minUpdates).toBe('2');
+    expect(applyFormChange(form, { minUpdates: '1' })).toMatchObject({ minParticipants: '2', minUpdates: '1' });
+    expect(applyFormChange({ ...form, minUpdates: '1' }, { minParticipants: '5' }).minUpdates).toBe('1');
+    // The template's own minUpdates, typed back after lowering minParticipants: sent, and refused.
+    const against = { ...form, minUpdates: String(base.minUpdates) };
+    expect(patchFromForm(against, base)).toEqual({ minParticipants: 2, minUpdates: base.minUpdates });
+    expect(configProblems(base, patchFromForm(against, base))[0]).toMatch(/^minUpdates: minUpdates \(3\) cannot exceed minParticipants \(2\)/);
+    // Switching to FedProx while μ is 0 on the form keeps μ at 0 rather than the strategy's default.
+    expect(patchFromForm({ ...formFromConfig(base), strategy: 'fedprox' }, base)).toEqual({ strategy: { name: 'fedprox', options: {} }, fedProxMu: 0 });
+  });
+});
