@@ -239,6 +239,32 @@ describe.each(testDatabaseTargets())('study administration by a platform admin (
     expect((await api('POST', '/api/studies/pause-study/resume')).status).toBe(409);
   });
 
+  it('restarts from an earlier version: the open round is abandoned and the next trains from that version', async () => {
+    await create('restart-study', { rounds: 4, minParticipants: 2, roundDeadlineMs: 60_000 });
+    const joined = await join('restart-study', SITES.slice(0, 2));
+    await until('round 1 to open', () => joined.every((h) => h.opens.length === 1));
+    for (const h of joined) expect((await upload('restart-study', h.siteId, 1)).status).toBe(200);
+    await until('round 2 to open', () => joined.every((h) => h.opens.length === 2));
+    expect(joined[0].opens[1]).toMatchObject({ round: 2, baseVersion: 1 });
+
+    expect((await api('POST', '/api/studies/restart-study/restart', { fromVersion: 7 })).status).toBe(404);
+    expect((await api('POST', '/api/studies/restart-study/restart', { fromVersion: -1 })).status).toBe(400);
+    expect((await api('POST', '/api/studies/restart-study/restart', { fromVersion: 0 }, { authorization: `Bearer ${await server.consilium.tokens.hospitalLink(SITES[0])}` })).status).toBe(403);
+    const restarted = await api<StudySummary>('POST', '/api/studies/restart-study/restart', { fromVersion: 0 });
+    expect(restarted).toMatchObject({ status: 200, body: { currentVersion: 0 } });
+    await until('round 3 to open', () => joined.every((h) => h.opens.length === 3));
+    expect(joined[0].closes.at(-1)).toMatchObject({ round: 2, status: 'abandoned' });
+    expect(joined[0].opens[2]).toMatchObject({ round: 3, baseVersion: 0 });
+    for (const h of joined) expect((await upload('restart-study', h.siteId, 3, 0)).status).toBe(200);
+    await until('round 3 to close', () => joined[0].closes.some((c) => c.round === 3));
+    const versions = (await api<{ version: number; parentVersion: number | null; round: number | null }[]>('GET', '/api/studies/restart-study/versions')).body;
+    expect(versions.map((v) => [v.version, v.parentVersion, v.round])).toEqual([
+      [0, null, null],
+      [1, 0, 1],
+      [2, 0, 3],
+    ]);
+  });
+
   it('stops: the open round is abandoned and no round opens again, whatever is asked', async () => {
     await create('stop-study', { rounds: 3, minParticipants: 2, roundDeadlineMs: 60_000 });
     const joined = await join('stop-study', SITES.slice(0, 2));

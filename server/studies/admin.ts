@@ -6,7 +6,7 @@ import type { StudyConfig, StudyConfigPatch, StudyStatus, StudySummary } from '.
 import type { ConfigChangeResult, ConfigChangeView, CreateStudyRequest, EnrolResult, SiteView, TemplateView } from '../../shared/protocol/studyAdmin';
 import { parameterCount, templates } from '../../shared/tasks';
 import type { Db } from '../db/client';
-import { participants, rounds, sites, studies, studyConfigChanges } from '../db/schema';
+import { modelVersions, participants, rounds, sites, studies, studyConfigChanges } from '../db/schema';
 import type { Coordinator } from '../rounds/coordinator';
 import { getStudySummary, insertStudy, resolveStudyConfig } from './service';
 
@@ -197,4 +197,32 @@ export async function listConfigChanges(db: Db, studyId: string): Promise<Config
   await studyRow(db, studyId);
   const rows = await db.select().from(studyConfigChanges).where(eq(studyConfigChanges.studyId, studyId)).orderBy(desc(studyConfigChanges.id));
   return rows.map(toChangeView);
+}
+
+/**
+ * Continue a study from an earlier version: a round in progress is abandoned, and the next round
+ * trains from `fromVersion` (with the strategy state stored with it). Versions made since stay
+ * listed; the next one records `fromVersion` as its parent.
+ */
+export async function restartFromVersion(deps: StudyAdminDeps, studyId: string, fromVersion: number, by: string): Promise<StudySummary> {
+  const { db, coordinator, log } = deps;
+  await coordinator.adminAction(studyId, async ({ abandonOpen }) => {
+    const study = await studyRow(db, studyId);
+    if (study.status === 'stopped') throw new ConsiliumError(ErrorCode.Conflict, `study '${studyId}' is stopped; it cannot continue`, 409);
+    if (study.completedRounds >= study.config.rounds)
+      throw new ConsiliumError(
+        ErrorCode.Conflict,
+        `study '${studyId}' has run all its ${study.config.rounds} rounds; raise config.rounds first, then restart from version ${fromVersion}`,
+        409,
+      );
+    const [version] = await db
+      .select({ v: modelVersions.version })
+      .from(modelVersions)
+      .where(and(eq(modelVersions.studyId, studyId), eq(modelVersions.version, fromVersion)));
+    if (!version) throw new ConsiliumError(ErrorCode.NotFound, `study ${studyId} has no model version ${fromVersion}`, 404);
+    await abandonOpen(`restarted from version ${fromVersion}`);
+    await db.update(studies).set({ currentVersion: fromVersion }).where(eq(studies.id, studyId));
+    log.info({ studyId, fromVersion, previous: study.currentVersion, by }, 'study restarted from an earlier version');
+  });
+  return getStudySummary(db, studyId);
 }

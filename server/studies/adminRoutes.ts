@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { studyConfigPatchSchema, studyIdSchema } from '../../shared/protocol/schemas';
-import { createStudyRequestSchema, enrolRequestSchema } from '../../shared/protocol/studyAdmin';
+import { createStudyRequestSchema, enrolRequestSchema, restartRequestSchema } from '../../shared/protocol/studyAdmin';
 import { requireAdmin, type AppEnv } from '../http/principal';
 import {
   changeStudyConfig,
@@ -12,6 +12,7 @@ import {
   listConfigChanges,
   listSites,
   listTemplates,
+  restartFromVersion,
   type StudyAdminDeps,
 } from './admin';
 
@@ -55,7 +56,12 @@ export function studyAdminRoutes(deps: StudyAdminDeps) {
     })
     .post('/:id/pause', status('pause'))
     .post('/:id/resume', status('resume'))
-    .post('/:id/stop', status('stop'));
+    .post('/:id/stop', status('stop'))
+    .post('/:id/restart', async (c) => {
+      const admin = requireAdmin(c);
+      const { fromVersion } = await body(c, restartRequestSchema);
+      return c.json(await restartFromVersion(deps, studyIdSchema.parse(c.req.param('id')), fromVersion, admin.email));
+    });
 }
 
 /** `GET /api/sites`: every hospital site, for enrolment. */

@@ -59,3 +59,9 @@ export interface ConfigChangeResult {
   study: StudySummary;
   change: ConfigChangeView | null;
 }
+
+/** Continue a study from one of its earlier versions. */
+export const restartRequestSchema = z.strictObject({
+  fromVersion: z.number().int().min(0),
+});
+export type RestartRequest = z.infer<typeof restartRequestSchema>;

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ClinicalMetrics } from '../../shared/metrics/clinical';
 import type { ModelVersionView } from '../../shared/protocol';
-import { approveVersion, listApprovals, listVersions, modelJsonUrl } from '../api/endpoints';
+import { approveVersion, listApprovals, listVersions, modelJsonUrl, restartFromVersion } from '../api/endpoints';
 import { DASH, fixed, integer, percent } from '../format';
 
 /**
@@ -24,6 +24,14 @@ export function ModelVersionsPanel({ studyId, currentVersion }: { studyId: strin
       setNote('');
       void queryClient.invalidateQueries({ queryKey: ['versions', studyId] });
       void queryClient.invalidateQueries({ queryKey: ['approvals', studyId] });
+    },
+  });
+
+  const restart = useMutation({
+    mutationFn: (version: number) => restartFromVersion(studyId, version),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['versions', studyId] });
+      void queryClient.invalidateQueries({ queryKey: ['dashboard', studyId] });
     },
   });
 
@@ -66,11 +74,27 @@ export function ModelVersionsPanel({ studyId, currentVersion }: { studyId: strin
             </thead>
             <tbody>
               {rows.map((v) => (
-                <VersionRow key={v.version} studyId={studyId} v={v} onApprove={() => setSelected(v.version)} busy={approve.isPending} />
+                <VersionRow
+                  key={v.version}
+                  studyId={studyId}
+                  v={v}
+                  current={v.version === currentVersion}
+                  onApprove={() => setSelected(v.version)}
+                  onRestart={() => {
+                    if (window.confirm(`Continue the study from v${v.version}? A round in progress is abandoned; the next round trains from v${v.version}.`))
+                      restart.mutate(v.version);
+                  }}
+                  busy={approve.isPending || restart.isPending}
+                />
               ))}
             </tbody>
           </table>
         </div>
+      )}
+      {restart.isError && (
+        <p role="alert" className="error-text">
+          Could not restart: {restart.error.message}
+        </p>
       )}
       {selected !== null && (
         <form
@@ -126,10 +150,14 @@ export function ModelVersionsPanel({ studyId, currentVersion }: { studyId: strin
   );
 }
 
-function VersionRow({ studyId, v, onApprove, busy }: { studyId: string; v: ModelVersionView; onApprove: () => void; busy: boolean }) {
+function VersionRow(props: { studyId: string; v: ModelVersionView; current: boolean; onApprove: () => void; onRestart: () => void; busy: boolean }) {
+  const { studyId, v, current, onApprove, onRestart, busy } = props;
   return (
     <tr data-testid="version-row" data-version={v.version}>
-      <th scope="row">v{v.version}</th>
+      <th scope="row">
+        v{v.version}
+        {current && <span className="muted small"> (current)</span>}
+      </th>
       <td>{v.round !== null ? `round ${v.round}` : v.parentVersion === null ? 'initial' : `v${v.parentVersion}`}</td>
       <td className="num">{fixed(v.loss)}</td>
       <td className="num">{percent(v.accuracy)}</td>
@@ -155,6 +183,11 @@ function VersionRow({ studyId, v, onApprove, busy }: { studyId: string; v: Model
         ) : (
           <button type="button" className="button" onClick={onApprove} disabled={busy}>
             Approve…
+          </button>
+        )}
+        {!current && (
+          <button type="button" className="button" onClick={onRestart} disabled={busy} title={`Continue training from v${v.version}`}>
+            Continue from here
           </button>
         )}
       </td>

@@ -61,3 +61,7 @@ export const listConfigChanges = (id: string) => apiFetch<ConfigChangeView[]>(`$
 
 export const changeStudyStatus = (id: string, action: 'pause' | 'resume' | 'stop') =>
   apiFetch<StudySummary>(`${studyPath(id)}/${action}`, { method: 'POST' });
+
+/** Continue the study from an earlier version (the round in progress is abandoned). */
+export const restartFromVersion = (id: string, fromVersion: number) =>
+  apiFetch<StudySummary>(`${studyPath(id)}/restart`, { json: { fromVersion } });
