@@ -127,10 +127,15 @@ export const updates = pgTable(
     numSamples: integer('num_samples').notNull(),
     backend: text('backend').notNull(),
     trainLoss: doublePrecision('train_loss'),
+    /** Versions between the round's base and the update's base: above 0 for a straggler taken late. */
+    staleness: integer('staleness').notNull().default(0),
+    /** Multiplies the update's sample weight (the straggler policy's down-weight). */
+    weight: doublePrecision('weight').notNull().default(1),
     payload: bytea('payload').notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId)],
+  // One on-time update per participant and round, and at most one late one (staleness > 0) beside it.
+  (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId, t.staleness)],
 );
 
 /** Updates refused before aggregation, with the reason; the payload itself is not kept. */

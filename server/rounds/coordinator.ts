@@ -18,6 +18,7 @@ import type { Db } from '../db/client';
 import { evaluations, modelVersions, participants, refusedUpdates, rounds, siteStatistics, studies, updates } from '../db/schema';
 import { decodeServerState, encodeServerState } from '../../shared/fl/state';
 import { StrategyError } from '../../shared/fl/strategy';
+import { l2Norm } from '../../shared/fl/vectors';
 import { runStrategy } from './runInWorker';
 import { crashPoint } from '../crashPoints';
 import type { Presence } from '../realtime/presence';
@@ -303,16 +304,22 @@ export class Coordinator {
         .where(and(eq(rounds.studyId, req.studyId), eq(rounds.number, req.round)));
       if (!round) throw new ConsiliumError(ErrorCode.RoundNotOpen, `round ${req.round} does not exist`, 409);
 
+      // A retry is recognised by its key wherever its update went (a late one lands in a later round).
+      const [retried] = await db
+        .select({ roundId: updates.roundId })
+        .from(updates)
+        .innerJoin(rounds, eq(rounds.id, updates.roundId))
+        .where(and(eq(rounds.studyId, req.studyId), eq(updates.participantId, req.participantId), eq(updates.idempotencyKey, req.idempotencyKey)));
+      if (retried) {
+        const [stored] = await db.select().from(rounds).where(eq(rounds.id, retried.roundId));
+        return this.receipt(stored, true);
+      }
       const [existing] = await db
         .select({ key: updates.idempotencyKey })
         .from(updates)
-        .where(and(eq(updates.roundId, round.id), eq(updates.participantId, req.participantId)));
-      if (existing) {
-        if (existing.key === req.idempotencyKey) return this.receipt(round, true);
+        .where(and(eq(updates.roundId, round.id), eq(updates.participantId, req.participantId), eq(updates.staleness, 0)));
+      if (existing)
         throw new ConsiliumError(ErrorCode.DuplicateUpdate, `an update for round ${round.number} was already accepted from this hospital`, 409);
-      }
-      if (round.status !== 'open')
-        throw new ConsiliumError(ErrorCode.RoundNotOpen, `round ${round.number} is ${round.status}; updates are no longer accepted`, 409);
       if (!round.sampled.includes(req.participantId))
         throw new ConsiliumError(ErrorCode.NotSampled, `this hospital was not sampled for round ${round.number}`, 403);
       if (meta.data.baseVersion !== round.baseVersion)
@@ -321,17 +328,27 @@ export class Coordinator {
           `the update was trained from version ${meta.data.baseVersion}, round ${round.number} is based on version ${round.baseVersion}`,
           409,
         );
+      // A straggler: dropped, or taken into the open round down-weighted when the study says so.
+      const target = round.status === 'open' ? { round, staleness: 0, weight: 1 } : await this.lateTarget(study, round, req.participantId);
       const check = checkUpdateTensors(payload.tensors, weightShapes(templateOf(study.templateId).model));
       if (!check.ok) throw new ConsiliumError(check.code, check.reason, 400);
+      const maxNorm = study.config.maxUpdateNorm;
+      if (maxNorm !== null) {
+        const norm = l2Norm(payload.tensors.map((t) => t.data));
+        if (!(norm <= maxNorm))
+          throw new ConsiliumError(ErrorCode.UpdateNormExceeded, `the update's L2 norm ${norm.toPrecision(4)} exceeds the study's bound of ${maxNorm}`, 400);
+      }
 
       await db.transaction(async (tx) => {
         await tx.insert(updates).values({
-          roundId: round.id,
+          roundId: target.round.id,
           participantId: req.participantId,
           idempotencyKey: req.idempotencyKey,
           numSamples: meta.data.numSamples,
           backend: meta.data.backend,
           trainLoss: meta.data.trainLoss ?? null,
+          staleness: target.staleness,
+          weight: target.weight,
           payload: req.body,
         });
         await tx
@@ -340,12 +357,43 @@ export class Coordinator {
           .where(eq(participants.id, req.participantId));
       });
       crashPoint('update-accepted');
-      this.deps.log.info({ studyId: req.studyId, round: round.number, participantId: req.participantId }, 'update accepted');
-      const receipt = await this.receipt(round, false);
+      this.deps.log.info(
+        { studyId: req.studyId, round: target.round.number, participantId: req.participantId, ...(target.staleness ? { lateFrom: round.number } : {}) },
+        target.staleness ? 'late update accepted' : 'update accepted',
+      );
+      const receipt = await this.receipt(target.round, false);
       this.deps.events.changed(req.studyId);
-      await this.applyPolicy(round.id);
-      return receipt;
+      await this.applyPolicy(target.round.id);
+      return target.staleness ? { ...receipt, lateBy: target.staleness } : receipt;
     });
+  }
+
+  /**
+   * Where a straggler's update goes under the study's straggler policy: into the open round, at most
+   * `maxStaleness` versions behind its base, with the policy's down-weight. Otherwise refused.
+   */
+  private async lateTarget(study: StudyRow, round: RoundRow, participantId: string): Promise<{ round: RoundRow; staleness: number; weight: number }> {
+    const policy = study.config.straggler;
+    const closed = `round ${round.number} is ${round.status}; updates are no longer accepted`;
+    if (policy.policy !== 'accept-late') throw new ConsiliumError(ErrorCode.RoundNotOpen, closed, 409);
+    const [open] = await this.deps.db
+      .select()
+      .from(rounds)
+      .where(and(eq(rounds.studyId, study.id), eq(rounds.status, 'open')));
+    if (!open) throw new ConsiliumError(ErrorCode.RoundNotOpen, `${closed}, and no round is open to take it late`, 409);
+    const staleness = open.baseVersion - round.baseVersion;
+    if (staleness < 1 || staleness > policy.maxStaleness)
+      throw new ConsiliumError(
+        ErrorCode.RoundNotOpen,
+        `${closed}; it is ${staleness} versions behind the open round, and the study takes late updates up to ${policy.maxStaleness} behind`,
+        409,
+      );
+    const [mine] = await this.deps.db
+      .select({ id: updates.id })
+      .from(updates)
+      .where(and(eq(updates.roundId, open.id), eq(updates.participantId, participantId), sql`${updates.staleness} > 0`));
+    if (mine) throw new ConsiliumError(ErrorCode.DuplicateUpdate, `${closed}; round ${open.number} already took a late update from this hospital`, 409);
+    return { round: open, staleness, weight: policy.weight };
   }
 
   private async receipt(round: RoundRow, duplicate: boolean): Promise<UploadReceipt> {
@@ -353,8 +401,12 @@ export class Coordinator {
     return { accepted: true, duplicate, round: round.number, received, expected: round.sampled.length };
   }
 
+  /** Updates from the round's own sampled sites (late ones from stragglers do not close a round). */
   private async countUpdates(roundId: number): Promise<number> {
-    const rows = await this.deps.db.select({ id: updates.id }).from(updates).where(eq(updates.roundId, roundId));
+    const rows = await this.deps.db
+      .select({ id: updates.id })
+      .from(updates)
+      .where(and(eq(updates.roundId, roundId), eq(updates.staleness, 0)));
     return rows.length;
   }
 
@@ -422,6 +474,7 @@ export class Coordinator {
       version: closed.version,
       contributors: closed.contributors,
       studyStatus: closed.studyStatus,
+      evaluate: closed.evaluate,
     });
     this.deps.events.changed(round.studyId);
   }
@@ -443,8 +496,8 @@ export class Coordinator {
           .from(updates)
           .innerJoin(participants, eq(participants.id, updates.participantId))
           .where(eq(updates.roundId, round.id))
-          .orderBy(asc(participants.siteId))
-      ).map(({ u, siteId }) => ({ ...u, siteId }));
+          .orderBy(asc(participants.siteId), asc(updates.staleness))
+      ).map(({ u, siteId }) => ({ ...u, siteId: u.staleness ? `${siteId}~late${u.staleness}` : siteId }));
       const [base] = await tx
         .select({ weights: modelVersions.weights, serverState: modelVersions.serverState })
         .from(modelVersions)
@@ -452,13 +505,15 @@ export class Coordinator {
       const global = decodeWeights(base.weights).tensors.map((t) => t.data);
       // The round's strategy, from the base version's server state (kept in the database, so a restart
       // or a restart from an older version continues exactly).
-      const strategy = (round.config ?? study.config).strategy;
+      const config = round.config ?? study.config;
+      // The study-wide clipping factor, when set, is the strategy's norm bound.
+      const strategy = config.normBoundFactor !== null ? { ...config.strategy, options: { ...config.strategy.options, normBound: { factor: config.normBoundFactor } } } : config.strategy;
       let result;
       try {
         result = await runStrategy(
           strategy,
           global,
-          rows.map((r) => ({ participantId: r.siteId, numSamples: r.numSamples, delta: decodeWeights(r.payload).tensors.map((t) => t.data) })),
+          rows.map((r) => ({ participantId: r.siteId, numSamples: r.numSamples * r.weight, delta: decodeWeights(r.payload).tensors.map((t) => t.data) })),
           base.serverState ? decodeServerState(base.serverState) : null,
           { handOver: true },
         );
@@ -506,7 +561,9 @@ export class Coordinator {
       const studyStatus = completedRounds >= study.config.rounds ? 'completed' : study.status === 'paused' ? 'paused' : 'running';
       await tx.update(studies).set({ currentVersion: version, completedRounds, status: studyStatus }).where(eq(studies.id, study.id));
       crashPoint('aggregation-tx');
-      return { version, contributors: rows.length, studyStatus } as const;
+      // Sites evaluate every evaluateEvery-th version, and always the study's last.
+      const evaluate = studyStatus === 'completed' || round.number % config.evaluateEvery === 0;
+      return { version, contributors: rows.length, studyStatus, evaluate } as const;
     });
   }
 

@@ -265,6 +265,58 @@ describe.each(testDatabaseTargets())('study administration by a platform admin (
     ]);
   });
 
+  it('takes a straggler late into the next round, down-weighted, once, when the study accepts late updates', async () => {
+    const straggler = { policy: 'accept-late', maxStaleness: 1, weight: 0.5 } as const;
+    await create('late-study', { rounds: 3, minParticipants: 3, minUpdates: 2, roundDeadlineMs: 1_500, straggler }, SITES.slice(0, 3));
+    const joined = await join('late-study', SITES.slice(0, 3));
+    await until('round 1 to open', () => joined.every((h) => h.opens.length === 1));
+    for (const h of joined.slice(0, 2)) expect((await upload('late-study', h.siteId, 1)).status).toBe(200);
+    await until('round 2 to open after the deadline', () => joined.every((h) => h.opens.length === 2));
+    expect(joined[0].closes[0]).toMatchObject({ round: 1, status: 'closed', contributors: 2 });
+
+    // The third site finishes round 1 late: its update joins round 2 at half weight.
+    const late = await upload('late-study', SITES[2], 1);
+    expect(late).toMatchObject({ status: 200, body: { round: 2, lateBy: 1, duplicate: false, received: 0 } });
+    expect((await upload('late-study', SITES[2], 1)).body).toMatchObject({ duplicate: true, round: 2 });
+    for (const h of joined) expect((await upload('late-study', h.siteId, 2, 1)).status).toBe(200);
+    await until('round 2 to close', () => joined[0].closes.length === 2);
+    expect(joined[0].closes[1]).toMatchObject({ round: 2, status: 'closed', contributors: 4 });
+    const [r2] = (await roundRows('late-study')).filter((r) => r.number === 2);
+    expect(r2.aggregationReport?.updates).toHaveLength(4);
+    expect(r2.aggregationReport?.updates.find((u) => u.participantId === `${SITES[2]}~late1`)?.weight).toBeCloseTo(25 / 175, 10);
+  });
+
+  it('refuses an update above the norm limit, clips to the round median by factor, and evaluates every Nth version and the last', async () => {
+    const params = shapes.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+    const normal = 0.001 * Math.sqrt(params);
+    await create('norm-study', { rounds: 3, minParticipants: 2, roundDeadlineMs: 60_000, evaluateEvery: 2, maxUpdateNorm: normal * 2, normBoundFactor: 1.5 });
+    const joined = await join('norm-study', SITES.slice(0, 2));
+    await until('round 1 to open', () => joined.every((h) => h.opens.length === 1));
+    const big = encodeWeights({
+      kind: 'update',
+      meta: { studyId: 'norm-study', round: 1, baseVersion: 0, numSamples: 50, backend: 'cpu' },
+      tensors: shapes.map(({ shape }) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.01) })),
+    });
+    const refused = await fetch(`${server.url}/api/studies/norm-study/rounds/1/updates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await server.consilium.tokens.hospitalLink(SITES[0])}`, 'content-type': 'application/octet-stream', 'idempotency-key': 'too-big-1' },
+      body: big,
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'update_norm_exceeded', message: expect.stringMatching(/L2 norm .* exceeds the study's bound/) });
+    for (let round = 1; round <= 3; round++) {
+      for (const h of joined) expect((await upload('norm-study', h.siteId, round, round - 1)).status).toBe(200);
+      await until(`round ${round} to close`, () => joined[0].closes.length === round);
+    }
+    expect(joined[0].closes.map((c) => [c.round, c.evaluate])).toEqual([
+      [1, false],
+      [2, true],
+      [3, true],
+    ]);
+    const report = (await roundRows('norm-study'))[0].aggregationReport;
+    expect(report?.updates.every((u) => u.clipped === false)).toBe(true);
+  });
+
   it('stops: the open round is abandoned and no round opens again, whatever is asked', async () => {
     await create('stop-study', { rounds: 3, minParticipants: 2, roundDeadlineMs: 60_000 });
     const joined = await join('stop-study', SITES.slice(0, 2));

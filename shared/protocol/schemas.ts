@@ -58,6 +58,8 @@ const studyConfigShape = {
   normBoundFactor: z.number().positive('normBoundFactor must be above 0 (or null for no bound)').max(1_000).nullable(),
   /** FedProx proximal coefficient sent to the clients; 0 is plain local training. */
   fedProxMu: z.number().min(0, 'fedProxMu cannot be negative').max(10),
+  /** An update whose L2 norm exceeds this is refused at upload (with its norm); null: no limit. */
+  maxUpdateNorm: z.number().positive('maxUpdateNorm must be above 0 (or null for no limit)').nullable(),
 };
 
 /** Part of a study configuration: a create request's settings, or a change. Unknown keys are refused. */
@@ -81,6 +83,7 @@ export const studyConfigSchema = z
     evaluateEvery: studyConfigShape.evaluateEvery.default(1),
     strategy: strategyConfigSchema.default(defaultStrategyConfig),
     normBoundFactor: studyConfigShape.normBoundFactor.default(null),
+    maxUpdateNorm: studyConfigShape.maxUpdateNorm.default(null),
     fedProxMu: studyConfigShape.fedProxMu.optional(),
   })
   .superRefine((c, ctx) => {
@@ -187,6 +190,8 @@ export const roundClosedSchema = z.object({
   version: z.number().int().min(1).nullable(),
   contributors: z.number().int().min(0),
   studyStatus: studyStatusSchema,
+  /** Whether sites evaluate this version (the study's evaluateEvery; the final version always). */
+  evaluate: z.boolean().optional(),
 });
 export type RoundClosed = z.infer<typeof roundClosedSchema>;
 
@@ -207,6 +212,8 @@ export const uploadReceiptSchema = z.object({
   round: z.number().int(),
   received: z.number().int(),
   expected: z.number().int(),
+  /** Taken late into the round named, under the study's straggler policy, this many versions stale. */
+  lateBy: z.number().int().min(1).optional(),
 });
 export type UploadReceipt = z.infer<typeof uploadReceiptSchema>;
 

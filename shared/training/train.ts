@@ -27,6 +27,14 @@ export interface TrainOptions {
    * Default 8192. A window that holds the whole dataset trains exactly as in memory.
    */
   windowSamples?: number;
+  /**
+   * FedProx (Li et al. 2020): adds `mu·(w − w_global)`, the gradient of `mu/2·‖w − w_global‖²`, to
+   * every gradient, `w_global` being `weights`. Absent or 0: plain local training, bit for bit. The
+   * reported losses stay the data loss alone.
+   */
+  fedProxMu?: number;
+  /** The local optimiser (a study may override its template's); default `spec.optimizer`. */
+  optimizer?: 'sgd' | 'adam';
 }
 
 export interface TrainResult {
@@ -89,8 +97,21 @@ export function lossFor(spec: ModelSpec, yTrue: tf.Tensor, yPred: tf.Tensor): tf
   return tf.mean(perRow) as tf.Scalar;
 }
 
-function makeOptimizer(spec: ModelSpec, learningRate: number): tf.Optimizer {
-  return spec.optimizer === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate);
+function makeOptimizer(name: 'sgd' | 'adam', learningRate: number): tf.Optimizer {
+  return name === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate);
+}
+
+/**
+ * One optimiser step on `loss`, its gradients pulled towards `anchors` (the global weights, one per
+ * variable) by `mu·(w − w_global)` when there are anchors. Returns the loss before the step.
+ */
+function step(optimizer: tf.Optimizer, loss: () => tf.Scalar, vars: tf.Variable[], mu: number, anchors: tf.Tensor[] | null): tf.Scalar {
+  if (!anchors) return optimizer.minimize(loss, true, vars)!;
+  const { value, grads } = optimizer.computeGradients(loss, vars);
+  const pulled: tf.NamedTensorMap = {};
+  vars.forEach((v, i) => (pulled[v.name] = tf.add(grads[v.name], tf.mul(mu, tf.sub(v, anchors[i])))));
+  optimizer.applyGradients(pulled);
+  return value;
 }
 
 /** Hand the event loop a turn, so a worker can answer messages mid-training. */
@@ -112,9 +133,14 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
   const units = outputUnits(spec);
   const inputShape = modelInputShape(spec);
 
+  const mu = opts.fedProxMu ?? 0;
+  if (!(Number.isFinite(mu) && mu >= 0)) throw new RangeError(`fedProxMu must be a finite number ≥ 0, got ${mu}`);
+
   const model = buildModel(spec, opts.weights);
-  const optimizer = makeOptimizer(spec, learningRate);
+  const optimizer = makeOptimizer(opts.optimizer ?? spec.optimizer, learningRate);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  // The global weights as tensors, in the variables' order (the spec's weight order), for the proximal pull.
+  const anchors = mu > 0 ? vars.map((v, i) => tf.tensor(opts.weights[i], v.shape, 'float32')) : null;
   const losses: number[] = [];
   let batchNo = 0;
   let lastYield = Date.now();
@@ -128,7 +154,7 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
             // Copies: backends may keep the array they are given and upload it later.
             const xs = tf.tensor(x.slice(0, rows * width), [rows, ...inputShape], 'float32');
             const ys = tf.tensor2d(y.slice(0, rows * units), [rows, units]);
-            return optimizer.minimize(() => lossFor(spec, ys, model.apply(xs, { training: true }) as tf.Tensor), true, vars)!;
+            return step(optimizer, () => lossFor(spec, ys, model.apply(xs, { training: true }) as tf.Tensor), vars, mu, anchors);
           });
           costs.push(cost);
           sizes.push(rows);
@@ -156,6 +182,7 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
     const weights = await getModelWeights(model);
     return { weights, delta: computeDelta(weights, opts.weights), losses, numSamples: n };
   } finally {
+    if (anchors) tf.dispose(anchors);
     optimizer.dispose();
     model.dispose();
   }

@@ -1,0 +1,353 @@
+/**
+ * The server's aggregation speed and memory: `npm run bench:server [-- --repeat N --sizes 1000000,10000000 --updates 10,50 --only throughput|memory]`.
+ *
+ * Throughput, in this process on one core (inline, no worker thread): for each model size and number
+ * of updates, values per second (parameters × updates / time) of
+ *   - a plain copy: each update's values `set` into one model-sized Float32Array (the floor: memory
+ *     traffic only);
+ *   - FedAvg's accumulate alone (`weightedMeanDelta`: Σ wᵢ·Δᵢ in float64);
+ *   - the whole FedAvg, median, trimmed-mean and Krum strategies as the coordinator runs them
+ *     (checks, norms, the rule, and the per-update report with its distance to the aggregate).
+ * Wall time is the median of --repeat runs (default 5 for ≤ 1 M parameters, 1 above), CPU time
+ * (user + system of this process) the least of them: on a shared, loaded machine the best estimate
+ * of what one undisturbed core does.
+ *
+ * Memory, each case in a fresh child process, peak RSS (getrusage) and peak ArrayBuffer bytes
+ * (process.memoryUsage, sampled every 20 ms and between steps) above the child's baseline:
+ *   - "coordinator": what server/rounds/coordinator.ts does today: every update's payload of the
+ *     round held at once (as the SELECT of the round's rows returns them), all decoded, then
+ *     `runStrategy('fedavg', …, { handOver: true })` (a worker thread above 2 M values);
+ *   - "streaming": the proposed alternative: one payload at a time decoded and added into a float64
+ *     accumulator, then dropped (bit-identical to `weightedMeanDelta`, checked here on 1 M).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { weightedMeanDelta, type WeightedUpdate } from '../shared/fl/fedavg';
+import { createStrategy } from '../shared/fl/registry';
+import { decodeWeights, encodeWeights } from '../shared/weights/codec';
+import { aggregationWorker, closeAggregationWorker, runStrategy } from '../server/rounds/runInWorker';
+
+const argv = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const MiB = 2 ** 20;
+
+/** A dense layer's layout, about `params` values in all: kernel, bias, a small head. */
+function layout(params: number): number[] {
+  const head = 1010;
+  return [params - head - 1000, 1000, 1000, 10];
+}
+
+/** Cheap deterministic values in ±0.01 (an LCG: the bench measures aggregation, not generation). */
+function fill(t: Float32Array, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < t.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    t[i] = (s / 4294967296 - 0.5) * 0.02;
+  }
+  return t;
+}
+
+const makeTensors = (shapes: number[], seed: number) => shapes.map((n, k) => fill(new Float32Array(n), seed * 31 + k));
+const updateOf = (shapes: number[], i: number): WeightedUpdate => ({
+  participantId: `site-${String(i).padStart(3, '0')}`,
+  numSamples: 100 + 37 * i,
+  delta: makeTensors(shapes, 1000 + i),
+});
+
+const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+interface Timing {
+  /** Wall-clock milliseconds. */
+  wall: number;
+  /** CPU milliseconds this process spent (user + system), least of the runs: on a loaded machine, the closer measure of one core's work. */
+  cpu: number;
+}
+
+/** Median of `repeat` runs after a warm-up (skipped when `warm` is false: big cases, JIT already warm). */
+function time(fn: () => unknown, repeat: number, warm = true): Timing {
+  if (warm) fn();
+  const runs: Timing[] = [];
+  for (let r = 0; r < repeat; r++) {
+    gc();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    fn();
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    runs.push({ wall, cpu: (c.user + c.system) / 1000 });
+  }
+  // Wall: the median run. CPU: the least, the run other processes disturbed least.
+  return { wall: medianOf(runs.map((r) => r.wall)), cpu: Math.min(...runs.map((r) => r.cpu)) };
+}
+
+// ---------------------------------------------------------------- the streaming accumulate (proposal)
+
+/**
+ * FedAvg's Σ (nᵢ / Σn)·Δᵢ fed one update at a time, in participant order: the same float64 operations
+ * in the same order as `weightedMeanDelta`, so the same bits, with one model-sized accumulator.
+ */
+class StreamingMean {
+  readonly acc: Float64Array[];
+  constructor(
+    lengths: readonly number[],
+    private readonly totalSamples: number,
+  ) {
+    this.acc = lengths.map((n) => new Float64Array(n));
+  }
+  add(numSamples: number, delta: readonly Float32Array[]): void {
+    const w = numSamples / this.totalSamples;
+    for (let t = 0; t < this.acc.length; t++) {
+      const a = this.acc[t];
+      const d = delta[t];
+      for (let i = 0; i < a.length; i++) a[i] += w * d[i];
+    }
+  }
+}
+
+function encodeUpdate(u: WeightedUpdate): Uint8Array {
+  return encodeWeights({ kind: 'update', meta: { numSamples: u.numSamples }, tensors: u.delta.map((data) => ({ shape: [data.length], data })) });
+}
+
+// ---------------------------------------------------------------- memory, in a child process
+
+interface MemoryCase {
+  mode: 'coordinator' | 'streaming';
+  params: number;
+  updates: number;
+}
+interface MemoryResult extends MemoryCase {
+  baselineRssMiB: number;
+  peakRssMiB: number;
+  peakArrayBuffersMiB: number;
+  decodeMs: number;
+  aggregateMs: number;
+  ranIn: string;
+}
+
+async function memoryChild(c: MemoryCase): Promise<MemoryResult> {
+  const shapes = layout(c.params);
+  // Payloads are made from one reused scratch update, so generating them leaves no garbage behind.
+  const scratch = updateOf(shapes, 0);
+  const payloadOf = (i: number) => {
+    for (const [k, t] of scratch.delta.entries()) fill(t, 7000 + 31 * i + k);
+    return encodeUpdate({ ...scratch, participantId: `site-${String(i).padStart(3, '0')}`, numSamples: 100 + 37 * i });
+  };
+  const base = makeTensors(shapes, 1);
+  // A running server's worker thread is already up after its first large round: start it before measuring.
+  if (c.mode === 'coordinator') await aggregationWorker().warm();
+  gc();
+  const baseline = process.memoryUsage();
+  let peakAb = baseline.arrayBuffers;
+  const sample = () => (peakAb = Math.max(peakAb, process.memoryUsage().arrayBuffers));
+  const sampler = setInterval(sample, 20);
+  let decodeMs = 0;
+  let aggregateMs = 0;
+  let ranIn = 'inline';
+  const samples = Array.from({ length: c.updates }, (_, i) => 100 + 37 * i);
+  const total = samples.reduce((a, b) => a + b, 0);
+  if (c.mode === 'coordinator') {
+    const payloads: Uint8Array[] = [];
+    for (let i = 0; i < c.updates; i++) payloads.push(payloadOf(i));
+    sample();
+    let t0 = performance.now();
+    const updates = payloads.map((p, i) => ({ participantId: `site-${String(i).padStart(3, '0')}`, numSamples: samples[i], delta: decodeWeights(p).tensors.map((t) => t.data) }));
+    decodeMs = performance.now() - t0;
+    sample();
+    t0 = performance.now();
+    const result = await runStrategy({ name: 'fedavg' }, base, updates, null, { handOver: true });
+    aggregateMs = performance.now() - t0;
+    ranIn = result.ranIn;
+    sample();
+    payloads.length = 0;
+  } else {
+    const mean = new StreamingMean(shapes, total);
+    for (let i = 0; i < c.updates; i++) {
+      const payload = payloadOf(i); // one row fetched
+      let t0 = performance.now();
+      const delta = decodeWeights(payload).tensors.map((t) => t.data);
+      decodeMs += performance.now() - t0;
+      t0 = performance.now();
+      mean.add(samples[i], delta);
+      aggregateMs += performance.now() - t0;
+      sample();
+    }
+    const t0 = performance.now();
+    const next = base.map((b, t) => {
+      const out = new Float32Array(b.length);
+      const a = mean.acc[t];
+      for (let i = 0; i < out.length; i++) out[i] = b[i] + a[i];
+      return out;
+    });
+    aggregateMs += performance.now() - t0;
+    sample();
+    if (next.length !== base.length) throw new Error('unreachable');
+  }
+  clearInterval(sampler);
+  await closeAggregationWorker();
+  const peakRss = highWaterRss();
+  return {
+    ...c,
+    baselineRssMiB: baseline.rss / MiB,
+    peakRssMiB: (peakRss - baseline.rss) / MiB,
+    peakArrayBuffersMiB: (peakAb - baseline.arrayBuffers) / MiB,
+    decodeMs,
+    aggregateMs,
+    ranIn,
+  };
+}
+
+/**
+ * This process's peak RSS: VmHWM from /proc (getrusage's maxRSS would not do: Linux carries it over
+ * exec from the parent, which here held gigabytes of updates).
+ */
+function highWaterRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+function runMemoryCase(c: MemoryCase): MemoryResult {
+  const script = fileURLToPath(import.meta.url);
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, '--memory-case', JSON.stringify(c)], {
+    encoding: 'utf8',
+    maxBuffer: 16 * MiB,
+  });
+  if (child.status !== 0) throw new Error(`memory case ${JSON.stringify(c)} failed (${child.status ?? child.signal}):\n${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as MemoryResult;
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const sizes = (opt('sizes') ?? '1000000,10000000').split(',').map(Number);
+  const counts = (opt('updates') ?? '10,50').split(',').map(Number);
+  const repeatFor = (params: number) => Number(opt('repeat') ?? (params <= 1_000_000 ? 5 : 1));
+  const load = loadavg()[0];
+  console.log(
+    `Consilium server aggregation: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load ${load.toFixed(1)}, Node ${process.version}`,
+  );
+  console.log('values/s = parameters × updates / time, inline on one thread; wall = median run; CPU = user + system time of the least disturbed run; cost = CPU time / FedAvg strategy CPU time\n');
+
+  // The streaming accumulate gives FedAvg's bits exactly (checked on 1 M × 10).
+  {
+    const shapes = layout(1_000_000);
+    const base = makeTensors(shapes, 1);
+    const updates = Array.from({ length: 10 }, (_, i) => updateOf(shapes, i));
+    const mean = new StreamingMean(shapes, updates.reduce((a, u) => a + u.numSamples, 0));
+    for (const u of updates) mean.add(u.numSamples, u.delta);
+    const reference = weightedMeanDelta(base, updates);
+    const same = reference.every((r, t) => r.every((v, i) => Object.is(v, mean.acc[t][i])));
+    if (!same) throw new Error('the streaming accumulate does not reproduce weightedMeanDelta bit for bit');
+    console.log('streaming accumulate = weightedMeanDelta, bit for bit (1 M × 10): yes\n');
+  }
+
+  const only = opt('only');
+  if (only !== 'memory') throughput(sizes, counts, repeatFor);
+  if (only !== 'throughput' && !argv.includes('--skip-memory')) memory(sizes, counts);
+}
+
+function throughput(sizes: number[], counts: number[], repeatFor: (params: number) => number) {
+  const header = ['parameters', 'updates', 'what', 'wall ms', 'CPU ms', 'M values/s (CPU)', 'M values/s (wall)', 'cost vs FedAvg (CPU)'];
+  const rows: string[][] = [];
+  let warmed = false;
+  for (const params of sizes) {
+    const shapes = layout(params);
+    const base = makeTensors(shapes, 1);
+    const all = Array.from({ length: Math.max(...counts) }, (_, i) => updateOf(shapes, i));
+    const repeat = repeatFor(params);
+    // Large cases run once without a warm-up when a smaller case already warmed the JIT.
+    const warm = !warmed || repeat > 1;
+    warmed = true;
+    for (const n of counts) {
+      const updates = all.slice(0, n);
+      const values = params * n;
+      const rate = (ms: number) => (values / (ms / 1000) / 1e6).toFixed(0);
+      const line = (what: string, t: Timing, fedavg?: Timing) =>
+        rows.push([params.toLocaleString('en'), String(n), what, t.wall.toFixed(0), t.cpu.toFixed(0), rate(t.cpu), rate(t.wall), fedavg ? `${(t.cpu / fedavg.cpu).toFixed(1)}×` : '']);
+      // Touched once beforehand, so the copy measures copying, not first-touch page faults.
+      const target = new Float32Array(params).fill(1);
+      line('plain copy (set)', time(() => {
+        for (const u of updates) {
+          let off = 0;
+          for (const t of u.delta) {
+            target.set(t, off);
+            off += t.length;
+          }
+        }
+      }, repeat, warm));
+      line('FedAvg accumulate (weightedMeanDelta)', time(() => weightedMeanDelta(base, updates), repeat, warm));
+      const fedavg = time(() => createStrategy({ name: 'fedavg' }).aggregate(base, updates), repeat, warm);
+      line('FedAvg strategy (with report)', fedavg, fedavg);
+      for (const config of [{ name: 'median' }, { name: 'trimmed-mean' }, { name: 'krum' }] as const) {
+        const strategy = createStrategy(config);
+        line(`${config.name} strategy`, time(() => strategy.aggregate(base, updates), repeat, warm), fedavg);
+      }
+      console.error(`  done: ${params.toLocaleString('en')} × ${n}`);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const print = (r: string[]) => console.log(`| ${r.map((c, i) => (i === 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`);
+  print(header);
+  console.log(`| ${widths.map((w, i) => (i === 2 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`);
+  rows.forEach(print);
+}
+
+function memory(sizes: number[], counts: number[]) {
+  console.log('\nPeak memory of one FedAvg aggregation, above the process baseline (fresh child process per case):\n');
+  const mem: MemoryResult[] = [];
+  for (const params of sizes)
+    for (const n of counts)
+      for (const mode of ['coordinator', 'streaming'] as const) {
+        mem.push(runMemoryCase({ mode, params, updates: n }));
+        console.error(`  done: memory ${mode} ${params} × ${n}`);
+      }
+  const mh = ['parameters', 'updates', 'path', 'peak RSS MiB', 'peak ArrayBuffers MiB', 'decode ms', 'aggregate ms', 'ran in'];
+  const mrows = mem.map((m) => [
+    m.params.toLocaleString('en'),
+    String(m.updates),
+    m.mode === 'coordinator' ? 'coordinator today (all held)' : 'streaming (proposed)',
+    m.peakRssMiB.toFixed(0),
+    m.peakArrayBuffersMiB.toFixed(0),
+    m.decodeMs.toFixed(0),
+    m.aggregateMs.toFixed(0),
+    m.ranIn,
+  ]);
+  const mw = mh.map((h, i) => Math.max(h.length, ...mrows.map((r) => r[i].length)));
+  const mprint = (r: string[]) => console.log(`| ${r.map((c, i) => (i === 2 || i === 7 ? c.padEnd(mw[i]) : c.padStart(mw[i]))).join(' | ')} |`);
+  mprint(mh);
+  console.log(`| ${mw.map((w, i) => (i === 2 || i === 7 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`);
+  mrows.forEach(mprint);
+  // What one more update costs, from the smallest to the largest count.
+  const lo = Math.min(...counts);
+  const hi = Math.max(...counts);
+  if (hi > lo) {
+    console.log('');
+    for (const params of sizes)
+      for (const mode of ['coordinator', 'streaming'] as const) {
+        const a = mem.find((m) => m.params === params && m.mode === mode && m.updates === lo)!;
+        const b = mem.find((m) => m.params === params && m.mode === mode && m.updates === hi)!;
+        const perUpdate = (b.peakRssMiB - a.peakRssMiB) / (hi - lo);
+        console.log(`${params.toLocaleString('en')} parameters, ${mode}: +${perUpdate.toFixed(1)} MiB peak RSS per extra update (the model is ${((4 * params) / MiB).toFixed(1)} MiB)`);
+      }
+  }
+  console.log(`\nchild baseline RSS ${mem[0].baselineRssMiB.toFixed(0)} MiB (Node, tsx, the server's modules); model size ${sizes.map((p) => `${((4 * p) / MiB).toFixed(0)} MiB`).join(' / ')} as float32`);
+}
+
+const memoryCase = opt('memory-case');
+if (memoryCase) {
+  const result = await memoryChild(JSON.parse(memoryCase) as MemoryCase);
+  console.log(JSON.stringify(result));
+} else {
+  await main();
+}

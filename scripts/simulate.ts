@@ -1,0 +1,187 @@
+/**
+ * A federation of in-process hospitals against a real Consilium server:
+ *
+ *   npm run simulate -- --study heart-risk --hospitals 5 --rounds 20 --strategy fedavg
+ *     [--strategy-options '{"trimFraction":0.2}'] [--local-epochs N] [--learning-rate X] [--batch-size N]
+ *     [--mu X] [--poison K] [--poison-scale S] [--seed N] [--json FILE] [--database postgres://…]
+ *
+ * The server (createApp) runs in this process on an in-memory PGlite, or on PostgreSQL with
+ * --database. A platform admin creates the study over the REST API; each hospital joins over
+ * Socket.IO, sends its aggregate statistics, trains every round with the shared TF.js core (cpu
+ * backend) on its seeded non-IID synthetic data, uploads its delta over HTTP and evaluates every
+ * version. Printed per round: the server's pooled validation figures and the round's seconds.
+ * `--poison K`: the first K sites upload their delta sign-flipped and scaled by S (default 10).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { strategyNames, type StrategyName } from '../shared/fl/strategy';
+import { cohortTemplates } from '../shared/synthetic/cohort';
+import { getTemplate } from '../shared/tasks';
+import { openDatabase } from '../server/db/client';
+import { closeAggregationWorker } from '../server/rounds/runInWorker';
+import { startServer } from '../server/testing/harness';
+import { runSimulation, type RoundMetrics, type SimulationOptions } from '../server/testing/simulation';
+
+interface Args {
+  study: string;
+  hospitals: number;
+  rounds: number;
+  strategy: StrategyName;
+  strategyOptions: Record<string, unknown>;
+  localEpochs?: number;
+  learningRate?: number;
+  batchSize?: number;
+  mu?: number;
+  poison: number;
+  poisonScale: number;
+  seed?: number;
+  json?: string;
+  database?: string;
+}
+
+function usage(problem: string): never {
+  console.error(`${problem}\nusage: npm run simulate -- --study ${cohortTemplates.join('|')} --hospitals N --rounds N --strategy ${strategyNames.join('|')}
+  [--strategy-options JSON] [--local-epochs N] [--learning-rate X] [--batch-size N] [--mu X]
+  [--poison K] [--poison-scale S] [--seed N] [--json FILE] [--database postgres://…]`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Args {
+  const raw = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) usage(`unexpected argument '${a}'`);
+    const eq = a.indexOf('=');
+    if (eq > 0) raw.set(a.slice(2, eq), a.slice(eq + 1));
+    else {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) usage(`${a} needs a value`);
+      raw.set(a.slice(2), v);
+      i++;
+    }
+  }
+  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'seed', 'json', 'database'];
+  for (const k of raw.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
+  const num = (k: string, check: (v: number) => boolean, what: string): number | undefined => {
+    const v = raw.get(k);
+    if (v === undefined) return undefined;
+    const x = Number(v);
+    if (!Number.isFinite(x) || !check(x)) usage(`--${k} must be ${what}, got '${v}'`);
+    return x;
+  };
+  const whole = (v: number) => Number.isInteger(v) && v >= 0;
+  const strategy = (raw.get('strategy') ?? 'fedavg') as StrategyName;
+  if (!strategyNames.includes(strategy)) usage(`unknown strategy '${strategy}'`);
+  let strategyOptions: Record<string, unknown> = {};
+  if (raw.has('strategy-options')) {
+    try {
+      strategyOptions = JSON.parse(raw.get('strategy-options')!);
+    } catch {
+      usage('--strategy-options must be JSON');
+    }
+  }
+  const study = raw.get('study') ?? 'heart-risk';
+  if (!getTemplate(study) || !(cohortTemplates as readonly string[]).includes(study)) usage(`unknown study template '${study}'`);
+  return {
+    study,
+    hospitals: num('hospitals', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 5,
+    rounds: num('rounds', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 20,
+    strategy,
+    strategyOptions,
+    localEpochs: num('local-epochs', (v) => whole(v) && v >= 1, 'a whole number ≥ 1'),
+    learningRate: num('learning-rate', (v) => v > 0, 'positive'),
+    batchSize: num('batch-size', (v) => whole(v) && v >= 1, 'a whole number ≥ 1'),
+    mu: num('mu', (v) => v >= 0, '≥ 0'),
+    poison: num('poison', whole, 'a whole number') ?? 0,
+    poisonScale: num('poison-scale', (v) => v > 0, 'positive') ?? 10,
+    seed: num('seed', whole, 'a whole number'),
+    json: raw.get('json'),
+    database: raw.get('database'),
+  };
+}
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)} %`);
+const fixed = (v: number | null | undefined, d: number) => (v === null || v === undefined ? '–' : v.toFixed(d));
+
+/** One printed line per round. */
+function roundLine(m: RoundMetrics, multiclass: boolean): string {
+  const cols = [
+    String(m.round).padStart(5),
+    pct(m.accuracy).padStart(8),
+    fixed(m.loss, 4).padStart(7),
+    (multiclass ? fixed(m.macroF1, 3) : fixed(m.auroc, 3)).padStart(7),
+    pct(m.sensitivity).padStart(8),
+    pct(m.specificity).padStart(8),
+    fixed(m.ece, 3).padStart(6),
+    String(m.contributors).padStart(6),
+    fixed(m.seconds, 2).padStart(7),
+  ];
+  return cols.join('  ');
+}
+
+function roundHeader(multiclass: boolean): string {
+  return ['round', 'accuracy', 'loss', multiclass ? 'macroF1' : 'AUROC', 'sens.', 'spec.', 'ECE', 'upd.', 'seconds']
+    .map((h, i) => h.padStart([5, 8, 7, 7, 8, 8, 6, 6, 7][i]))
+    .join('  ');
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  tf.enableProdMode(); // also silences tfjs's "install the node backend" notice
+  await tf.setBackend('cpu');
+  const template = getTemplate(args.study)!;
+  const multiclass = template.model.loss === 'categoricalCrossentropy';
+
+  const database = await openDatabase(args.database ? { url: args.database } : {});
+  const server = await startServer(database);
+  const config: SimulationOptions['config'] = {
+    ...(args.localEpochs !== undefined ? { localEpochs: args.localEpochs } : {}),
+    ...(args.learningRate !== undefined ? { learningRate: args.learningRate } : {}),
+    ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+    ...(args.mu !== undefined && args.strategy !== 'fedprox' ? { fedProxMu: args.mu } : {}),
+  };
+  const strategyOptions = args.strategy === 'fedprox' && args.mu !== undefined ? { ...args.strategyOptions, mu: args.mu } : args.strategyOptions;
+  let header = false;
+  try {
+    const result = await runSimulation(server, database, {
+      templateId: args.study,
+      hospitals: args.hospitals,
+      rounds: args.rounds,
+      strategy: { name: args.strategy, options: strategyOptions } as SimulationOptions['strategy'],
+      config,
+      seed: args.seed,
+      poison: { count: args.poison, scale: args.poisonScale },
+      onRound: (m) => {
+        if (!header) {
+          console.log(roundHeader(multiclass));
+          header = true;
+        }
+        console.log(roundLine(m, multiclass));
+      },
+    });
+    const c = result.config;
+    console.log(
+      `\n${template.id}: ${result.sites.length} hospitals, ${result.sites.reduce((s, x) => s + x.records, 0)} records; ${c.strategy.name} ${JSON.stringify(c.strategy.options)}; ` +
+        `${c.rounds} rounds × ${c.localEpochs} local epochs (${c.optimizer}, lr ${c.learningRate}, batch ${c.batchSize}${c.fedProxMu > 0 ? `, FedProx mu ${c.fedProxMu}` : ''}), seed ${c.seed}`,
+    );
+    for (const s of result.sites)
+      console.log(`  ${s.id.padEnd(16)} ${String(s.records).padStart(5)} records (${s.train} train, ${s.validation} validation)${s.poisoned ? `  POISONED ×−${args.poisonScale}` : ''}`);
+    console.log(
+      `${database.kind === 'postgres' ? 'PostgreSQL' : 'PGlite (in memory)'}, TF.js ${tf.getBackend()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}: ${result.seconds.toFixed(1)} s`,
+    );
+    if (args.json) {
+      await writeFile(args.json, `${JSON.stringify({ template: result.template, studyId: result.studyId, strategy: result.strategy, config: result.config, sites: result.sites, rounds: result.rounds }, null, 2)}\n`);
+      console.log(`wrote ${args.json}`);
+    }
+  } finally {
+    await server.stop();
+    await closeAggregationWorker();
+    await database.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

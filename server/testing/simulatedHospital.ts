@@ -1,0 +1,199 @@
+import { siteStatistics, type Normalisation, type SiteStatistics } from '../../shared/fl/normalisation';
+import type { JoinResult, RoundClosed, RoundOpen, StudyConfig } from '../../shared/protocol/schemas';
+import type { SyntheticSite } from '../../shared/synthetic/cohort';
+import { lesionSplit } from '../../shared/synthetic/lesions';
+import { deriveSeed } from '../../shared/synthetic/rng';
+import { weightShapes, type TaskTemplate } from '../../shared/tasks';
+import type { Dataset } from '../../shared/training/dataset';
+import { evaluateModel } from '../../shared/training/evaluate';
+import { hospitalSplit, splitTrainValidation } from '../../shared/training/split';
+import { trainLocal } from '../../shared/training/train';
+import { decodeWeights, encodeWeights } from '../../shared/weights/codec';
+import { connectSocket, emitAck, type ClientSocket } from './harness';
+
+export interface HospitalContext {
+  url: string;
+  studyId: string;
+  template: TaskTemplate;
+  config: StudyConfig;
+  site: SyntheticSite;
+  token: string;
+  /** Poisoned sites upload `−scale × delta` instead of their delta; null for an honest site. */
+  poisonScale: number | null;
+  /** Runs TF.js work one job at a time across every simulated site of the process. */
+  exclusive<T>(job: () => Promise<T>): Promise<T>;
+  onRoundOpen(open: RoundOpen): void;
+  onRoundClosed(closed: RoundClosed): void;
+  onEvaluated(version: number): void;
+  onError(err: unknown): void;
+}
+
+interface Split {
+  train: Dataset;
+  validation: Dataset;
+}
+
+/**
+ * One hospital as its browser tab behaves, in process: it joins over Socket.IO, sends its aggregate
+ * statistics first, encodes and splits its data exactly as the tab's worker does (`hospitalSplit`
+ * with the study's seed, validation fraction and federated normalisation), trains each round it is
+ * sampled for with the shared TF.js core, uploads the delta over HTTP and evaluates every version.
+ */
+export class SimulatedHospital {
+  private socket: ClientSocket | null = null;
+  private normalisation: Normalisation | null = null;
+  private split: Split | null = null;
+  private models = new Map<number, Float32Array[]>();
+  private evaluated = new Set<number>();
+  private started = false;
+
+  constructor(private readonly ctx: HospitalContext) {}
+
+  get id(): string {
+    return this.ctx.site.id;
+  }
+
+  /** Training and validation sizes under the template's reference encoding (the counts do not depend on it). */
+  sizes(): { train: number; validation: number } {
+    const labels = this.labels();
+    const { train, validation } = splitTrainValidation(labels, this.ctx.config.validationFraction, deriveSeed(this.ctx.config.seed, this.id));
+    return { train: train.length, validation: validation.length };
+  }
+
+  async start(): Promise<void> {
+    const { ctx } = this;
+    const socket = await connectSocket(ctx.url, { token: ctx.token });
+    this.socket = socket;
+    socket.on('round:open', (open) => this.onRoundOpen(open));
+    socket.on('round:closed', (closed) => {
+      ctx.onRoundClosed(closed);
+      if (closed.version === null) return;
+      if (closed.version % ctx.config.evaluateEvery === 0 || closed.studyStatus === 'completed') this.schedule(() => this.evaluate(closed.version!));
+    });
+    const joined = await emitAck(socket, 'hospital:join', { studyId: ctx.studyId, numSamples: this.sizes().train, backend: 'cpu' });
+    if (!joined.ok) throw new Error(`${this.id} could not join: ${joined.error.message}`);
+    const data = joined.data as JoinResult;
+    if (data.statisticsNeeded) {
+      const ack = await emitAck(socket, 'hospital:statistics', { studyId: ctx.studyId, statistics: this.statistics() });
+      if (!ack.ok) throw new Error(`${this.id}: statistics refused: ${ack.error.message}`);
+    }
+    if (data.openRound) this.onRoundOpen(data.openRound);
+  }
+
+  private onRoundOpen(open: RoundOpen): void {
+    this.ctx.onRoundOpen(open);
+    this.normalisation = open.normalisation;
+    // The model the first round starts from (version 0: "round 0") is evaluated before it is trained on.
+    if (!this.started) {
+      this.started = true;
+      this.schedule(() => this.evaluate(open.baseVersion));
+    }
+    this.schedule(() => this.train(open));
+  }
+
+  stop(): void {
+    this.socket?.disconnect();
+    this.socket = null;
+  }
+
+  private schedule(job: () => Promise<void>): void {
+    void this.ctx.exclusive(job).catch((err) => this.ctx.onError(err));
+  }
+
+  private labels(): ArrayLike<number> {
+    const { site } = this.ctx;
+    return site.kind === 'tabular' ? site.records.map((r) => r.label) : site.scans.labels;
+  }
+
+  /** As the tab's worker computes them: over the training split only, so validation rows stay unseen. */
+  private statistics(): SiteStatistics {
+    const { site, template, config } = this.ctx;
+    const { train } = splitTrainValidation(this.labels(), config.validationFraction, deriveSeed(config.seed, site.id));
+    if (site.kind === 'images') return { rows: train.length, numeric: {}, categorical: {} };
+    return siteStatistics(template.features, Array.from(train, (i) => site.records[i]));
+  }
+
+  private data(): Split {
+    if (this.split) return this.split;
+    const { site, template, config } = this.ctx;
+    const fractions = { validationFraction: config.validationFraction, seed: config.seed };
+    this.split =
+      site.kind === 'tabular' ? hospitalSplit(template, site.id, site.records, fractions, this.normalisation) : lesionSplit(site.id, site.scans, fractions);
+    return this.split;
+  }
+
+  private async model(version: number): Promise<Float32Array[]> {
+    const cached = this.models.get(version);
+    if (cached) return cached;
+    const res = await fetch(`${this.ctx.url}/api/studies/${this.ctx.studyId}/models/${version}`, { headers: { authorization: `Bearer ${this.ctx.token}` } });
+    if (res.status !== 200) throw new Error(`${this.id}: model ${version}: HTTP ${res.status} ${await res.text()}`);
+    const weights = decodeWeights(new Uint8Array(await res.arrayBuffer())).tensors.map((t) => t.data);
+    this.models.clear();
+    this.models.set(version, weights);
+    return weights;
+  }
+
+  private async train(open: RoundOpen): Promise<void> {
+    const { ctx } = this;
+    const global = await this.model(open.baseVersion);
+    const { train } = this.data();
+    const result = await trainLocal({
+      spec: ctx.template.model,
+      weights: global,
+      data: train,
+      epochs: open.training.localEpochs,
+      batchSize: open.training.batchSize,
+      learningRate: open.training.learningRate,
+      optimizer: open.training.optimizer,
+      fedProxMu: open.training.fedProxMu,
+      // The tab's seed for this site and round.
+      seed: deriveSeed(ctx.config.seed, `${ctx.site.id}/round-${open.round}`),
+    });
+    const scale = ctx.poisonScale;
+    const delta = scale === null ? result.delta : result.delta.map((t) => t.map((v) => -scale * v));
+    const trainLoss = result.losses.at(-1);
+    const shapes = weightShapes(ctx.template.model);
+    const body = encodeWeights({
+      kind: 'update',
+      meta: {
+        studyId: ctx.studyId,
+        round: open.round,
+        baseVersion: open.baseVersion,
+        numSamples: result.numSamples,
+        backend: 'cpu',
+        ...(trainLoss !== undefined && Number.isFinite(trainLoss) ? { trainLoss } : {}),
+      },
+      tensors: delta.map((data, i) => ({ shape: shapes[i].shape, data })),
+    });
+    const res = await fetch(`${ctx.url}/api/studies/${ctx.studyId}/rounds/${open.round}/updates`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${ctx.token}`,
+        'content-type': 'application/octet-stream',
+        'idempotency-key': `${ctx.site.id}-round-${open.round}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128),
+      },
+      body,
+    });
+    if (res.status !== 200) throw new Error(`${this.id}: update for round ${open.round} refused: HTTP ${res.status} ${await res.text()}`);
+  }
+
+  private async evaluate(version: number): Promise<void> {
+    if (this.evaluated.has(version)) return;
+    this.evaluated.add(version);
+    if (!this.socket) return;
+    const { ctx } = this;
+    const weights = await this.model(version);
+    const ev = await evaluateModel(ctx.template.model, weights, this.data().validation);
+    const ack = await emitAck(this.socket!, 'hospital:evaluation', {
+      studyId: ctx.studyId,
+      version,
+      loss: ev.loss,
+      accuracy: ev.accuracy,
+      numSamples: ev.numSamples,
+      backend: 'cpu',
+      clinical: ev.clinical,
+    });
+    if (!ack.ok) throw new Error(`${this.id}: evaluation of version ${version} refused: ${ack.error.message}`);
+    ctx.onEvaluated(version);
+  }
+}

@@ -1,0 +1,236 @@
+import type { Normalisation } from '../../shared/fl/normalisation';
+import type { StrategyConfigInput } from '../../shared/fl/registry';
+import type { ClinicalMetrics } from '../../shared/metrics/clinical';
+import type { VersionEvaluation } from '../../shared/protocol/models';
+import type { RoundClosed, StudyConfig, StudyConfigPatchInput, StudySummary } from '../../shared/protocol/schemas';
+import { syntheticSites, type SyntheticSite } from '../../shared/synthetic/cohort';
+import { getTemplate, type TaskTemplate } from '../../shared/tasks';
+import type { Database } from '../db/client';
+import { sites } from '../db/schema';
+import type { RunningServer } from './harness';
+import { SimulatedHospital } from './simulatedHospital';
+
+export interface PoisonOptions {
+  /** How many sites (the first ones, in site order) poison every round. */
+  count: number;
+  /** Each uploads `−scale × delta`: its honest delta, sign-flipped and scaled. */
+  scale: number;
+}
+
+export interface SimulationOptions {
+  templateId: string;
+  hospitals: number;
+  rounds: number;
+  strategy?: StrategyConfigInput;
+  /** Further study settings over the template's defaults (localEpochs, learningRate, fedProxMu, …). */
+  config?: Omit<StudyConfigPatchInput, 'rounds' | 'strategy' | 'seed'>;
+  /** The study's seed (initial model, splits, local shuffles) and the seed of the derived sites; default the template's. */
+  seed?: number;
+  poison?: PoisonOptions;
+  /** Default: `sim-<template>-<strategy>-<time>`. */
+  studyId?: string;
+  /** Give up after this long (default 30 s per round plus a minute). */
+  timeoutMs?: number;
+  /** Each version's pooled figures, as soon as every site has reported them. */
+  onRound?: (metrics: RoundMetrics) => void;
+}
+
+/** One model version's evaluation, pooled by the server over every site's validation split. */
+export interface RoundMetrics {
+  /** 0 for the initial model. */
+  round: number;
+  version: number;
+  accuracy: number;
+  loss: number;
+  /** Binary tasks: the sites' AUROCs, sample-weighted (AUROC does not pool exactly). */
+  auroc?: number;
+  sensitivity?: number | null;
+  specificity?: number | null;
+  /** Multi-class tasks. */
+  macroF1?: number;
+  ece: number;
+  numSamples: number;
+  reports: number;
+  /** Updates aggregated into this version (0 for round 0). */
+  contributors: number;
+  /** From the round's opening to its closing, as the first site saw them (training, uploads, aggregation). */
+  seconds: number;
+}
+
+export interface SimulationResult {
+  studyId: string;
+  template: string;
+  strategy: StudyConfig['strategy'];
+  config: StudyConfig;
+  sites: { id: string; name: string; records: number; train: number; validation: number; poisoned: boolean }[];
+  rounds: RoundMetrics[];
+  /** The study's federated feature statistics, as the server fixed them. */
+  normalisation: Normalisation | null;
+  seconds: number;
+}
+
+/** The pooled figures a run reports, from the server's own pooling of the sites' clinical metrics. */
+export function figuresOf(global: ClinicalMetrics): Pick<RoundMetrics, 'accuracy' | 'loss' | 'auroc' | 'sensitivity' | 'specificity' | 'macroF1' | 'ece' | 'numSamples'> {
+  const common = { accuracy: global.accuracy, loss: global.loss, ece: global.ece, numSamples: global.numSamples };
+  return global.kind === 'binary'
+    ? { ...common, auroc: global.auroc, sensitivity: global.sensitivity, specificity: global.specificity }
+    : { ...common, macroF1: global.macroF1 };
+}
+
+/** One job at a time: TF.js work of every simulated site runs in turn, as on one core. */
+function serialQueue() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(job: () => Promise<T>): Promise<T> => {
+    const run = tail.then(job, job);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/**
+ * A whole federation against a running server: the sites are created (idempotently) in its
+ * database, the study is created by a platform admin over the REST API, and in-process hospitals
+ * (`SimulatedHospital`) join, train, upload and evaluate until the study completes. Every figure
+ * comes back from the server, pooled as the admin console shows it.
+ */
+export async function runSimulation(server: RunningServer, database: Database, options: SimulationOptions): Promise<SimulationResult> {
+  const template: TaskTemplate | undefined = getTemplate(options.templateId);
+  if (!template) throw new RangeError(`unknown template '${options.templateId}'`);
+  const seed = options.seed ?? template.defaults.seed;
+  const strategy = options.strategy ?? { name: 'fedavg' };
+  const poison = options.poison ?? { count: 0, scale: 10 };
+  if (poison.count > options.hospitals) throw new RangeError(`cannot poison ${poison.count} of ${options.hospitals} sites`);
+  const cohort: SyntheticSite[] = syntheticSites(template.id, options.hospitals, seed);
+  const studyId = options.studyId ?? `sim-${template.id}-${strategy.name}-${Date.now().toString(36)}`.slice(0, 63);
+
+  for (const s of cohort) await database.db.insert(sites).values({ id: s.id, name: s.name }).onConflictDoNothing();
+
+  const admin = `consilium_session=${await server.consilium.tokens.adminSession('simulator', 'simulator@consilium.local')}`;
+  const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+    const res = await fetch(`${server.url}${path}`, { ...init, headers: { cookie: admin, 'content-type': 'application/json', ...init.headers } });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+
+  const n = options.hospitals;
+  const study = await api<StudySummary>('/api/studies', {
+    method: 'POST',
+    body: JSON.stringify({
+      id: studyId,
+      name: `Simulation: ${template.name}, ${n} sites, ${strategy.name}`,
+      templateId: template.id,
+      siteIds: cohort.map((s) => s.id),
+      config: {
+        // Every site takes part in every round, and a round closes once all have sent their update.
+        minParticipants: n,
+        minUpdates: n,
+        participantFraction: 1,
+        roundDeadlineMs: 600_000,
+        ...options.config,
+        rounds: options.rounds,
+        strategy,
+        seed,
+      },
+    }),
+  });
+  const config = study.config;
+
+  const started = performance.now();
+  const opened = new Map<number, number>();
+  const closed = new Map<number, RoundClosed & { seconds: number }>();
+  const reports = new Map<number, number>();
+  const roundOfVersion = new Map<number, number>([[0, 0]]);
+  const results: RoundMetrics[] = [];
+  let finalVersion: number | null = null;
+  let published = Promise.resolve();
+
+  let settle!: { resolve: () => void; reject: (err: unknown) => void };
+  const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  let failed = false;
+  const fail = (err: unknown) => {
+    if (failed) return;
+    failed = true;
+    settle.reject(err);
+  };
+  const timeoutMs = options.timeoutMs ?? 60_000 + 30_000 * options.rounds;
+  const timeout = setTimeout(() => fail(new Error(`the simulation did not finish within ${(timeoutMs / 1000).toFixed(0)} s`)), timeoutMs);
+
+  const publish = (version: number) => {
+    published = published.then(async () => {
+      if (failed) return;
+      const ev = await api<VersionEvaluation>(`/api/studies/${studyId}/versions/${version}/evaluation`);
+      if (!ev.global) throw new Error(`version ${version} has no pooled clinical metrics`);
+      const round = roundOfVersion.get(version) ?? version;
+      const c = closed.get(round);
+      const metrics: RoundMetrics = {
+        round,
+        version,
+        ...figuresOf(ev.global),
+        reports: ev.sites.length,
+        contributors: c?.contributors ?? 0,
+        seconds: c?.seconds ?? 0,
+      };
+      results.push(metrics);
+      options.onRound?.(metrics);
+      if (version === finalVersion) settle.resolve();
+    });
+    published.catch(fail);
+  };
+
+  const exclusive = serialQueue();
+  const tokens = await Promise.all(cohort.map((s) => server.consilium.tokens.hospitalLink(s.id)));
+  const hospitals = cohort.map(
+    (site, k) =>
+      new SimulatedHospital({
+        url: server.url,
+        studyId,
+        template,
+        config,
+        site,
+        token: tokens[k],
+        poisonScale: k < poison.count ? poison.scale : null,
+        exclusive,
+        onRoundOpen: (open) => {
+          if (!opened.has(open.round)) opened.set(open.round, performance.now());
+        },
+        onRoundClosed: (c) => {
+          if (closed.has(c.round)) return;
+          closed.set(c.round, { ...c, seconds: (performance.now() - (opened.get(c.round) ?? started)) / 1000 });
+          if (c.status === 'abandoned') return fail(new Error(`round ${c.round} was abandoned (see the server's refused updates and round reasons)`));
+          roundOfVersion.set(c.version!, c.round);
+          if (c.studyStatus === 'completed') finalVersion = c.version;
+        },
+        onEvaluated: (version) => {
+          const count = (reports.get(version) ?? 0) + 1;
+          reports.set(version, count);
+          if (count === n) publish(version);
+        },
+        onError: fail,
+      }),
+  );
+
+  try {
+    for (const h of hospitals) await h.start();
+    await finished;
+    await published;
+  } finally {
+    clearTimeout(timeout);
+    for (const h of hospitals) h.stop();
+  }
+
+  const summary = await api<StudySummary>(`/api/studies/${studyId}`);
+  return {
+    studyId,
+    template: template.id,
+    strategy: config.strategy,
+    config,
+    sites: cohort.map((s, k) => {
+      const sizes = hospitals[k].sizes();
+      return { id: s.id, name: s.name, records: s.size, ...sizes, poisoned: k < poison.count };
+    }),
+    rounds: results.sort((a, b) => a.version - b.version),
+    normalisation: summary.normalisation,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
