@@ -25,6 +25,12 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('reads the demo studies\' local epochs, a whole number from 1', () => {
+    expect(loadConfig({}).demoEpochs).toBeUndefined();
+    expect(loadConfig({ DEMO_EPOCHS: '1' }).demoEpochs).toBe(1);
+    expect(() => loadConfig({ DEMO_EPOCHS: '0' })).toThrow(/DEMO_EPOCHS/);
+  });
+
   it('wants the TLS certificate and key together', () => {
     expect(() => loadConfig({ TLS_CERT_FILE: 'cert.pem' })).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE/);
     expect(loadConfig({ TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem' }).tls).toEqual({ certFile: 'c.pem', keyFile: 'k.pem' });

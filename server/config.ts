@@ -15,6 +15,7 @@ const envSchema = z.object({
   DEMO: flag.optional(),
   DEMO_ROUNDS: z.coerce.number().int().min(1).max(1000).optional(),
   DEMO_DEADLINE_MS: z.coerce.number().int().min(1000).optional(),
+  DEMO_EPOCHS: z.coerce.number().int().min(1).max(100).optional(),
   ADMIN_EMAIL: z.string().email().default('admin@consilium.local'),
   PUBLIC_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -31,6 +32,8 @@ export type Config = {
   demo: boolean;
   demoRounds?: number;
   demoDeadlineMs?: number;
+  /** Local epochs per round of the demo studies; each template's own default when unset. */
+  demoEpochs?: number;
   adminEmail: string;
   publicUrl?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -61,6 +64,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demo: e.DEMO ?? !e.DATABASE_URL,
     demoRounds: e.DEMO_ROUNDS,
     demoDeadlineMs: e.DEMO_DEADLINE_MS,
+    demoEpochs: e.DEMO_EPOCHS,
     adminEmail: e.ADMIN_EMAIL,
     publicUrl: e.PUBLIC_URL,
     logLevel: e.LOG_LEVEL,

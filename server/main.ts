@@ -43,12 +43,12 @@ async function main() {
   }
 
   const database = await openDatabase(
-    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'pglite') },
+    config.databaseUrl ? { url: config.databaseUrl, exclusive: true } : { dataDir: path.join(config.dataDir, 'pglite') },
   ).catch((err: Error) => fail(`Could not open the database: ${err.message}`));
 
   const admin = await ensurePlatformAdmin(database.db, config.adminEmail);
   const demo = config.demo
-    ? await seedDemo(database.db, { rounds: config.demoRounds, roundDeadlineMs: config.demoDeadlineMs })
+    ? await seedDemo(database.db, { rounds: config.demoRounds, roundDeadlineMs: config.demoDeadlineMs, localEpochs: config.demoEpochs })
     : null;
 
   const consilium = await createApp({
@@ -91,9 +91,12 @@ async function main() {
       ? `    password: ${admin.password}   (shown this once: keep it somewhere safe)`
       : '    password: the one shown at first start',
   ];
-  if (demo) {
-    lines.push('', `  Demo study "${demo.study.name}": open each hospital in its own tab, then press Join:`);
-    for (const h of demo.hospitals) lines.push(`    ${h.name.padEnd(34)} ${url}/hospital/${await consilium.tokens.hospitalLink(h.siteId)}`);
+  // One block per demo study, the heart study first: its three links are the ones `npm start` is about.
+  for (const d of demo?.studies ?? []) {
+    const min = d.study.config.minParticipants;
+    const open = min < d.hospitals.length ? `open at least ${min} of these hospitals, each in its own tab` : 'open each hospital in its own tab';
+    lines.push('', `  Demo study "${d.study.name}": ${open}, then press Join:`);
+    for (const h of d.hospitals) lines.push(`    ${h.name.padEnd(34)} ${url}/hospital/${await consilium.tokens.hospitalLink(h.siteId)}`);
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
 

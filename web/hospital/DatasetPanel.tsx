@@ -1,9 +1,13 @@
 import { shortFingerprint } from '../../shared/data/fingerprint';
+import { labelClasses } from '../../shared/data/stats';
+import { getTemplate } from '../../shared/tasks';
 import { DASH, percent } from '../format';
 import type { HospitalState } from './session';
 
 export function DatasetPanel({ state }: { state: HospitalState }) {
   const d = state.dataset;
+  const template = state.study ? getTemplate(state.study.templateId) : undefined;
+  const classes = template ? labelClasses(template) : [];
   return (
     <section className="panel" aria-labelledby="dataset-title">
       <h2 id="dataset-title">Local dataset</h2>
@@ -28,10 +32,19 @@ export function DatasetPanel({ state }: { state: HospitalState }) {
               <dt>Validation split</dt>
               <dd data-testid="validation-count">{d.validation}</dd>
             </div>
-            <div>
-              <dt>Positive rate</dt>
-              <dd data-testid="positive-rate">{d.records ? percent(d.positives / d.records) : DASH}</dd>
-            </div>
+            {classes.length > 2 ? (
+              <div>
+                <dt>Records per class</dt>
+                <dd className="small" data-testid="class-counts">
+                  {classes.map((c, k) => `${c}: ${d.labelCounts[k] ?? 0}`).join(' · ')}
+                </dd>
+              </div>
+            ) : (
+              <div>
+                <dt>Positive rate</dt>
+                <dd data-testid="positive-rate">{d.records ? percent(d.positives / d.records) : DASH}</dd>
+              </div>
+            )}
             <div>
               <dt>Fingerprint</dt>
               <dd>
@@ -42,13 +55,13 @@ export function DatasetPanel({ state }: { state: HospitalState }) {
             </div>
           </dl>
           <p className="muted small">
-            {d.source === 'demo' ? `Synthetic demonstration records (profile ${d.profileId}). ` : ''}
-            {d.source === 'csv' ? (
+            {d.source === 'demo' ? `Synthetic demonstration ${template?.image ? 'scans' : 'records'} (profile ${d.profileId}). ` : ''}
+            {d.source === 'csv' || d.source === 'images' ? (
               <>
                 Imported from <strong data-testid="dataset-source">{d.name}</strong>.{' '}
               </>
             ) : null}
-            {d.source === 'none' ? 'No records yet: import a CSV file below. ' : ''}
+            {d.source === 'none' ? `No records yet: import ${template?.image ? 'a folder of scans' : 'a CSV file'} below. ` : ''}
             Records are kept in this browser's IndexedDB and never uploaded; only model updates and aggregate metrics
             leave this tab.
           </p>

@@ -203,7 +203,23 @@ export class HospitalSession {
     if (this.state.joined) return;
     const study = await getStudy(studyId, this.token);
     this.set({ study, currentVersion: study.currentVersion, studyStatus: study.status });
+    this.backendFor(study.templateId);
     await this.loadDataset(study.templateId);
+  }
+
+  /** The worker keeps its backend if it can train the study's model (a CNN never trains on WASM), else picks another. */
+  private backendFor(templateId: string): void {
+    this.worker.init({ backend: this.forcedBackend, templateId }).then(
+      (r) => {
+        if (r.backend === this.state.backend) return;
+        this.set({ backend: r.backend, adapter: r.adapter ?? null, backendError: null });
+        this.log(`Training backend for this study: ${r.backend}${r.adapter ? ` on ${r.adapter}` : ''} (${r.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}).`);
+      },
+      (e) => {
+        this.set({ backend: null, backendError: describe(e) });
+        this.log(`No training backend for this study: ${describe(e)}`, 'error');
+      },
+    );
   }
 
   private async loadDataset(templateId: string): Promise<void> {
@@ -356,7 +372,8 @@ export class HospitalSession {
       return;
     }
     this.log(`Round ${closed.round} closed with ${closed.contributors} update(s): model version ${version}.`, 'ok');
-    if (this.queuedVersions.has(version)) return;
+    // The study evaluates every Nth version only.
+    if (closed.evaluate === false || this.queuedVersions.has(version)) return;
     this.queuedVersions.add(version);
     this.work.enqueue(() => this.evaluateVersion(version));
   }

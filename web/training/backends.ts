@@ -5,6 +5,8 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendName } from '../../shared/protocol';
+import type { ModelSpec } from '../../shared/tasks';
+import { backendCandidates } from './backendChoice';
 import type { InitResult } from './protocol';
 
 // Vite fingerprints the binaries; tfjs must fetch them from where the build put them.
@@ -14,11 +16,7 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
 });
 
-/**
- * Probe order until measured benchmarks pick the fastest correct backend. WASM is only a candidate
- * because every model spec today is dense: it lacks the convolution gradient kernels.
- */
-export const PROBE_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+export { PROBE_ORDER } from './backendChoice';
 
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software/i;
 
@@ -92,11 +90,12 @@ async function describeActive(name: BackendName): Promise<string | undefined> {
 
 /**
  * Activates the forced backend, or the first candidate that initialises. A forced backend that
- * cannot start is an error: tests force one to exercise exactly that backend.
+ * cannot start is an error: tests force one to exercise exactly that backend. Given the model to
+ * train, backends that cannot compute its gradients (WASM for a convolutional model) are passed over,
+ * and forcing one is an error.
  */
-export async function selectBackend(forced?: BackendName): Promise<InitResult> {
-  const skipped: InitResult['skipped'] = [];
-  const candidates = forced ? [forced] : PROBE_ORDER;
+export async function selectBackend(forced?: BackendName, spec?: ModelSpec): Promise<InitResult> {
+  const { candidates, skipped } = backendCandidates(forced, spec);
   for (const name of candidates) {
     let adapter: string | undefined;
     if (name === 'webgpu') {

@@ -1,9 +1,12 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { batchBytes, batchToRecords, featureNames, recordsToBatch, type RecordBatch } from '../../shared/data/columnar';
 import { fingerprintRecords } from '../../shared/data/fingerprint';
-import { StatsAccumulator, type DatasetStats } from '../../shared/data/stats';
-import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
-import type { TabularRecord, TaskTemplate } from '../../shared/tasks';
+import { imageBatchBytes, isImageBatch, joinImageBatches, type ImageBatch } from '../../shared/data/images/batch';
+import { fingerprintImages } from '../../shared/data/images/fingerprint';
+import { toBytes } from '../../shared/data/images/pixels';
+import { labelClasses, StatsAccumulator, type DatasetStats } from '../../shared/data/stats';
+import { demoHospitals, generateHeartRecords, generateLesionImages, lesionHospitals } from '../../shared/synthetic';
+import { getTemplate, type TabularRecord, type TaskTemplate } from '../../shared/tasks';
 
 /**
  * The hospital's datasets, kept in this browser's IndexedDB, one database per site so several sites
@@ -11,8 +14,9 @@ import type { TabularRecord, TaskTemplate } from '../../shared/tasks';
  *
  * A site may hold several datasets per study template (the demo one, imported files); one of them is
  * active and is what training and evaluation read. Records are stored in chunks of columnar typed
- * arrays. An import writes its chunks under a staging dataset that nothing reads; one transaction at
- * the end marks it ready and makes it active. Until then the previous dataset stays active and
+ * arrays; an image template's scans in chunks of 8-bit pixels at the template's input size. An
+ * import writes its chunks under a staging dataset that nothing reads; one transaction at the end
+ * marks it ready and makes it active. Until then the previous dataset stays active and
  * intact, so a cancelled import, a full quota, a corrupt file or a closed tab changes nothing.
  */
 export interface DatasetMeta {
@@ -20,8 +24,8 @@ export interface DatasetMeta {
   templateId: string;
   /** The study the dataset was imported for (informational: datasets belong to a template). */
   studyId: string | null;
-  source: 'demo' | 'csv';
-  /** The file's name, or the demo profile's hospital name. */
+  source: 'demo' | 'csv' | 'images';
+  /** The file's (or folder's) name, or the demo profile's hospital name. */
   name: string;
   /** Synthetic profile the records came from; also the key of their train/validation split. */
   profileId: string | null;
@@ -39,11 +43,11 @@ export interface DatasetMeta {
   state: 'staging' | 'ready';
 }
 
-/** One chunk of a dataset's records, in their file or generation order. */
-export interface StoredChunk extends RecordBatch {
+/** One chunk of a dataset's records or scans, in their file or generation order. */
+export type StoredChunk = (RecordBatch | ImageBatch) & {
   datasetId: string;
   index: number;
-}
+};
 
 interface ActivePointer {
   datasetId: string;
@@ -59,8 +63,17 @@ interface SiteDb extends DBSchema {
 
 export interface LoadedDataset {
   meta: DatasetMeta | null;
+  /** Records or scans held. */
+  count: number;
+  /** Tabular templates' records (none for an image template). */
   records: TabularRecord[];
+  /** Image templates' scans, all in one batch; null for a tabular template. */
+  images: ImageBatch | null;
+  /** Class index per record or scan, in storage order. */
+  labels: ArrayLike<number>;
 }
+
+const EMPTY: Omit<LoadedDataset, 'meta'> = { count: 0, records: [], images: null, labels: [] };
 
 export class StorageFullError extends Error {
   constructor() {
@@ -152,44 +165,24 @@ async function activeMeta(db: IDBPDatabase<SiteDb>, templateId?: string): Promis
   return meta?.state === 'ready' ? meta : null;
 }
 
-async function writeDataset(db: IDBPDatabase<SiteDb>, meta: DatasetMeta, batches: RecordBatch[]): Promise<void> {
+async function writeDataset(db: IDBPDatabase<SiteDb>, meta: DatasetMeta, batches: (RecordBatch | ImageBatch)[]): Promise<void> {
   const tx = db.transaction(['datasets', 'records'], 'readwrite');
   const records = tx.objectStore('records');
   await settle(tx, () => Promise.all([...batches.map((b, index) => records.put({ ...b, datasetId: meta.id, index })), tx.objectStore('datasets').put(meta)]));
 }
 
 /**
- * Writes the seeded demo records for `profileId` unless the site already has an active dataset for
- * the template. The check and the switch share one transaction, so two tabs of the same site end up
- * with one active demo dataset.
+ * Writes the seeded demo records (or scans, for an image template) for `profileId` unless the site
+ * already has an active dataset for the template. The check and the switch share one transaction, so
+ * two tabs of the same site end up with one active demo dataset. A demo site enrolled in a study of
+ * another template (a heart demo site in a lesion study) has no demo data for it: it imports its own.
  */
 export async function ensureDemoRecords(siteId: string, profileId: string, template: TaskTemplate, studyId: string | null = null): Promise<LoadedDataset> {
-  const profile = demoHospitals.find((p) => p.id === profileId);
-  if (!profile) throw new Error(`Unknown demo profile "${profileId}"`);
   const db = await siteDb(siteId);
-  if (!(await activeMeta(db, template.id))) {
+  const profiles: { id: string }[] = template.image ? lesionHospitals : demoHospitals;
+  if (profiles.some((p) => p.id === profileId) && !(await activeMeta(db, template.id))) {
     // Generated, hashed and written before the switch: IndexedDB commits a transaction left idle across an await.
-    const records = generateHeartRecords(profile, { markers: true });
-    const batch = recordsToBatch(featureNames(template), records);
-    const stats = new StatsAccumulator(template);
-    stats.addBatch(batch);
-    const summary = stats.result();
-    const meta: DatasetMeta = {
-      id: `demo-${template.id}-${profileId}`,
-      templateId: template.id,
-      studyId,
-      source: 'demo',
-      name: `Synthetic demo records (${profile.name})`,
-      profileId,
-      count: records.length,
-      labelCounts: summary.labelCounts,
-      fingerprint: await fingerprintRecords(template, records),
-      createdAt: new Date().toISOString(),
-      bytes: batchBytes(batch),
-      chunks: 1,
-      stats: summary,
-      state: 'ready',
-    };
+    const { meta, batch } = template.image ? await demoScans(profileId, template, studyId) : await demoRecords(profileId, template, studyId);
     // The demo dataset's id is fixed, so regenerating it (two tabs at once) writes the same rows.
     await writeDataset(db, meta, [batch]);
     const tx = db.transaction('active', 'readwrite');
@@ -201,16 +194,78 @@ export async function ensureDemoRecords(siteId: string, profileId: string, templ
   return loadRecords(siteId, template.id);
 }
 
-/** The site's active records for a template, read once per worker and dataset and kept in memory. */
+function demoMeta(template: TaskTemplate, profileId: string, name: string, studyId: string | null) {
+  return { id: `demo-${template.id}-${profileId}`, templateId: template.id, studyId, source: 'demo' as const, name: `Synthetic demo ${name}`, profileId, createdAt: new Date().toISOString(), chunks: 1, state: 'ready' as const };
+}
+
+async function demoRecords(profileId: string, template: TaskTemplate, studyId: string | null): Promise<{ meta: DatasetMeta; batch: RecordBatch }> {
+  const profile = demoHospitals.find((p) => p.id === profileId);
+  if (!profile) throw new Error(`Unknown demo profile "${profileId}" for ${template.name}`);
+  const records = generateHeartRecords(profile, { markers: true });
+  const batch = recordsToBatch(featureNames(template), records);
+  const stats = new StatsAccumulator(template);
+  stats.addBatch(batch);
+  const summary = stats.result();
+  return {
+    batch,
+    meta: {
+      ...demoMeta(template, profileId, `records (${profile.name})`, studyId),
+      count: records.length,
+      labelCounts: summary.labelCounts,
+      fingerprint: await fingerprintRecords(template, records),
+      bytes: batchBytes(batch),
+      stats: summary,
+    },
+  };
+}
+
+/** A lesion demo profile's seeded scans, stored as imported scans are: 8-bit gray at the template's size. */
+async function demoScans(profileId: string, template: TaskTemplate, studyId: string | null): Promise<{ meta: DatasetMeta; batch: ImageBatch }> {
+  const profile = lesionHospitals.find((p) => p.id === profileId);
+  const image = template.image!;
+  if (!profile) throw new Error(`Unknown demo profile "${profileId}" for ${template.name}`);
+  if (image.channels !== 1 || image.width !== image.height) throw new Error(`${template.name} has no demo scans of its input size`);
+  const scans = generateLesionImages(profile, image.width);
+  const batch: ImageBatch = { kind: 'images', n: scans.n, height: scans.h, width: scans.w, channels: 1, ids: scans.ids, pixels: toBytes(scans.images), labels: scans.labels };
+  const labelCounts = countLabels(scans.labels, labelClasses(template).length);
+  return {
+    batch,
+    meta: {
+      ...demoMeta(template, profileId, `scans (${profile.name})`, studyId),
+      count: scans.n,
+      labelCounts,
+      fingerprint: await fingerprintImages(template, [batch]),
+      bytes: imageBatchBytes(batch),
+      stats: { records: scans.n, features: [], labelCounts },
+    },
+  };
+}
+
+export function countLabels(labels: ArrayLike<number>, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]] = (counts[labels[i]] ?? 0) + 1;
+  return counts;
+}
+
+/** The site's active records (or scans) for a template, read once per worker and dataset and kept in memory. */
 export async function loadRecords(siteId: string, templateId?: string): Promise<LoadedDataset> {
   const db = await siteDb(siteId);
   const meta = await activeMeta(db, templateId);
-  if (!meta) return { meta: null, records: [] };
+  if (!meta) return { meta: null, ...EMPTY };
   if (cache && cache.siteId === siteId && cache.datasetId === meta.id) return cache.loaded;
-  const chunks = await db.getAll('records', chunkRange(meta.id));
-  const records = chunks.sort((a, b) => a.index - b.index).flatMap(batchToRecords);
-  if (records.length !== meta.count) throw new Error(`The stored dataset "${meta.name}" is incomplete (${records.length} of ${meta.count} records); import it again.`);
-  const loaded: LoadedDataset = { meta, records };
+  const chunks = (await db.getAll('records', chunkRange(meta.id))).sort((a, b) => a.index - b.index);
+  let loaded: LoadedDataset;
+  const image = getTemplate(meta.templateId)?.image;
+  if (image) {
+    const batches = chunks.filter((c): c is Extract<StoredChunk, ImageBatch> => isImageBatch(c));
+    if (batches.length !== chunks.length) throw new Error(`The stored dataset "${meta.name}" does not hold scans; import it again.`);
+    const images = joinImageBatches(batches, image);
+    loaded = { meta, count: images.n, records: [], images, labels: images.labels };
+  } else {
+    const records = chunks.flatMap((c) => (isImageBatch(c) ? [] : batchToRecords(c)));
+    loaded = { meta, count: records.length, records, images: null, labels: records.map((r) => r.label) };
+  }
+  if (loaded.count !== meta.count) throw new Error(`The stored dataset "${meta.name}" is incomplete (${loaded.count} of ${meta.count} records); import it again.`);
   // One dataset in memory at a time: a switch frees the previous one.
   cache = { siteId, datasetId: meta.id, loaded };
   return loaded;
@@ -236,7 +291,7 @@ export async function createStaging(siteId: string, meta: DatasetMeta): Promise<
   await settle(tx, () => tx.store.put({ ...meta, state: 'staging' }));
 }
 
-export async function appendChunk(siteId: string, datasetId: string, index: number, batch: RecordBatch): Promise<void> {
+export async function appendChunk(siteId: string, datasetId: string, index: number, batch: RecordBatch | ImageBatch): Promise<void> {
   const db = await siteDb(siteId);
   const tx = db.transaction('records', 'readwrite');
   await settle(tx, () => tx.store.put({ ...batch, datasetId, index }));

@@ -1,9 +1,10 @@
 import * as Comlink from 'comlink';
-import { batchBytes } from '../../shared/data/columnar';
+import { batchBytes, type RecordBatch } from '../../shared/data/columnar';
 import { analyseCsv, blobSource, ImportCancelledError, type ImportProgress } from '../../shared/data/csv';
+import { imageBatchBytes, isImageBatch, type ImageBatch } from '../../shared/data/images/batch';
 import { splitCounts } from '../../shared/data/stats';
 import { getTemplate, type TaskTemplate } from '../../shared/tasks';
-import type { DatasetSummary, DatasetWorkerApi } from './datasetProtocol';
+import type { DatasetSummary, DatasetWorkerApi, ImageImportProgress } from './datasetProtocol';
 import {
   activateDataset,
   appendChunk,
@@ -15,6 +16,7 @@ import {
   removeAbandonedStaging,
   type DatasetMeta,
 } from './datasetStore';
+import { analyseImageFiles } from './imageImport';
 import type { DatasetInfo, SplitConfig } from './protocol';
 
 /** Records per stored chunk: about half a megabyte of heart-risk values. */
@@ -51,6 +53,79 @@ function releaseProxy(fn: unknown): void {
   (fn as { [Comlink.releaseProxy]?: () => void } | undefined)?.[Comlink.releaseProxy]?.();
 }
 
+/** What an import found, and whether (and as what) its staged chunks can become a dataset. */
+interface Staging<A> {
+  analysis: A;
+  /** Null when nothing can be imported: the staged chunks are removed. */
+  final: Pick<DatasetMeta, 'count' | 'labelCounts' | 'fingerprint' | 'stats'> | null;
+}
+
+interface StageArgs {
+  siteId: string;
+  importId: string;
+  templateId: string;
+  studyId: string | null;
+  source: 'csv' | 'images';
+  name: string;
+}
+
+/**
+ * One import, whatever it reads: a staging dataset that nothing trains on, chunks appended as `read`
+ * hands them over, and, when it is done, the final metadata kept for `commitImport`. A cancellation,
+ * a full quota or a read that fails removes the staged chunks and leaves the site's datasets as they were.
+ */
+async function stage<A>(
+  args: StageArgs,
+  read: (hooks: { signal: AbortSignal; append: (batch: RecordBatch | ImageBatch) => Promise<void> }) => Promise<Staging<A>>,
+): Promise<{ importId: string | null; analysis: A }> {
+  const { siteId, importId } = args;
+  const controller = new AbortController();
+  let finished!: () => void;
+  running.set(importId, { controller, done: new Promise<void>((resolve) => (finished = resolve)) });
+  const release = await holdLock(importLockName(siteId, importId));
+  let chunks = 0;
+  let bytes = 0;
+  try {
+    await removeAbandonedStaging(siteId).catch(() => 0);
+    const base = { id: importId, templateId: args.templateId, studyId: args.studyId, source: args.source, name: args.name, profileId: null, createdAt: new Date().toISOString() };
+    await createStaging(siteId, { ...base, count: 0, labelCounts: [], fingerprint: '', bytes: 0, chunks: 0, stats: { records: 0, features: [], labelCounts: [] }, state: 'staging' });
+    const { analysis, final } = await read({
+      signal: controller.signal,
+      append: async (batch) => {
+        if (controller.signal.aborted) throw new ImportCancelledError();
+        await appendChunk(siteId, importId, chunks++, batch);
+        bytes += isImageBatch(batch) ? imageBatchBytes(batch) : batchBytes(batch);
+      },
+    });
+    if (!final) {
+      await deleteDataset(siteId, importId);
+      release();
+      return { importId: null, analysis };
+    }
+    staged.set(importId, { siteId, release, final: { ...base, ...final, bytes, chunks } });
+    return { importId, analysis };
+  } catch (e) {
+    await deleteDataset(siteId, importId).catch(() => undefined);
+    release();
+    if (controller.signal.aborted) throw new ImportCancelledError();
+    throw e;
+  } finally {
+    running.delete(importId);
+    finished();
+  }
+}
+
+/** Reports progress at most every `PROGRESS_INTERVAL_MS`, and always the last step. */
+function throttled<P>(onProgress: ((p: P) => void) | undefined, last: (p: P) => boolean): (p: P) => void {
+  let lastReport = 0;
+  return (p) => {
+    const now = Date.now();
+    if (!onProgress || (now - lastReport < PROGRESS_INTERVAL_MS && !last(p))) return;
+    lastReport = now;
+    Promise.resolve(onProgress(p)).catch(() => undefined);
+  };
+}
+
 /**
  * The worker's dataset methods. `describe` is the worker's own summary of the active dataset (it
  * needs the worker's split cache), passed in so this module stays free of TensorFlow.js.
@@ -61,70 +136,52 @@ export function createDatasetApi(
   return {
     async analyseCsv(args, onProgress) {
       const tpl = template(args.templateId);
-      const { siteId, importId } = args;
-      const controller = new AbortController();
-      let finished!: () => void;
-      running.set(importId, { controller, done: new Promise<void>((resolve) => (finished = resolve)) });
-      let lastReport = 0;
-      const report = (p: ImportProgress) => {
-        const now = Date.now();
-        if (!onProgress || (now - lastReport < PROGRESS_INTERVAL_MS && p.bytesRead < p.totalBytes)) return;
-        lastReport = now;
-        Promise.resolve(onProgress(p)).catch(() => undefined);
-      };
-      const release = await holdLock(importLockName(siteId, importId));
-      let chunks = 0;
-      let bytes = 0;
+      const report = throttled(onProgress, (p: ImportProgress) => p.bytesRead >= p.totalBytes);
       try {
-        await removeAbandonedStaging(siteId).catch(() => 0);
-        const createdAt = new Date().toISOString();
-        const base = {
-          id: importId,
-          templateId: tpl.id,
-          studyId: args.studyId,
-          source: 'csv' as const,
-          name: args.fileName,
-          profileId: null,
-          createdAt,
-        };
-        await createStaging(siteId, { ...base, count: 0, labelCounts: [], fingerprint: '', bytes: 0, chunks: 0, stats: { records: 0, features: [], labelCounts: [] }, state: 'staging' });
-        const analysis = await analyseCsv(blobSource(args.file, { encoding: args.options?.encoding }), tpl, args.options, {
-          signal: controller.signal,
-          batchSize: CHUNK_RECORDS,
-          onProgress: report,
-          onRecords: async (batch) => {
-            if (controller.signal.aborted) throw new ImportCancelledError();
-            await appendChunk(siteId, importId, chunks++, batch);
-            bytes += batchBytes(batch);
+        return await stage(
+          { siteId: args.siteId, importId: args.importId, templateId: tpl.id, studyId: args.studyId, source: 'csv', name: args.fileName },
+          async ({ signal, append }) => {
+            const analysis = await analyseCsv(blobSource(args.file, { encoding: args.options?.encoding }), tpl, args.options, {
+              signal,
+              batchSize: CHUNK_RECORDS,
+              onProgress: report,
+              onRecords: append,
+            });
+            const ok = analysis.canImport && analysis.fingerprint;
+            return {
+              analysis,
+              final: ok ? { count: analysis.rows.accepted, labelCounts: analysis.stats.labelCounts, fingerprint: analysis.fingerprint!, stats: analysis.stats } : null,
+            };
           },
-        });
-        if (!analysis.canImport || !analysis.fingerprint) {
-          await deleteDataset(siteId, importId);
-          release();
-          return { importId: null, analysis };
-        }
-        staged.set(importId, {
-          siteId,
-          release,
-          final: {
-            ...base,
-            count: analysis.rows.accepted,
-            labelCounts: analysis.stats.labelCounts,
-            fingerprint: analysis.fingerprint,
-            bytes,
-            chunks,
-            stats: analysis.stats,
-          },
-        });
-        return { importId, analysis };
-      } catch (e) {
-        await deleteDataset(siteId, importId).catch(() => undefined);
-        release();
-        if (controller.signal.aborted) throw new ImportCancelledError();
-        throw e;
+        );
       } finally {
-        running.delete(importId);
-        finished();
+        releaseProxy(onProgress);
+      }
+    },
+
+    async analyseImages(args, onProgress) {
+      const tpl = template(args.templateId);
+      const report = throttled(onProgress, (p: ImageImportProgress) => p.done >= p.total);
+      try {
+        return await stage(
+          { siteId: args.siteId, importId: args.importId, templateId: tpl.id, studyId: args.studyId, source: 'images', name: args.name },
+          async ({ signal, append }) => {
+            const analysis = await analyseImageFiles(args, tpl, { signal, onProgress: report, onBatch: append });
+            const ok = analysis.canImport && analysis.fingerprint;
+            return {
+              analysis,
+              final: ok
+                ? {
+                    count: analysis.accepted,
+                    labelCounts: analysis.labelCounts,
+                    fingerprint: analysis.fingerprint!,
+                    stats: { records: analysis.accepted, features: [], labelCounts: analysis.labelCounts },
+                  }
+                : null,
+            };
+          },
+        );
+      } finally {
         releaseProxy(onProgress);
       }
     },

@@ -11,6 +11,8 @@ import type { DatasetWorkerApi } from './datasetProtocol';
 export interface InitOptions {
   /** Forced backend (the page's `?backend=`); otherwise the worker probes. */
   backend?: BackendName;
+  /** The study's template: a convolutional model rules out backends without convolution gradients (WASM). */
+  templateId?: string;
 }
 
 export interface InitResult {
@@ -24,10 +26,13 @@ export interface InitResult {
 export interface DatasetInfo {
   /** Records held in this browser for the site. */
   records: number;
+  /** Records with label 1 (binary templates: the positives). */
   positives: number;
+  /** Records per class index. */
+  labelCounts: number[];
   train: number;
   validation: number;
-  source: 'demo' | 'csv' | 'none';
+  source: 'demo' | 'csv' | 'images' | 'none';
   profileId: string | null;
   /** The active dataset: its id, name (file or demo profile) and content fingerprint (SHA-256 hex). */
   datasetId: string | null;

@@ -1,12 +1,17 @@
 import * as Comlink from 'comlink';
+import type { ImageBatch } from '../../shared/data/images/batch';
+import { toUnitFloats } from '../../shared/data/images/pixels';
+import { labelClasses } from '../../shared/data/stats';
 import type { BackendName } from '../../shared/protocol';
-import { getTemplate, initialWeights, type TaskTemplate } from '../../shared/tasks';
+import { getTemplate, initialWeights, type ModelSpec, type TaskTemplate } from '../../shared/tasks';
 import { siteStatistics, type Normalisation } from '../../shared/fl/normalisation';
+import { lesionSplit } from '../../shared/synthetic/lesions';
 import { deriveSeed } from '../../shared/synthetic/rng';
-import { epochLoss, evaluateModel, hospitalSplit, splitTrainValidation, trainLocal, type Dataset } from '../../shared/training';
+import { epochLoss, evaluateModel, hospitalSplit, splitTrainValidation, subset, trainLocal, type Dataset } from '../../shared/training';
+import { unsuitableFor } from './backendChoice';
 import { currentBackend, selectBackend, withBackend } from './backends';
 import { createDatasetApi } from './datasets';
-import { ensureDemoRecords, loadRecords, type LoadedDataset } from './datasetStore';
+import { countLabels, ensureDemoRecords, loadRecords, type LoadedDataset } from './datasetStore';
 import { keepErrorCodes } from './errorTransfer';
 import type {
   DatasetInfo,
@@ -31,6 +36,8 @@ keepErrorCodes();
 
 let initialised: Promise<InitResult> | null = null;
 let forcedBackend: BackendName | undefined;
+/** The model the backend must be able to train, once the page (or a job) has named the template. */
+let modelSpec: ModelSpec | undefined;
 
 /** TensorFlow.js work runs one job at a time: a backend switch must never interleave with training. */
 let queue: Promise<unknown> = Promise.resolve();
@@ -40,7 +47,9 @@ function exclusive<T>(job: () => Promise<T>): Promise<T> {
   return run;
 }
 
-function ready(): Promise<InitResult> {
+/** The backend, able to train `tpl`'s model: a convolutional one never runs on WASM. */
+function ready(tpl?: TaskTemplate): Promise<InitResult> {
+  if (tpl && tpl.model !== modelSpec) return api.init({ templateId: tpl.id });
   return initialised ?? api.init();
 }
 
@@ -65,18 +74,29 @@ async function siteSplit(siteId: string, tpl: TaskTemplate, config: SplitConfig 
   const cached = splits.get(key);
   if (cached) return cached;
   for (const k of splits.keys()) if (k.startsWith(`${siteId}|`) && !k.startsWith(datasetKey)) splits.delete(k);
-  if (loaded.records.length === 0) throw new Error('This browser holds no records for the site yet');
+  if (loaded.count === 0) throw new Error('This browser holds no records for the site yet');
   // Demo data splits on its profile id, as the simulator and the central baseline do.
-  const { train, validation } = hospitalSplit(
-    tpl,
-    splitKey(siteId, loaded),
-    loaded.records,
-    { validationFraction: config.validationFraction, seed: config.seed },
-    config.normalisation,
-  );
+  const fractions = { validationFraction: config.validationFraction, seed: config.seed };
+  const { train, validation } = loaded.images
+    ? imageSplit(splitKey(siteId, loaded), loaded.images, fractions)
+    : hospitalSplit(tpl, splitKey(siteId, loaded), loaded.records, fractions, config.normalisation);
   const split = { train, validation, loaded };
   splits.set(key, split);
   return split;
+}
+
+/**
+ * Scans split as the simulator and the central baseline split the demo scans (`lesionSplit`): stratified
+ * by label, seeded by the site, pixels scaled to [0, 1].
+ */
+function imageSplit(key: string, images: ImageBatch, config: { validationFraction: number; seed: number }): { train: Dataset; validation: Dataset } {
+  const x = toUnitFloats(images.pixels);
+  if (images.channels === 1) {
+    return lesionSplit(key, { images: x, labels: images.labels, n: images.n, h: images.height, w: images.width, ids: images.ids }, config);
+  }
+  const ds: Dataset = { x, y: Float32Array.from(images.labels), n: images.n, width: images.height * images.width * images.channels, shape: [images.height, images.width, images.channels] };
+  const { train, validation } = splitTrainValidation(ds.y, config.validationFraction, deriveSeed(config.seed, key));
+  return { train: subset(ds, train), validation: subset(ds, validation) };
 }
 
 /** Demo data splits on its profile id, as the simulator and the central baseline do. */
@@ -91,14 +111,18 @@ function normalisationKey(n: Normalisation | null | undefined): string {
 }
 
 async function describeDataset(siteId: string, templateId: string, split?: SplitConfig): Promise<DatasetInfo> {
+  const tpl = template(templateId);
   const loaded = await loadRecords(siteId, templateId);
-  if (loaded.records.length === 0) {
-    return { records: 0, positives: 0, train: 0, validation: 0, source: 'none', profileId: null, datasetId: null, name: null, fingerprint: null };
+  if (loaded.count === 0) {
+    return { records: 0, positives: 0, labelCounts: [], train: 0, validation: 0, source: 'none', profileId: null, datasetId: null, name: null, fingerprint: null };
   }
-  const { train, validation } = await siteSplit(siteId, template(templateId), split);
+  const { train, validation } = await siteSplit(siteId, tpl, split);
+  // Per class: a multi-class template has no single "positive" class.
+  const labelCounts = countLabels(loaded.labels, labelClasses(tpl).length);
   return {
-    records: loaded.records.length,
-    positives: loaded.records.reduce((s, r) => s + (r.label === 1 ? 1 : 0), 0),
+    records: loaded.count,
+    positives: labelCounts[1] ?? 0,
+    labelCounts,
     train: train.n,
     validation: validation.n,
     source: loaded.meta?.source ?? 'demo',
@@ -117,9 +141,18 @@ const api: TrainingWorkerApi = {
   ...createDatasetApi(describeDataset),
 
   init(opts: InitOptions = {}) {
-    if (initialised && (opts.backend === undefined || opts.backend === forcedBackend)) return initialised;
-    forcedBackend = opts.backend;
-    const attempt = exclusive(() => selectBackend(opts.backend));
+    const spec = opts.templateId ? template(opts.templateId).model : modelSpec;
+    const sameBackend = opts.backend === undefined || opts.backend === forcedBackend;
+    if (initialised && sameBackend && spec === modelSpec) return initialised;
+    const prior = sameBackend ? initialised : null;
+    if (!sameBackend || !initialised) forcedBackend = opts.backend;
+    modelSpec = spec;
+    // Keep the backend already chosen if it can train the model; choose again otherwise.
+    const attempt = (async () => {
+      const current = prior ? await prior.catch(() => null) : null;
+      if (current && !unsuitableFor(current.backend, spec)) return current;
+      return exclusive(() => selectBackend(forcedBackend, spec));
+    })();
     initialised = attempt;
     attempt.catch(() => {
       if (initialised === attempt) initialised = null;
@@ -146,9 +179,9 @@ const api: TrainingWorkerApi = {
       if (onProgress) Promise.resolve(onProgress(p)).catch(() => undefined);
     };
     try {
-      const { backend } = await ready();
+      const tpl = template(args.templateId);
+      const { backend } = await ready(tpl);
       return await exclusive(async () => {
-        const tpl = template(args.templateId);
         const { train } = await siteSplit(args.siteId, tpl, args.split);
         const { round, training } = args;
         const epochs = training.localEpochs;
@@ -173,6 +206,9 @@ const api: TrainingWorkerApi = {
           epochs,
           batchSize: training.batchSize,
           learningRate: training.learningRate,
+          // The study's choices for this round; absent from older servers.
+          ...(training.optimizer ? { optimizer: training.optimizer } : {}),
+          ...(training.fedProxMu ? { fedProxMu: training.fedProxMu } : {}),
           seed: args.seed,
           // Reading a batch's loss forces a GPU sync; on GPU backends progress comes once per epoch.
           onBatchEnd: cheapReads
@@ -214,9 +250,9 @@ const api: TrainingWorkerApi = {
   },
 
   async evaluate(args: EvaluateArgs) {
-    const { backend } = await ready();
+    const tpl = template(args.templateId);
+    const { backend } = await ready(tpl);
     return exclusive(async () => {
-      const tpl = template(args.templateId);
       const { validation } = await siteSplit(args.siteId, tpl, args.split);
       if (validation.n === 0) throw new Error('The validation split is empty');
       const weights = await fetchModel(args.token, args.studyId, args.version, tpl.model);
@@ -229,13 +265,11 @@ const api: TrainingWorkerApi = {
     const tpl = template(templateId);
     const config = split ?? tpl.defaults;
     const loaded = await loadRecords(siteId, tpl.id);
-    if (loaded.records.length === 0) throw new Error('This browser holds no records for the site yet');
+    if (loaded.count === 0) throw new Error('This browser holds no records for the site yet');
     // Over the training split only, so the validation rows stay unseen by the normalisation too.
-    const { train } = splitTrainValidation(
-      loaded.records.map((r) => r.label),
-      config.validationFraction,
-      deriveSeed(config.seed, splitKey(siteId, loaded)),
-    );
+    const { train } = splitTrainValidation(loaded.labels, config.validationFraction, deriveSeed(config.seed, splitKey(siteId, loaded)));
+    // Scans have no features to standardise: the study learns only how many training samples there are.
+    if (tpl.image) return { rows: train.length, numeric: {}, categorical: {} };
     return siteStatistics(tpl.features, Array.from(train, (i) => loaded.records[i]));
   },
 
@@ -250,9 +284,9 @@ const api: TrainingWorkerApi = {
   },
 
   async lossCheck(args: LossCheckArgs) {
-    const { backend } = await ready();
+    const tpl = template(args.templateId);
+    const { backend } = await ready(tpl);
     return exclusive(async () => {
-      const tpl = template(args.templateId);
       const { train } = await siteSplit(args.siteId, tpl);
       const run = () =>
         epochLoss({

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { shortFingerprint } from '../../../shared/data/fingerprint';
+import { getTemplate } from '../../../shared/tasks';
 import type { DatasetSummary } from '../../training/datasetProtocol';
 import type { HospitalSession, HospitalState } from '../session';
 import { bytes, requestPersistence, storageStatus, type StorageStatus } from './storage';
@@ -65,7 +66,7 @@ function DatasetRow({
       <th scope="row" className="wrap">
         <span className="dataset-name">{d.name}</span>
         <span className="muted small block">
-          {d.source === 'demo' ? 'generated demo data' : 'CSV import'} · {when(d.createdAt)}
+          {d.source === 'demo' ? 'generated demo data' : d.source === 'images' ? 'image import' : 'CSV import'} · {when(d.createdAt)}
           {d.active && (
             <span className="badge ok inline-badge" data-testid="dataset-active">
               in use
@@ -171,7 +172,7 @@ export function DatasetsPanel({ session, state, list }: { session: HospitalSessi
         <p className="loading">Reading the datasets…</p>
       ) : datasets.length === 0 ? (
         <p className="muted" data-testid="datasets-empty">
-          No dataset yet: import a CSV file above.
+          No dataset yet: import {state.study?.templateId && getTemplate(state.study.templateId)?.image ? 'scans' : 'a CSV file'} above.
         </p>
       ) : (
         <div className="table-wrap">

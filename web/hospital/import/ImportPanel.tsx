@@ -5,6 +5,7 @@ import sampleCsvUrl from '../../../docs/samples/heart-sample.csv?url';
 import { bytes } from '../datasets/storage';
 import type { HospitalSession, HospitalState } from '../session';
 import { count, FeatureStatsTable, ImportSummary, IssueList, LabelBalance, PreviewTable, RowErrors } from './ImportReport';
+import { ImageImportPanel } from './ImageImportPanel';
 import { MappingEditor } from './MappingEditor';
 import { useCsvImport, type ImportState } from './useCsvImport';
 import './import.css';
@@ -191,7 +192,9 @@ export function ImportPanel({ session, state, onImported }: { session: HospitalS
   const template = state.study ? getTemplate(state.study.templateId) : undefined;
   const choose = useCallback((file: File) => void importer.analyse(file), [importer]);
 
-  if (!template || template.features.length === 0) return null;
+  if (!template) return null;
+  if (template.image) return <ImageImportPanel session={session} state={state} template={template} onImported={onImported} />;
+  if (template.features.length === 0) return null;
   const locked = state.joined;
   return (
     <section className="panel import-panel" aria-labelledby="import-title">
