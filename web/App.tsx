@@ -8,6 +8,8 @@ import { NotFoundPage } from './layout/NotFoundPage';
 // Hospitals never load the charting code; admins never load the training client.
 const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const HospitalPage = lazy(() => import('./hospital/HospitalPage').then((m) => ({ default: m.HospitalPage })));
+const ChatPage = lazy(() => import('./chat/ChatPage').then((m) => ({ default: m.ChatPage })));
+const ArticlePage = lazy(() => import('./chat/ArticlePage').then((m) => ({ default: m.ArticlePage })));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -55,6 +57,22 @@ const router = createBrowserRouter([
         element: (
           <Loading>
             <AdminPage page="new-study" />
+          </Loading>
+        ),
+      },
+      {
+        path: '/chat',
+        element: (
+          <Loading>
+            <ChatPage />
+          </Loading>
+        ),
+      },
+      {
+        path: '/chat/articles/:slug',
+        element: (
+          <Loading>
+            <ArticlePage />
           </Loading>
         ),
       },

@@ -1,0 +1,62 @@
+import { useCallback, useEffect, useState } from 'react';
+import { z } from 'zod';
+import type { ChatReply } from '../../shared/chat';
+
+export type ChatEntry =
+  | { id: string; role: 'user'; text: string; at: number }
+  | { id: string; role: 'assistant'; reply: ChatReply; at: number }
+  | { id: string; role: 'notice'; notice: 'risk-check-coming'; at: number };
+
+/** An entry before it is given an id and a time; distributes over the union so each role keeps its fields. */
+export type NewChatEntry = ChatEntry extends infer E ? (E extends ChatEntry ? Omit<E, 'id' | 'at'> : never) : never;
+
+const STORAGE_KEY = 'consilium.chat.v1';
+/** Enough history to scroll back through; older turns drop off. */
+const MAX_ENTRIES = 200;
+
+// Stored entries are checked on load: storage written by an older version, or edited by hand, must not
+// break the page. Replies are this page's own output, so only their shape's discriminant is checked.
+const entrySchema = z.discriminatedUnion('role', [
+  z.object({ id: z.string(), role: z.literal('user'), text: z.string(), at: z.number() }),
+  z.object({ id: z.string(), role: z.literal('assistant'), reply: z.object({ kind: z.string(), text: z.string() }).passthrough(), at: z.number() }),
+  z.object({ id: z.string(), role: z.literal('notice'), notice: z.literal('risk-check-coming'), at: z.number() }),
+]);
+
+function load(): ChatEntry[] {
+  try {
+    const raw = sessionStorage.getItem(STORAGE_KEY);
+    if (!raw) return [];
+    const parsed = z.array(entrySchema).safeParse(JSON.parse(raw));
+    return parsed.success ? (parsed.data as ChatEntry[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+function newId(): string {
+  return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+}
+
+/**
+ * The conversation of a visitor without an account: kept in this tab's sessionStorage, so it survives a
+ * reload or a visit to an article, and is gone when the tab closes. Nothing is sent anywhere.
+ */
+export function useConversation() {
+  const [entries, setEntries] = useState<ChatEntry[]>(load);
+
+  useEffect(() => {
+    try {
+      if (entries.length) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(entries.slice(-MAX_ENTRIES)));
+      else sessionStorage.removeItem(STORAGE_KEY);
+    } catch {
+      // Storage full or disabled: the conversation still works, it just will not survive a reload.
+    }
+  }, [entries]);
+
+  const add = useCallback((entry: NewChatEntry) => {
+    setEntries((es) => [...es, { ...entry, id: newId(), at: Date.now() } as ChatEntry].slice(-MAX_ENTRIES));
+  }, []);
+  const clear = useCallback(() => setEntries([]), []);
+
+  return { entries, add, clear };
+}
