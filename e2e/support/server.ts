@@ -62,8 +62,8 @@ async function launch(env: Record<string, string>, log: (chunk: string) => void)
   const banner = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not start within 60 s:\n${out}`));
-    }, 60_000);
+      reject(new Error(`server did not start within 120 s:\n${out}`));
+    }, 120_000);
     const onExit = (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${out}`));
