@@ -21,6 +21,8 @@ export interface OpenHospitalsOptions {
   backend?: 'cpu' | 'webgpu' | 'webgl' | 'wasm';
   /** Press Join once the dataset is ready. */
   join?: boolean;
+  /** `?memoryBudgetMb=` for the training worker: a dataset larger than this streams from IndexedDB. */
+  memoryBudgetMb?: number;
 }
 
 type Fixtures = {
@@ -84,7 +86,8 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
         const page = await context.newPage();
         const traffic = recordTraffic(context, page);
         page.on('pageerror', (err) => console.error(`[${h.name}] page error:`, err.message));
-        await page.goto(`${h.url}?backend=${options.backend ?? 'cpu'}`);
+        const budget = options.memoryBudgetMb === undefined ? '' : `&memoryBudgetMb=${options.memoryBudgetMb}`;
+        await page.goto(`${h.url}?backend=${options.backend ?? 'cpu'}${budget}`);
         await expect(page.getByTestId('site-name')).toHaveText(h.name);
         await expect(page.getByTestId('records-count')).toHaveText(/^[1-9]\d*$/, { timeout: 60_000 });
         tabs.push({ name: h.name, siteId: h.siteId, context, page, traffic });

@@ -80,16 +80,28 @@ export function recordsToBatch(features: string[], records: readonly TabularReco
 }
 
 export function batchToRecords(batch: RecordBatch): TabularRecord[] {
-  const { features, n } = batch;
+  return recordsAt(batch);
+}
+
+/** Only the batch's records at `rows`, in that order. */
+export function batchRowsToRecords(batch: RecordBatch, rows: ArrayLike<number>): TabularRecord[] {
+  return recordsAt(batch, rows);
+}
+
+function recordsAt(batch: RecordBatch, rows?: ArrayLike<number>): TabularRecord[] {
+  const { features } = batch;
   const width = features.length;
+  const n = rows ? rows.length : batch.n;
   const out: TabularRecord[] = new Array(n);
-  for (let i = 0; i < n; i++) {
+  for (let r = 0; r < n; r++) {
+    const i = rows ? rows[r] : r;
+    if (!(Number.isInteger(i) && i >= 0 && i < batch.n)) throw new RangeError(`row ${i} is outside a batch of ${batch.n}`);
     const values: Record<string, number | null> = {};
     for (let j = 0; j < width; j++) {
       const v = batch.values[i * width + j];
       values[features[j]] = Number.isNaN(v) ? null : v;
     }
-    out[i] = { id: batch.ids[i], values, label: batch.labels[i] as TabularRecord['label'] };
+    out[r] = { id: batch.ids[i], values, label: batch.labels[i] as TabularRecord['label'] };
   }
   return out;
 }

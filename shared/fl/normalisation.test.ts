@@ -3,7 +3,7 @@ import { demoHospitals, generateHeartRecords } from '../synthetic/heart';
 import { encodeRecords } from '../tasks/encoding';
 import { heartRisk, heartRiskFeatures } from '../tasks/heartRisk';
 import type { TabularRecord } from '../tasks/spec';
-import { applyNormalisation, combineStatistics, mergeStatistics, siteStatistics } from './normalisation';
+import { addSiteStatistics, applyNormalisation, combineStatistics, emptySiteStatistics, mergeStatistics, siteStatistics } from './normalisation';
 
 const sites = demoHospitals.map((h) => generateHeartRecords(h));
 const pooled = sites.flat();
@@ -67,6 +67,19 @@ describe('federated normalisation', () => {
     const chol = heartRiskFeatures.find((f) => f.name === 'chol')!;
     expect(norm.numeric.chol).toMatchObject({ count: 0, mean: chol.kind === 'numeric' ? chol.mean : NaN });
     expect(mergeStatistics([s, s]).numeric.age.count).toBe(4);
+  });
+
+  it('adds records chunk by chunk to exactly the statistics of one pass over them all', () => {
+    const records = generateHeartRecords({ ...demoHospitals[1], missingRate: 0.05 });
+    const whole = siteStatistics(heartRiskFeatures, records);
+    const stats = emptySiteStatistics(heartRiskFeatures);
+    for (const [start, end] of [[0, 1], [1, 1], [1, 40], [40, 173], [173, records.length]]) {
+      expect(addSiteStatistics(stats, heartRiskFeatures, records.slice(start, end))).toBe(stats);
+    }
+    // Equal, not close: the same additions in the same order.
+    expect(stats).toEqual(whole);
+    expect(stats.rows).toBe(records.length);
+    expect(Object.values(whole.numeric).some((s) => s.count < records.length)).toBe(true);
   });
 
   it('encodes with the global statistics: standardised training features have mean 0 and std 1', () => {

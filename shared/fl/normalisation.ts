@@ -25,22 +25,37 @@ export type Normalisation = z.infer<typeof normalisationSchema>;
 
 /** A site's statistics over its own records (missing values are left out of the sums). */
 export function siteStatistics(features: readonly Feature[], records: readonly TabularRecord[]): SiteStatistics {
-  const stats: SiteStatistics = { rows: records.length, numeric: {}, categorical: {} };
+  return addSiteStatistics(emptySiteStatistics(features), features, records);
+}
+
+/** Statistics of no records, to add records to a part at a time. */
+export function emptySiteStatistics(features: readonly Feature[]): SiteStatistics {
+  const stats: SiteStatistics = { rows: 0, numeric: {}, categorical: {} };
   for (const f of features) {
     if (f.kind === 'numeric') stats.numeric[f.name] = { count: 0, sum: 0, sumSquares: 0 };
     else stats.categorical[f.name] = {};
   }
+  return stats;
+}
+
+/**
+ * Adds `records` to `stats` (in place) and returns it. Records added part by part, in order, give
+ * exactly the sums of one pass over all of them: a site whose records are streamed from storage in
+ * chunks reports what it would report holding them all.
+ */
+export function addSiteStatistics(stats: SiteStatistics, features: readonly Feature[], records: readonly TabularRecord[]): SiteStatistics {
+  stats.rows += records.length;
   for (const r of records) {
     for (const f of features) {
       const v = r.values[f.name];
       if (v === null || v === undefined || Number.isNaN(v)) continue;
       if (f.kind === 'numeric') {
-        const s = stats.numeric[f.name];
+        const s = (stats.numeric[f.name] ??= { count: 0, sum: 0, sumSquares: 0 });
         s.count++;
         s.sum += v;
         s.sumSquares += v * v;
       } else {
-        const counts = stats.categorical[f.name];
+        const counts = (stats.categorical[f.name] ??= {});
         counts[String(v)] = (counts[String(v)] ?? 0) + 1;
       }
     }

@@ -4,6 +4,7 @@ export * from './split';
 export * from './model';
 export * from './train';
 export * from './stream';
+export * from './storedSplit';
 export * from './evaluate';
 export * from './central';
 export * from './federatedSim';

@@ -2,6 +2,7 @@ import { shortFingerprint } from '../../shared/data/fingerprint';
 import { labelClasses } from '../../shared/data/stats';
 import { getTemplate } from '../../shared/tasks';
 import { DASH, percent } from '../format';
+import { mebibytes } from './memoryBudget';
 import type { HospitalState } from './session';
 
 export function DatasetPanel({ state }: { state: HospitalState }) {
@@ -65,6 +66,12 @@ export function DatasetPanel({ state }: { state: HospitalState }) {
             Records are kept in this browser's IndexedDB and never uploaded; only model updates and aggregate metrics
             leave this tab.
           </p>
+          {d.streaming ? (
+            <p className="muted small" data-testid="dataset-streaming" data-blocks={d.streaming.blocks}>
+              Larger than this tab's memory budget: streamed from IndexedDB in {d.streaming.blocks}{' '}
+              {d.streaming.blocks === 1 ? 'block' : 'blocks'} (budget {mebibytes(d.streaming.budgetBytes)} MiB).
+            </p>
+          ) : null}
         </>
       )}
     </section>

@@ -3,6 +3,7 @@ import { backendNameSchema } from '../../shared/protocol';
 import { ActivityLog } from './ActivityLog';
 import { DatasetPanel } from './DatasetPanel';
 import { LocalData } from './datasets/LocalData';
+import { memoryBudgetFromQuery } from './memoryBudget';
 import { ParticipationPanel } from './ParticipationPanel';
 import { useHospitalSession } from './useHospitalSession';
 
@@ -10,7 +11,8 @@ export function HospitalPage() {
   const { token = '' } = useParams();
   const [search] = useSearchParams();
   const forced = backendNameSchema.safeParse(search.get('backend'));
-  const { session, state } = useHospitalSession(token, forced.success ? forced.data : undefined);
+  const memoryBudget = memoryBudgetFromQuery(search.get('memoryBudgetMb'));
+  const { session, state } = useHospitalSession(token, forced.success ? forced.data : undefined, memoryBudget);
 
   if (!session || !state || (state.phase === 'loading' && !state.site)) {
     return (

@@ -130,6 +130,8 @@ export class HospitalSession {
   constructor(
     readonly token: string,
     private readonly forcedBackend?: BackendName,
+    /** The link's `?memoryBudgetMb=`, in bytes; the worker's default when absent. */
+    private readonly memoryBudgetBytes?: number,
   ) {
     const { remote, terminate } = startTrainingWorker();
     this.worker = remote;
@@ -166,7 +168,7 @@ export class HospitalSession {
 
   async start(): Promise<void> {
     const backend = this.worker
-      .init({ backend: this.forcedBackend })
+      .init({ backend: this.forcedBackend, memoryBudgetBytes: this.memoryBudgetBytes })
       .then((r) => {
         this.set({ backend: r.backend, adapter: r.adapter ?? null });
         this.log(`Training backend: ${r.backend}${r.adapter ? ` on ${r.adapter}` : ''}.`);
@@ -231,7 +233,10 @@ export class HospitalSession {
         : await this.worker.datasetInfo(site.id, templateId, split);
       this.set({ dataset, datasetError: null });
       if (dataset.records === 0) this.log('No local records: this site has nothing to train on yet.', 'warn');
-      else this.log(`Local dataset ready: ${dataset.records} records (${dataset.train} train, ${dataset.validation} validation).`);
+      else {
+        const streamed = dataset.streaming ? `; larger than the memory budget, streamed from IndexedDB in ${dataset.streaming.blocks} ${dataset.streaming.blocks === 1 ? 'block' : 'blocks'}` : '';
+        this.log(`Local dataset ready: ${dataset.records} records (${dataset.train} train, ${dataset.validation} validation${streamed}).`);
+      }
     } catch (e) {
       this.set({ datasetError: describe(e) });
       this.log(`Local dataset unavailable: ${describe(e)}`, 'error');
@@ -387,6 +392,9 @@ export class HospitalSession {
     }
     this.set({ participantState: 'training', round: round.round, epoch: 0, epochs: round.training.localEpochs, loss: null });
     this.progress.push(this.progressReport());
+    // Progress comes over its own message port: a last report may arrive after the result, and must
+    // not take the tab back from done to training or uploading.
+    let settled = false;
     try {
       const result = await this.worker.train(
         {
@@ -400,12 +408,16 @@ export class HospitalSession {
           siteId: site.id,
           split: this.splitConfig(),
         },
-        progressCallback((p: TrainProgress) => this.onTrainProgress(p)),
+        progressCallback((p: TrainProgress) => {
+          if (!settled) this.onTrainProgress(p);
+        }),
       );
+      settled = true;
       const last = finite(result.losses[result.losses.length - 1]);
       this.set({ loss: last ?? this.state.loss, epoch: round.training.localEpochs });
       this.onDelivery(round.round, result.numSamples, result.delivery);
     } catch (e) {
+      settled = true;
       this.set({ participantState: 'idle' });
       this.log(`Round ${round.round} failed: ${describe(e)}`, 'error');
     }

@@ -6,17 +6,21 @@ const noopSubscribe = () => () => undefined;
 const nullSnapshot = () => null;
 
 /** One session per token for the component's lifetime; it owns the worker and the socket. */
-export function useHospitalSession(token: string, backend?: BackendName): { session: HospitalSession | null; state: HospitalState | null } {
+export function useHospitalSession(
+  token: string,
+  backend?: BackendName,
+  memoryBudgetBytes?: number,
+): { session: HospitalSession | null; state: HospitalState | null } {
   const [session, setSession] = useState<HospitalSession | null>(null);
   useEffect(() => {
-    const s = new HospitalSession(token, backend);
+    const s = new HospitalSession(token, backend, memoryBudgetBytes);
     setSession(s);
     void s.start();
     return () => {
       s.dispose();
       setSession((current) => (current === s ? null : current));
     };
-  }, [token, backend]);
+  }, [token, backend, memoryBudgetBytes]);
   const state = useSyncExternalStore(session?.subscribe ?? noopSubscribe, session?.getSnapshot ?? nullSnapshot);
   return { session, state };
 }

@@ -177,7 +177,7 @@ async function writeDataset(db: IDBPDatabase<SiteDb>, meta: DatasetMeta, batches
  * two tabs of the same site end up with one active demo dataset. A demo site enrolled in a study of
  * another template (a heart demo site in a lesion study) has no demo data for it: it imports its own.
  */
-export async function ensureDemoRecords(siteId: string, profileId: string, template: TaskTemplate, studyId: string | null = null): Promise<LoadedDataset> {
+export async function ensureDemoRecords(siteId: string, profileId: string, template: TaskTemplate, studyId: string | null = null): Promise<void> {
   const db = await siteDb(siteId);
   const profiles: { id: string }[] = template.image ? lesionHospitals : demoHospitals;
   if (profiles.some((p) => p.id === profileId) && !(await activeMeta(db, template.id))) {
@@ -191,7 +191,6 @@ export async function ensureDemoRecords(siteId: string, profileId: string, templ
       if (!(await active.get(template.id))) await active.put({ datasetId: meta.id, activatedAt: Date.now() }, template.id);
     });
   }
-  return loadRecords(siteId, template.id);
 }
 
 function demoMeta(template: TaskTemplate, profileId: string, name: string, studyId: string | null) {
@@ -245,6 +244,93 @@ export function countLabels(labels: ArrayLike<number>, classes: number): number[
   const counts = new Array<number>(classes).fill(0);
   for (let i = 0; i < labels.length; i++) counts[labels[i]] = (counts[labels[i]] ?? 0) + 1;
   return counts;
+}
+
+/** The site's active dataset for a template, without reading its records. */
+export async function activeDataset(siteId: string, templateId: string): Promise<DatasetMeta | null> {
+  return activeMeta(await siteDb(siteId), templateId);
+}
+
+/** What streaming needs of a stored dataset: where its chunks are and every record's label. */
+export interface ChunkIndex {
+  datasetId: string;
+  /** The chunks' stored indexes, in storage order. */
+  chunks: number[];
+  /** Records (or scans) per chunk, in the same order. */
+  chunkSizes: number[];
+  /** Class index per record, in storage order: a byte a record. */
+  labels: Uint8Array;
+}
+
+/**
+ * By site and dataset id. A dataset's chunks never change once it is ready, so neither does its index;
+ * callers that ask at once (a description while a round trains) share one pass.
+ */
+const chunkIndexes = new Map<string, Promise<ChunkIndex>>();
+const chunkIndexKey = (siteId: string, datasetId: string) => `${siteId}|${datasetId}`;
+
+/** Throws unless a stored chunk holds what the dataset's template reads. */
+function checkChunk(meta: DatasetMeta, chunk: StoredChunk): void {
+  const image = getTemplate(meta.templateId)?.image;
+  if (!!image !== isImageBatch(chunk)) throw new Error(`The stored dataset "${meta.name}" does not hold ${image ? 'scans' : 'records'}; import it again.`);
+  if (image && isImageBatch(chunk) && (chunk.height !== image.height || chunk.width !== image.width || chunk.channels !== image.channels)) {
+    throw new Error(`The stored scans of "${meta.name}" are ${chunk.height}×${chunk.width}×${chunk.channels}, the study takes ${image.height}×${image.width}×${image.channels}; import them again.`);
+  }
+}
+
+/**
+ * The chunk sizes and labels of a stored dataset, from one pass of a cursor over its chunks: each
+ * chunk is read, its labels copied and the chunk dropped, so no more than one chunk is held at a time.
+ */
+export function chunkIndex(siteId: string, meta: DatasetMeta): Promise<ChunkIndex> {
+  const key = chunkIndexKey(siteId, meta.id);
+  let index = chunkIndexes.get(key);
+  if (!index) {
+    index = scanChunks(siteId, meta);
+    chunkIndexes.set(key, index);
+    // A failed pass (a dataset deleted under it, a damaged chunk) is not remembered.
+    index.catch(() => {
+      if (chunkIndexes.get(key) === index) chunkIndexes.delete(key);
+    });
+  }
+  return index;
+}
+
+async function scanChunks(siteId: string, meta: DatasetMeta): Promise<ChunkIndex> {
+  const db = await siteDb(siteId);
+  const chunks: number[] = [];
+  const chunkSizes: number[] = [];
+  const labels = new Uint8Array(meta.count);
+  let count = 0;
+  // No await but the cursor's own between requests: the read transaction stays open to the end.
+  let cursor = await db.transaction('records').store.openCursor(chunkRange(meta.id));
+  while (cursor) {
+    const chunk = cursor.value;
+    checkChunk(meta, chunk);
+    if (count + chunk.n > meta.count) throw new Error(`The stored dataset "${meta.name}" holds more records than its ${meta.count}; import it again.`);
+    labels.set(chunk.labels.subarray(0, chunk.n), count);
+    count += chunk.n;
+    chunks.push(chunk.index);
+    chunkSizes.push(chunk.n);
+    cursor = await cursor.continue();
+  }
+  if (count !== meta.count) throw new Error(`The stored dataset "${meta.name}" is incomplete (${count} of ${meta.count} records); import it again.`);
+  return { datasetId: meta.id, chunks, chunkSizes, labels };
+}
+
+/** One stored chunk of a dataset, read on its own. */
+export async function readChunk(siteId: string, datasetId: string, index: number): Promise<StoredChunk> {
+  const db = await siteDb(siteId);
+  const chunk = await db.get('records', [datasetId, index]);
+  if (!chunk) throw new Error(`Chunk ${index} of the stored dataset is missing; import it again.`);
+  const meta = await db.get('datasets', datasetId);
+  if (meta) checkChunk(meta, chunk);
+  return chunk;
+}
+
+/** Frees the dataset `loadRecords` keeps in memory: a tab that streams holds none. */
+export function releaseLoadedRecords(): void {
+  cache = null;
 }
 
 /** The site's active records (or scans) for a template, read once per worker and dataset and kept in memory. */
@@ -331,6 +417,7 @@ export async function deleteDataset(siteId: string, datasetId: string): Promise<
     },
   );
   if (cache?.datasetId === datasetId) cache = null;
+  chunkIndexes.delete(chunkIndexKey(siteId, datasetId));
 }
 
 export async function activateDataset(siteId: string, templateId: string, datasetId: string): Promise<void> {

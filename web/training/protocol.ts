@@ -13,6 +13,11 @@ export interface InitOptions {
   backend?: BackendName;
   /** The study's template: a convolutional model rules out backends without convolution gradients (WASM). */
   templateId?: string;
+  /**
+   * Most bytes a dataset's encoded samples and labels may take in memory (the page's
+   * `?memoryBudgetMb=`); a larger dataset streams from IndexedDB a chunk at a time. Default 256 MiB.
+   */
+  memoryBudgetBytes?: number;
 }
 
 export interface InitResult {
@@ -38,6 +43,11 @@ export interface DatasetInfo {
   datasetId: string | null;
   name: string | null;
   fingerprint: string | null;
+  /**
+   * Set when the dataset is larger than the worker's memory budget: training and evaluation read it
+   * from IndexedDB in `blocks` stored chunks rather than holding it. Null when it is held in memory.
+   */
+  streaming?: { blocks: number; budgetBytes: number } | null;
 }
 
 /** How a site's records split into train and validation: the study's, else the template's defaults. */

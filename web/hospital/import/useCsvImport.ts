@@ -46,18 +46,23 @@ export function useCsvImport(session: HospitalSession, onImported: () => void) {
       await discard();
       const id = newId();
       current.current = { id, siteId: site.id };
+      // Progress comes over its own message port: a last report may arrive after the result, and
+      // must not take the page back from the review to "reading".
+      let settled = false;
       setState({ step: 'reading', file, progress: null });
       try {
         const result = await worker.analyseCsv(
           { siteId: site.id, templateId: study.templateId, studyId: study.id, importId: id, file, fileName: file.name, options },
           progressCallback((progress: ImportProgress) => {
-            if (current.current?.id === id) setState({ step: 'reading', file, progress });
+            if (!settled && current.current?.id === id) setState({ step: 'reading', file, progress });
           }),
         );
+        settled = true;
         if (current.current?.id !== id) return;
         if (!result.importId) current.current = null;
         setState({ step: 'review', file, result });
       } catch (e) {
+        settled = true;
         if (current.current?.id !== id) return;
         current.current = null;
         setState({ step: 'failed', file, message: describe(e) });

@@ -45,18 +45,23 @@ export function useImageImport(session: HospitalSession, onImported: () => void)
       await discard();
       const id = newId();
       current.current = { id, siteId: site.id };
+      // Progress comes over its own message port: a last report may arrive after the result, and
+      // must not take the page back from the review to "reading".
+      let settled = false;
       setState({ step: 'reading', selection, progress: null });
       try {
         const result = await worker.analyseImages(
           { siteId: site.id, templateId: study.templateId, studyId: study.id, importId: id, files: selection.files, name: selection.name, options },
           progressCallback((progress: ImageImportProgress) => {
-            if (current.current?.id === id) setState({ step: 'reading', selection, progress });
+            if (!settled && current.current?.id === id) setState({ step: 'reading', selection, progress });
           }),
         );
+        settled = true;
         if (current.current?.id !== id) return;
         if (!result.importId) current.current = null;
         setState({ step: 'review', selection, options, result });
       } catch (e) {
+        settled = true;
         if (current.current?.id !== id) return;
         current.current = null;
         setState({ step: 'failed', selection, message: describe(e) });
