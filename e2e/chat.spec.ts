@@ -73,7 +73,7 @@ test.describe('patient chat on a phone', () => {
     await expect(reply.getByRole('link', { name: /Hepatitis C/ })).toHaveAttribute('href', '/chat/articles/hepatitis-c');
   });
 
-  test('the input stops at the length limit, and the risk check says it is coming', async ({ page, consilium }) => {
+  test('the input stops at the length limit, and the risk check says so while no model is approved', async ({ page, consilium }) => {
     await page.goto(`${consilium.url}/chat`);
     const input = page.getByTestId('chat-input');
     await input.fill('a'.repeat(600));
@@ -82,8 +82,12 @@ test.describe('patient chat on a phone', () => {
     await input.fill('');
     await expect(page.getByTestId('chat-send')).toBeDisabled();
 
+    // This server has approved no model version yet (e2e/risk-check.spec.ts approves one).
     await page.getByTestId('check-risk').click();
-    await expect(page.getByTestId('chat-reply').last()).toHaveAttribute('data-kind', 'risk-check-coming');
+    const reply = page.getByTestId('chat-reply').last();
+    await expect(reply).toHaveAttribute('data-kind', 'risk-unavailable');
+    await expect(reply).toContainText('no model has been approved');
+    await expect(page.getByTestId('check-risk')).toBeEnabled();
   });
 });
 

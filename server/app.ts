@@ -21,6 +21,7 @@ import { Coordinator, type CoordinatorEvents } from './rounds/coordinator';
 import { roundRoutes } from './rounds/routes';
 import { studyRoutes } from './studies/routes';
 import { modelRoutes } from './models/routes';
+import { publicModelRoutes } from './models/publicRoutes';
 import { siteRoutes, studyAdminRoutes, templateRoutes } from './studies/adminRoutes';
 
 export const SERVER_VERSION = '0.1.0';
@@ -107,6 +108,7 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   app.route('/api/studies', roundRoutes({ db, coordinator, maxUpdateBytes }));
   app.route('/api/studies', studyRoutes({ db, presence }));
   app.route('/api/studies', modelRoutes({ db }));
+  app.route('/api/public/studies', publicModelRoutes({ db }));
   app.route('/api/studies', studyAdminRoutes({ db, coordinator, log }));
   app.route('/api/sites', siteRoutes({ db }));
   app.route('/api/templates', templateRoutes());

@@ -5,6 +5,8 @@ import type { ConsiliumServer } from './server';
 export interface AdminApi {
   dashboard(studyId?: string): Promise<Dashboard>;
   round(n: number, studyId?: string): Promise<RoundView | undefined>;
+  /** Approves a model version for patients, as the console's Approve button does. */
+  approve(version: number, note: string, studyId?: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -21,6 +23,10 @@ export async function adminApi(server: ConsiliumServer): Promise<AdminApi> {
   return {
     dashboard,
     round: async (n, studyId) => (await dashboard(studyId)).rounds.find((r) => r.round === n),
+    approve: async (version, note, studyId = 'heart-demo') => {
+      const res = await api.post(`/api/studies/${studyId}/versions/${version}/approve`, { data: { note } });
+      if (!res.ok()) throw new Error(`approve version ${version}: ${res.status()} ${await res.text()}`);
+    },
     dispose: () => api.dispose(),
   };
 }

@@ -3,3 +3,4 @@ export * from './schemas';
 export * from './events';
 export * from './models';
 export * from './studyAdmin';
+export * from './riskModel';

@@ -3,7 +3,10 @@ import { MAX_MESSAGE_LENGTH } from '../../shared/chat';
 import { answer } from './answerSource';
 import { useConversation, type ChatEntry } from './conversation';
 import { ReplyView } from './ReplyView';
-import { RISK_CHECK_COMING } from './riskCheck';
+import { wantsRiskCheck } from './risk/intent';
+import { rangeText } from './risk/questions';
+import { RiskChoices, RiskStepView } from './risk/RiskViews';
+import { useRiskCheck } from './risk/useRiskCheck';
 import { SUGGESTED_QUESTIONS } from './suggestions';
 import './chat.css';
 
@@ -13,6 +16,7 @@ export function ChatPage() {
   const [busy, setBusy] = useState(false);
   const logRef = useRef<HTMLOListElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
+  const risk = useRiskCheck(add);
 
   useEffect(() => {
     document.title = 'Ask about heart and liver health · Consilium';
@@ -31,8 +35,22 @@ export function ChatPage() {
   async function ask(text: string) {
     const message = text.trim().slice(0, MAX_MESSAGE_LENGTH);
     if (!message || busy) return;
+    // While the risk check asks, what the patient types answers it (and stays on the device); while
+    // it fetches the model or computes, the draft waits.
+    if (risk.active) {
+      if (risk.phase !== 'asking') return;
+      setDraft('');
+      await risk.reply(message);
+      inputRef.current?.focus();
+      return;
+    }
     setDraft('');
     add({ role: 'user', text: message });
+    if (wantsRiskCheck(message)) {
+      await risk.start();
+      inputRef.current?.focus();
+      return;
+    }
     setBusy(true);
     try {
       add({ role: 'assistant', reply: await answer(message) });
@@ -55,11 +73,18 @@ export function ChatPage() {
     }
   }
 
-  // The seam for the on-device risk check: the lead wires the approved model here (see riskCheck.ts).
   function checkRisk() {
+    if (risk.active) return;
     add({ role: 'user', text: 'Check my risk' });
-    add({ role: 'notice', notice: 'risk-check-coming' });
+    void risk.start().then(() => inputRef.current?.focus());
   }
+
+  function clearAll() {
+    risk.stop();
+    clear();
+  }
+
+  const asking = risk.phase === 'asking' && risk.question;
 
   const left = MAX_MESSAGE_LENGTH - draft.length;
 
@@ -75,11 +100,11 @@ export function ChatPage() {
           </p>
         </div>
         <div className="chat-head-actions">
-          <button type="button" className="button primary" onClick={checkRisk} data-testid="check-risk">
+          <button type="button" className="button primary" onClick={checkRisk} data-testid="check-risk" disabled={risk.active}>
             Check my risk
           </button>
           {entries.length > 0 && (
-            <button type="button" className="button" onClick={clear}>
+            <button type="button" className="button" onClick={clearAll}>
               Clear conversation
             </button>
           )}
@@ -96,7 +121,18 @@ export function ChatPage() {
               <p className="loading">Looking that up…</p>
             </li>
           )}
+          {risk.phase === 'loading' && (
+            <li className="chat-msg assistant">
+              <p className="loading">Fetching the approved model…</p>
+            </li>
+          )}
+          {risk.phase === 'computing' && (
+            <li className="chat-msg assistant" data-testid="risk-computing">
+              <p className="loading">Working out your estimate on this device…</p>
+            </li>
+          )}
         </ol>
+        {asking && <RiskChoices question={risk.question!} onReply={(t) => void ask(t)} onStop={() => risk.stop()} />}
         {entries.length === 0 && (
           <div className="chat-empty">
             <p>Try one of these, or ask in your own words:</p>
@@ -124,7 +160,13 @@ export function ChatPage() {
           value={draft}
           maxLength={MAX_MESSAGE_LENGTH}
           rows={2}
-          placeholder="Ask a question, for example: what is a normal blood pressure?"
+          placeholder={
+            asking
+              ? risk.question!.kind === 'number'
+                ? `Type a number ${rangeText(risk.question!)}`
+                : 'Press an answer above, or type it'
+              : 'Ask a question, for example: what is a normal blood pressure?'
+          }
           onChange={(e) => setDraft(e.target.value.slice(0, MAX_MESSAGE_LENGTH))}
           onKeyDown={onKeyDown}
           aria-describedby="chat-input-help"
@@ -133,12 +175,14 @@ export function ChatPage() {
           <span id="chat-input-help" className={`small ${left < 50 ? 'chat-count-low' : 'muted'}`} aria-live="polite">
             {left} characters left
           </span>
-          <button type="submit" className="button primary" disabled={!draft.trim() || busy} data-testid="chat-send">
-            Send
+          <button type="submit" className="button primary" disabled={!draft.trim() || busy || (risk.active && !asking)} data-testid="chat-send">
+            {asking ? 'Answer' : 'Send'}
           </button>
         </div>
         <p className="muted small chat-privacy">
-          Without an account, this conversation stays in this browser tab only and is gone when you close it.
+          {risk.active
+            ? 'Your risk-check answers stay on this device: the estimate is worked out in your browser and nothing you type here is sent anywhere.'
+            : 'Without an account, this conversation stays in this browser tab only and is gone when you close it.'}
         </p>
       </form>
     </section>
@@ -153,12 +197,10 @@ function Entry({ entry }: { entry: ChatEntry }) {
         <p>{entry.text}</p>
       </li>
     );
-  if (entry.role === 'notice')
+  if (entry.role === 'risk')
     return (
       <li className="chat-msg assistant" data-testid="chat-message" data-role="assistant">
-        <div className="chat-reply notice" data-testid="chat-reply" data-kind="risk-check-coming">
-          <p>{RISK_CHECK_COMING}</p>
-        </div>
+        <RiskStepView step={entry.step} />
       </li>
     );
   return (
@@ -167,3 +209,4 @@ function Entry({ entry }: { entry: ChatEntry }) {
     </li>
   );
 }
+

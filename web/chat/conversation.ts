@@ -1,11 +1,17 @@
 import { useCallback, useEffect, useState } from 'react';
 import { z } from 'zod';
 import type { ChatReply } from '../../shared/chat';
+import type { RiskStep } from './risk/steps';
 
+/**
+ * `deviceOnly` marks what the risk check asked and was told: the patient's own values. Such entries
+ * stay in this browser; anything that ever stores or sends a conversation (a patient account's
+ * history, say) must leave them out.
+ */
 export type ChatEntry =
-  | { id: string; role: 'user'; text: string; at: number }
+  | { id: string; role: 'user'; text: string; at: number; deviceOnly?: true }
   | { id: string; role: 'assistant'; reply: ChatReply; at: number }
-  | { id: string; role: 'notice'; notice: 'risk-check-coming'; at: number };
+  | { id: string; role: 'risk'; step: RiskStep; at: number; deviceOnly: true };
 
 /** An entry before it is given an id and a time; distributes over the union so each role keeps its fields. */
 export type NewChatEntry = ChatEntry extends infer E ? (E extends ChatEntry ? Omit<E, 'id' | 'at'> : never) : never;
@@ -17,17 +23,22 @@ const MAX_ENTRIES = 200;
 // Stored entries are checked on load: storage written by an older version, or edited by hand, must not
 // break the page. Replies are this page's own output, so only their shape's discriminant is checked.
 const entrySchema = z.discriminatedUnion('role', [
-  z.object({ id: z.string(), role: z.literal('user'), text: z.string(), at: z.number() }),
+  z.object({ id: z.string(), role: z.literal('user'), text: z.string(), at: z.number(), deviceOnly: z.literal(true).optional() }),
   z.object({ id: z.string(), role: z.literal('assistant'), reply: z.object({ kind: z.string(), text: z.string() }).passthrough(), at: z.number() }),
-  z.object({ id: z.string(), role: z.literal('notice'), notice: z.literal('risk-check-coming'), at: z.number() }),
+  z.object({ id: z.string(), role: z.literal('risk'), step: z.object({ kind: z.string() }).passthrough(), at: z.number(), deviceOnly: z.literal(true) }),
 ]);
 
 function load(): ChatEntry[] {
   try {
     const raw = sessionStorage.getItem(STORAGE_KEY);
     if (!raw) return [];
-    const parsed = z.array(entrySchema).safeParse(JSON.parse(raw));
-    return parsed.success ? (parsed.data as ChatEntry[]) : [];
+    const parsed: unknown = JSON.parse(raw);
+    if (!Array.isArray(parsed)) return [];
+    // Entry by entry: one an older version wrote in another shape drops out, the rest stay.
+    return parsed.flatMap((e) => {
+      const r = entrySchema.safeParse(e);
+      return r.success ? [r.data as ChatEntry] : [];
+    });
   } catch {
     return [];
   }
@@ -53,8 +64,11 @@ export function useConversation() {
     }
   }, [entries]);
 
-  const add = useCallback((entry: NewChatEntry) => {
-    setEntries((es) => [...es, { ...entry, id: newId(), at: Date.now() } as ChatEntry].slice(-MAX_ENTRIES));
+  /** Appends an entry; returns its id. */
+  const add = useCallback((entry: NewChatEntry): string => {
+    const id = newId();
+    setEntries((es) => [...es, { ...entry, id, at: Date.now() } as ChatEntry].slice(-MAX_ENTRIES));
+    return id;
   }, []);
   const clear = useCallback(() => setEntries([]), []);
 

@@ -1,0 +1,22 @@
+import { Hono } from 'hono';
+import { studyIdSchema } from '../../shared/protocol/schemas';
+import type { Db } from '../db/client';
+import type { AppEnv } from '../http/principal';
+import { publicRiskModel } from './riskModel';
+
+/**
+ * Routes anyone may call, without an account: the patient page's risk check. They publish only what
+ * is public by design (approved model, pooled metrics, aggregate statistics); requests carry no
+ * patient data, since the page computes the risk on the device.
+ */
+export function publicModelRoutes(deps: { db: Db }) {
+  const { db } = deps;
+  return new Hono<AppEnv>().get('/:id/risk-model', async (c) => {
+    const studyId = studyIdSchema.parse(c.req.param('id'));
+    const body = await publicRiskModel(db, studyId);
+    // The approved version can change at any time: revalidate each time.
+    c.header('Cache-Control', 'no-cache');
+    c.header('X-Model-Version', String(body.version));
+    return c.json(body);
+  });
+}
