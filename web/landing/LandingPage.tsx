@@ -18,6 +18,9 @@ export function LandingPage() {
           <a className="button ghost" href="#join">
             How hospitals join
           </a>
+          <Link className="button ghost" to="/chat">
+            Questions about your heart or liver? Ask here
+          </Link>
         </div>
       </section>
 

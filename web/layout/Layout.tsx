@@ -21,6 +21,7 @@ export function Layout() {
               <NavLink to="/" end>
                 Overview
               </NavLink>
+              <NavLink to="/chat">For patients</NavLink>
               <NavLink to="/admin">Admin console</NavLink>
             </nav>
           )}
