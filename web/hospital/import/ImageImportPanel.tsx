@@ -86,7 +86,7 @@ function Reading({ state, onCancel }: { state: Extract<ImageImportState, { step:
   return (
     <div className="reading" aria-live="polite">
       <p>
-        Decoding <strong>{state.selection.name}</strong> ({count(state.selection.files.length)} files) in this browser…
+        Decoding <strong>{state.source.name}</strong> ({count(state.source.files.length)} files) in this browser…
       </p>
       <div className="progress" role="progressbar" aria-label="Decoding the images" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)} data-testid="import-progress">
         <span style={{ width: `${fraction * 100}%` }} />
@@ -115,12 +115,12 @@ function Review({
   const { analysis, importId } = state.result;
   const [dirty, setDirty] = useState(false);
   const committing = state.step === 'committing';
-  const files = useMemo(() => new Map(state.selection.files.map((f) => [f.path, f.file])), [state.selection]);
+  const files = useMemo(() => new Map(state.source.files.map((f) => [f.path, f.file])), [state.source]);
   const mappingOpen = !importId || dirty || analysis.labels.some((l) => l.classIndex === null);
   return (
     <div className="review" data-testid="import-review">
       <p className="file-line">
-        <strong data-testid="import-file-name">{state.selection.name}</strong>
+        <strong data-testid="import-file-name">{state.source.name}</strong>
         <span className="muted small">
           {count(analysis.selection.files)} files · stored as {analysis.size.width}×{analysis.size.height} gray · labels from {analysis.labelSource === 'csv' ? 'a CSV file' : 'folder names'}
         </span>
@@ -223,7 +223,7 @@ export function ImageImportPanel({ session, state, template, onImported }: { ses
         <Review
           template={template}
           state={s}
-          onApply={(options) => void importer.analyse(s.selection, options)}
+          onApply={(options) => void importer.analyse(s.source, options)}
           onCommit={() => void importer.commit()}
           onCancel={() => void importer.cancel()}
         />

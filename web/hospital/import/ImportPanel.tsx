@@ -65,7 +65,7 @@ function Reading({ state, onCancel }: { state: Extract<ImportState, { step: 'rea
   return (
     <div className="reading" aria-live="polite">
       <p>
-        Reading <strong>{state.file.name}</strong> ({bytes(state.file.size)}) in this browser…
+        Reading <strong>{state.source.name}</strong> ({bytes(state.source.size)}) in this browser…
       </p>
       <div
         className="progress"
@@ -111,9 +111,9 @@ function Review({
   return (
     <div className="review" data-testid="import-review">
       <p className="file-line">
-        <strong data-testid="import-file-name">{state.file.name}</strong>
+        <strong data-testid="import-file-name">{state.source.name}</strong>
         <span className="muted small">
-          {bytes(state.file.size)}
+          {bytes(state.source.size)}
           {readable &&
             ` · ${delimiterName}-separated · ${analysis.headerLine !== null ? `header on line ${analysis.headerLine}` : 'no header row'}${analysis.settings.decimal === ',' ? ' · decimal commas' : ''}`}
         </span>
@@ -229,7 +229,7 @@ export function ImportPanel({ session, state, onImported }: { session: HospitalS
         <Review
           template={template}
           state={s}
-          onApply={(options) => void importer.analyse(s.file, options)}
+          onApply={(options) => void importer.analyse(s.source, options)}
           onCommit={() => void importer.commit()}
           onCancel={() => void importer.cancel()}
         />
