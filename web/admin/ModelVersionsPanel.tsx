@@ -10,10 +10,10 @@ import { DASH, fixed, integer, percent } from '../format';
  * TensorFlow.js format, and approval. The approved version is what patients and non-admin downloads
  * get; approving an earlier one is the rollback.
  */
-export function ModelVersionsPanel({ studyId, currentVersion }: { studyId: string; currentVersion: number }) {
+export function ModelVersionsPanel({ studyId, currentVersion, refreshKey }: { studyId: string; currentVersion: number; refreshKey: string }) {
   const queryClient = useQueryClient();
-  // Refetched whenever the dashboard's current version moves.
-  const versions = useQuery({ queryKey: ['versions', studyId, currentVersion], queryFn: () => listVersions(studyId) });
+  // Refetched whenever the dashboard's refresh key moves (a new version, another evaluation report).
+  const versions = useQuery({ queryKey: ['versions', studyId, refreshKey], queryFn: () => listVersions(studyId), placeholderData: (previous) => previous });
   const approvals = useQuery({ queryKey: ['approvals', studyId], queryFn: () => listApprovals(studyId) });
   const [selected, setSelected] = useState<number | null>(null);
   const [note, setNote] = useState('');

@@ -45,7 +45,12 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
       <ConfigPanel study={data.study} openRound={data.openRound?.status === 'open' ? data.openRound.round : null} />
       <ParticipantsTable participants={data.participants} />
       <RoundsTable rounds={data.rounds} metrics={data.metrics} />
-      <ModelVersionsPanel studyId={data.study.id} currentVersion={data.study.currentVersion} />
+      <ModelVersionsPanel
+        studyId={data.study.id}
+        currentVersion={data.study.currentVersion}
+        // Versions are listed again when a version is made and when another site's evaluation arrives.
+        refreshKey={`${data.study.currentVersion}:${data.metrics.reduce((n, m) => n + m.reports, 0)}`}
+      />
       <RefusedUpdatesTable refused={data.refused} />
     </div>
   );
