@@ -5,20 +5,24 @@
  * of updates, values per second (parameters × updates / time) of
  *   - a plain copy: each update's values `set` into one model-sized Float32Array (the floor: memory
  *     traffic only);
- *   - FedAvg's accumulate alone (`weightedMeanDelta`: Σ wᵢ·Δᵢ in float64);
- *   - the whole FedAvg, median, trimmed-mean and Krum strategies as the coordinator runs them
- *     (checks, norms, the rule, and the per-update report with its distance to the aggregate).
+ *   - FedAvg's accumulate alone (Σ wᵢ·Δᵢ in float64 with each update's norm in the same pass), four
+ *     updates per pass as in memory (`weightedMeanDelta`) and one at a time as the coordinator
+ *     streams them;
+ *   - the whole FedAvg, median, trimmed-mean and Krum strategies (checks, norms, the rule, and the
+ *     per-update report with its distance to the aggregate).
  * Wall time is the median of --repeat runs (default 5 for ≤ 1 M parameters, 1 above), CPU time
  * (user + system of this process) the least of them: on a shared, loaded machine the best estimate
- * of what one undisturbed core does.
+ * of what one undisturbed core does. Ratios: CPU time against the FedAvg strategy's, and against the
+ * plain copy's.
  *
- * Memory, each case in a fresh child process, peak RSS (getrusage) and peak ArrayBuffer bytes
+ * Memory, each case in a fresh child process, peak RSS (VmHWM) and peak ArrayBuffer bytes
  * (process.memoryUsage, sampled every 20 ms and between steps) above the child's baseline:
- *   - "coordinator": what server/rounds/coordinator.ts does today: every update's payload of the
- *     round held at once (as the SELECT of the round's rows returns them), all decoded, then
- *     `runStrategy('fedavg', …, { handOver: true })` (a worker thread above 2 M values);
- *   - "streaming": the proposed alternative: one payload at a time decoded and added into a float64
- *     accumulator, then dropped (bit-identical to `weightedMeanDelta`, checked here on 1 M).
+ *   - "coordinator before (all held)": what server/rounds/coordinator.ts did before streaming: every
+ *     payload of the round held at once (as one SELECT of the round's rows returns them), all decoded
+ *     into copies, then `runStrategy('fedavg', …, { handOver: true })` (a worker thread above 2 M values);
+ *   - "coordinator now (streaming)": what server/rounds/aggregation.ts does for the mean-based rules:
+ *     `strategy.stream`, each payload fetched, decoded in place, added and dropped, then fetched again
+ *     and measured for the report. A fetch is simulated by encoding the update afresh (not timed).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,6 +30,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { weightedMeanDelta, type WeightedUpdate } from '../shared/fl/fedavg';
+import { WeightedMeanAccumulator } from '../shared/fl/meanAccumulator';
 import { createStrategy } from '../shared/fl/registry';
 import { decodeWeights, encodeWeights } from '../shared/weights/codec';
 import { aggregationWorker, closeAggregationWorker, runStrategy } from '../server/rounds/runInWorker';
@@ -87,30 +92,6 @@ function time(fn: () => unknown, repeat: number, warm = true): Timing {
   return { wall: medianOf(runs.map((r) => r.wall)), cpu: Math.min(...runs.map((r) => r.cpu)) };
 }
 
-// ---------------------------------------------------------------- the streaming accumulate (proposal)
-
-/**
- * FedAvg's Σ (nᵢ / Σn)·Δᵢ fed one update at a time, in participant order: the same float64 operations
- * in the same order as `weightedMeanDelta`, so the same bits, with one model-sized accumulator.
- */
-class StreamingMean {
-  readonly acc: Float64Array[];
-  constructor(
-    lengths: readonly number[],
-    private readonly totalSamples: number,
-  ) {
-    this.acc = lengths.map((n) => new Float64Array(n));
-  }
-  add(numSamples: number, delta: readonly Float32Array[]): void {
-    const w = numSamples / this.totalSamples;
-    for (let t = 0; t < this.acc.length; t++) {
-      const a = this.acc[t];
-      const d = delta[t];
-      for (let i = 0; i < a.length; i++) a[i] += w * d[i];
-    }
-  }
-}
-
 function encodeUpdate(u: WeightedUpdate): Uint8Array {
   return encodeWeights({ kind: 'update', meta: { numSamples: u.numSamples }, tensors: u.delta.map((data) => ({ shape: [data.length], data })) });
 }
@@ -118,7 +99,7 @@ function encodeUpdate(u: WeightedUpdate): Uint8Array {
 // ---------------------------------------------------------------- memory, in a child process
 
 interface MemoryCase {
-  mode: 'coordinator' | 'streaming';
+  mode: 'before' | 'streaming';
   params: number;
   updates: number;
 }
@@ -141,7 +122,7 @@ async function memoryChild(c: MemoryCase): Promise<MemoryResult> {
   };
   const base = makeTensors(shapes, 1);
   // A running server's worker thread is already up after its first large round: start it before measuring.
-  if (c.mode === 'coordinator') await aggregationWorker().warm();
+  if (c.mode === 'before') await aggregationWorker().warm();
   gc();
   const baseline = process.memoryUsage();
   let peakAb = baseline.arrayBuffers;
@@ -152,12 +133,16 @@ async function memoryChild(c: MemoryCase): Promise<MemoryResult> {
   let ranIn = 'inline';
   const samples = Array.from({ length: c.updates }, (_, i) => 100 + 37 * i);
   const total = samples.reduce((a, b) => a + b, 0);
-  if (c.mode === 'coordinator') {
+  if (c.mode === 'before') {
     const payloads: Uint8Array[] = [];
     for (let i = 0; i < c.updates; i++) payloads.push(payloadOf(i));
     sample();
     let t0 = performance.now();
-    const updates = payloads.map((p, i) => ({ participantId: `site-${String(i).padStart(3, '0')}`, numSamples: samples[i], delta: decodeWeights(p).tensors.map((t) => t.data) }));
+    const updates = payloads.map((p, i) => ({
+      participantId: `site-${String(i).padStart(3, '0')}`,
+      numSamples: samples[i],
+      delta: decodeWeights(p, { copy: true }).tensors.map((t) => t.data),
+    }));
     decodeMs = performance.now() - t0;
     sample();
     t0 = performance.now();
@@ -167,27 +152,24 @@ async function memoryChild(c: MemoryCase): Promise<MemoryResult> {
     sample();
     payloads.length = 0;
   } else {
-    const mean = new StreamingMean(shapes, total);
-    for (let i = 0; i < c.updates; i++) {
-      const payload = payloadOf(i); // one row fetched
-      let t0 = performance.now();
-      const delta = decodeWeights(payload).tensors.map((t) => t.data);
-      decodeMs += performance.now() - t0;
-      t0 = performance.now();
-      mean.add(samples[i], delta);
-      aggregateMs += performance.now() - t0;
-      sample();
-    }
+    const participants = samples.map((numSamples, i) => ({ participantId: `site-${String(i).padStart(3, '0')}`, numSamples }));
+    const stream = createStrategy({ name: 'fedavg' }).stream!(base, participants, null);
+    for (const pass of ['add', 'measure'] as const)
+      for (const i of stream.order) {
+        const payload = payloadOf(i); // one row fetched
+        let t0 = performance.now();
+        const delta = decodeWeights(payload).tensors.map((t) => t.data);
+        decodeMs += performance.now() - t0;
+        t0 = performance.now();
+        stream[pass](delta);
+        aggregateMs += performance.now() - t0;
+        sample();
+      }
     const t0 = performance.now();
-    const next = base.map((b, t) => {
-      const out = new Float32Array(b.length);
-      const a = mean.acc[t];
-      for (let i = 0; i < out.length; i++) out[i] = b[i] + a[i];
-      return out;
-    });
+    const next = stream.finish();
     aggregateMs += performance.now() - t0;
     sample();
-    if (next.length !== base.length) throw new Error('unreachable');
+    if (next.weights.length !== base.length) throw new Error('unreachable');
   }
   clearInterval(sampler);
   await closeAggregationWorker();
@@ -239,17 +221,22 @@ async function main() {
   );
   console.log('values/s = parameters × updates / time, inline on one thread; wall = median run; CPU = user + system time of the least disturbed run; cost = CPU time / FedAvg strategy CPU time\n');
 
-  // The streaming accumulate gives FedAvg's bits exactly (checked on 1 M × 10).
+  // The coordinator's streaming FedAvg gives the in-memory strategy's result exactly (checked on 1 M × 10).
   {
     const shapes = layout(1_000_000);
     const base = makeTensors(shapes, 1);
     const updates = Array.from({ length: 10 }, (_, i) => updateOf(shapes, i));
-    const mean = new StreamingMean(shapes, updates.reduce((a, u) => a + u.numSamples, 0));
-    for (const u of updates) mean.add(u.numSamples, u.delta);
-    const reference = weightedMeanDelta(base, updates);
-    const same = reference.every((r, t) => r.every((v, i) => Object.is(v, mean.acc[t][i])));
-    if (!same) throw new Error('the streaming accumulate does not reproduce weightedMeanDelta bit for bit');
-    console.log('streaming accumulate = weightedMeanDelta, bit for bit (1 M × 10): yes\n');
+    const strategy = createStrategy({ name: 'fedavg' });
+    const stream = strategy.stream!(base, updates, null);
+    for (const i of stream.order) stream.add(updates[i].delta);
+    for (const i of stream.order) stream.measure(updates[i].delta);
+    const streamed = stream.finish();
+    const reference = strategy.aggregate(base, updates);
+    const same =
+      reference.weights.every((r, t) => r.every((v, i) => Object.is(v, streamed.weights[t][i]))) &&
+      JSON.stringify(reference.report) === JSON.stringify(streamed.report);
+    if (!same) throw new Error('streaming FedAvg does not reproduce the in-memory strategy bit for bit');
+    console.log('streaming FedAvg (one update at a time) = in-memory FedAvg strategy, weights and report bit for bit (1 M × 10): yes\n');
   }
 
   const only = opt('only');
@@ -258,7 +245,7 @@ async function main() {
 }
 
 function throughput(sizes: number[], counts: number[], repeatFor: (params: number) => number) {
-  const header = ['parameters', 'updates', 'what', 'wall ms', 'CPU ms', 'M values/s (CPU)', 'M values/s (wall)', 'cost vs FedAvg (CPU)'];
+  const header = ['parameters', 'updates', 'what', 'wall ms', 'CPU ms', 'M values/s (CPU)', 'M values/s (wall)', 'cost vs FedAvg (CPU)', 'cost vs copy (CPU)'];
   const rows: string[][] = [];
   let warmed = false;
   for (const params of sizes) {
@@ -273,11 +260,22 @@ function throughput(sizes: number[], counts: number[], repeatFor: (params: numbe
       const updates = all.slice(0, n);
       const values = params * n;
       const rate = (ms: number) => (values / (ms / 1000) / 1e6).toFixed(0);
+      let copy: Timing | undefined;
       const line = (what: string, t: Timing, fedavg?: Timing) =>
-        rows.push([params.toLocaleString('en'), String(n), what, t.wall.toFixed(0), t.cpu.toFixed(0), rate(t.cpu), rate(t.wall), fedavg ? `${(t.cpu / fedavg.cpu).toFixed(1)}×` : '']);
+        rows.push([
+          params.toLocaleString('en'),
+          String(n),
+          what,
+          t.wall.toFixed(0),
+          t.cpu.toFixed(0),
+          rate(t.cpu),
+          rate(t.wall),
+          fedavg ? `${(t.cpu / fedavg.cpu).toFixed(1)}×` : '',
+          copy && t !== copy ? `${(t.cpu / copy.cpu).toFixed(1)}×` : '',
+        ]);
       // Touched once beforehand, so the copy measures copying, not first-touch page faults.
       const target = new Float32Array(params).fill(1);
-      line('plain copy (set)', time(() => {
+      copy = time(() => {
         for (const u of updates) {
           let off = 0;
           for (const t of u.delta) {
@@ -285,8 +283,14 @@ function throughput(sizes: number[], counts: number[], repeatFor: (params: numbe
             off += t.length;
           }
         }
+      }, repeat, warm);
+      line('plain copy (set)', copy);
+      line('FedAvg accumulate, 4 per pass (weightedMeanDelta)', time(() => weightedMeanDelta(base, updates), repeat, warm));
+      const total = updates.reduce((s, u) => s + u.numSamples, 0);
+      line('FedAvg accumulate, streamed 1 at a time', time(() => {
+        const acc = new WeightedMeanAccumulator(shapes, total);
+        for (const u of updates) acc.add(u.numSamples, u.delta);
       }, repeat, warm));
-      line('FedAvg accumulate (weightedMeanDelta)', time(() => weightedMeanDelta(base, updates), repeat, warm));
       const fedavg = time(() => createStrategy({ name: 'fedavg' }).aggregate(base, updates), repeat, warm);
       line('FedAvg strategy (with report)', fedavg, fedavg);
       for (const config of [{ name: 'median' }, { name: 'trimmed-mean' }, { name: 'krum' }] as const) {
@@ -308,7 +312,7 @@ function memory(sizes: number[], counts: number[]) {
   const mem: MemoryResult[] = [];
   for (const params of sizes)
     for (const n of counts)
-      for (const mode of ['coordinator', 'streaming'] as const) {
+      for (const mode of ['before', 'streaming'] as const) {
         mem.push(runMemoryCase({ mode, params, updates: n }));
         console.error(`  done: memory ${mode} ${params} × ${n}`);
       }
@@ -316,7 +320,7 @@ function memory(sizes: number[], counts: number[]) {
   const mrows = mem.map((m) => [
     m.params.toLocaleString('en'),
     String(m.updates),
-    m.mode === 'coordinator' ? 'coordinator today (all held)' : 'streaming (proposed)',
+    m.mode === 'before' ? 'coordinator before (all held)' : 'coordinator now (streaming)',
     m.peakRssMiB.toFixed(0),
     m.peakArrayBuffersMiB.toFixed(0),
     m.decodeMs.toFixed(0),
@@ -334,7 +338,7 @@ function memory(sizes: number[], counts: number[]) {
   if (hi > lo) {
     console.log('');
     for (const params of sizes)
-      for (const mode of ['coordinator', 'streaming'] as const) {
+      for (const mode of ['before', 'streaming'] as const) {
         const a = mem.find((m) => m.params === params && m.mode === mode && m.updates === lo)!;
         const b = mem.find((m) => m.params === params && m.mode === mode && m.updates === hi)!;
         const perUpdate = (b.peakRssMiB - a.peakRssMiB) / (hi - lo);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { weightedMeanDelta } from './fedavg';
+import { defineMeanStrategy } from './meanStrategy';
 import { normBoundOption } from './normBound';
-import { defineStrategy, sampleWeights, type Strategy } from './strategy';
+import type { Strategy } from './strategy';
 import type { ServerState } from './state';
 
 /**
@@ -70,13 +70,10 @@ export function fedAdagradStrategy(options: FedAdagradOptions = {}): Strategy {
 
 function adaptive(name: Variant, o: Resolved): Strategy {
   const { serverLearningRate: eta, tau, beta1, beta2 } = o;
-  return defineStrategy({
+  return defineMeanStrategy({
     name,
-    minUpdates: 1,
-    weighted: true,
     normBound: o.normBound,
-    rule(base, ordered, state) {
-      const delta = weightedMeanDelta(base, ordered);
+    step(base, delta, state) {
       const mPrev = state?.slots.m;
       const vPrev = state?.slots.v;
       const m = base.map((b) => new Float32Array(b.length));
@@ -103,7 +100,7 @@ function adaptive(name: Variant, o: Resolved): Strategy {
       });
       const step = (state?.step ?? 0) + 1;
       const next: ServerState = { strategy: name, step, slots: { m, v } };
-      return { weights, aggregate: delta, state: next, weight: sampleWeights(ordered), details: { step, stepNorm: Math.sqrt(stepSquares) } };
+      return { weights, state: next, details: { step, stepNorm: Math.sqrt(stepSquares) } };
     },
   });
 }

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { WeightedMeanAccumulator } from './meanAccumulator';
+import { defineMeanStrategy } from './meanStrategy';
 import { normBoundOption } from './normBound';
-import { defineStrategy, sampleWeights, type Strategy } from './strategy';
-import { addScaled, byParticipant } from './vectors';
+import type { Strategy } from './strategy';
+import { addStep } from './sums';
+import { byParticipant } from './vectors';
 
 export interface WeightedUpdate {
   participantId: string;
@@ -18,16 +21,19 @@ export function weightedMeanDelta(global: readonly Float32Array[], updates: read
   const ordered = byParticipant(updates);
   const total = ordered.reduce((s, u) => s + u.numSamples, 0);
   if (!(total > 0)) throw new Error('fedAvg needs a positive total sample count');
-  return global.map((g, t) => {
-    const acc = new Float64Array(g.length);
-    for (const u of ordered) {
-      const d = u.delta[t];
-      if (!d || d.length !== g.length) throw new Error(`update from ${u.participantId}: tensor ${t} has the wrong length`);
-      const w = u.numSamples / total;
-      for (let i = 0; i < acc.length; i++) acc[i] += w * d[i];
-    }
-    return acc;
-  });
+  for (const u of ordered)
+    global.forEach((g, t) => {
+      if (!u.delta[t] || u.delta[t].length !== g.length) throw new Error(`update from ${u.participantId}: tensor ${t} has the wrong length`);
+    });
+  const acc = new WeightedMeanAccumulator(
+    global.map((g) => g.length),
+    total,
+  );
+  acc.addAll(
+    ordered.map((u) => u.numSamples),
+    ordered.map((u) => u.delta.slice(0, global.length)),
+  );
+  return acc.sum;
 }
 
 /**
@@ -36,13 +42,7 @@ export function weightedMeanDelta(global: readonly Float32Array[], updates: read
  * and a replayed round reproduces the same model bit for bit.
  */
 export function fedAvg(global: readonly Float32Array[], updates: readonly WeightedUpdate[]): Float32Array[] {
-  const mean = weightedMeanDelta(global, updates);
-  return global.map((g, t) => {
-    const acc = mean[t];
-    const out = new Float32Array(g.length);
-    for (let i = 0; i < out.length; i++) out[i] = g[i] + acc[i];
-    return out;
-  });
+  return addStep(global, weightedMeanDelta(global, updates));
 }
 
 export const fedAvgOptionsSchema = z.strictObject({ normBound: normBoundOption });
@@ -51,14 +51,9 @@ export type FedAvgOptions = z.input<typeof fedAvgOptionsSchema>;
 /** FedAvg as a `Strategy`: the same bits as `fedAvg`, plus the per-update report. */
 export function fedAvgStrategy(options: FedAvgOptions = {}): Strategy {
   const o = fedAvgOptionsSchema.parse(options);
-  return defineStrategy({
+  return defineMeanStrategy({
     name: 'fedavg',
-    minUpdates: 1,
-    weighted: true,
     normBound: o.normBound,
-    rule(base, ordered) {
-      const mean = weightedMeanDelta(base, ordered);
-      return { weights: addScaled(base, mean), aggregate: mean, state: null, weight: sampleWeights(ordered) };
-    },
+    step: (base, mean) => ({ weights: addStep(base, mean), state: null }),
   });
 }

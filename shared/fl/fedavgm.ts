@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { weightedMeanDelta } from './fedavg';
+import { defineMeanStrategy } from './meanStrategy';
 import { normBoundOption } from './normBound';
-import { defineStrategy, sampleWeights, type Strategy } from './strategy';
+import type { Strategy } from './strategy';
 import { l2Norm } from './vectors';
 
 /**
@@ -19,13 +19,10 @@ export type FedAvgMOptions = z.input<typeof fedAvgMOptionsSchema>;
 
 export function fedAvgMStrategy(options: FedAvgMOptions = {}): Strategy {
   const o = fedAvgMOptionsSchema.parse(options);
-  return defineStrategy({
+  return defineMeanStrategy({
     name: 'fedavgm',
-    minUpdates: 1,
-    weighted: true,
     normBound: o.normBound,
-    rule(base, ordered, state) {
-      const delta = weightedMeanDelta(base, ordered);
+    step(base, delta, state) {
       const previous = state?.slots.velocity;
       const velocity = base.map((b, t) => {
         const v = new Float32Array(b.length);
@@ -43,9 +40,7 @@ export function fedAvgMStrategy(options: FedAvgMOptions = {}): Strategy {
       const step = (state?.step ?? 0) + 1;
       return {
         weights,
-        aggregate: delta,
         state: { strategy: 'fedavgm', step, slots: { velocity } },
-        weight: sampleWeights(ordered),
         details: { step, velocityNorm: l2Norm(velocity) },
       };
     },

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { weightedMeanDelta } from './fedavg';
+import { defineMeanStrategy } from './meanStrategy';
 import { normBoundOption } from './normBound';
-import { defineStrategy, sampleWeights, type Strategy } from './strategy';
-import { addScaled, squaredDistance } from './vectors';
+import type { Strategy } from './strategy';
+import { addStep } from './sums';
+import { squaredDistance } from './vectors';
 
 /**
  * FedProx (Li et al. 2020). The difference from FedAvg lives in each client's local objective,
@@ -18,15 +19,10 @@ export type FedProxOptions = z.input<typeof fedProxOptionsSchema>;
 
 export function fedProxStrategy(options: FedProxOptions = {}): Strategy {
   const o = fedProxOptionsSchema.parse(options);
-  return defineStrategy({
+  return defineMeanStrategy({
     name: 'fedprox',
-    minUpdates: 1,
-    weighted: true,
     normBound: o.normBound,
-    rule(base, ordered) {
-      const mean = weightedMeanDelta(base, ordered);
-      return { weights: addScaled(base, mean), aggregate: mean, state: null, weight: sampleWeights(ordered), details: { mu: o.mu } };
-    },
+    step: (base, mean) => ({ weights: addStep(base, mean), state: null, details: { mu: o.mu } }),
   });
 }
 

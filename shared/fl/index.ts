@@ -15,3 +15,5 @@ export * from './median';
 export * from './trimmedMean';
 export * from './krum';
 export * from './vectors';
+export * from './meanAccumulator';
+export * from './meanStrategy';

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { WeightedUpdate } from './fedavg';
 import { normBoundOption } from './normBound';
 import { defineStrategy, StrategyError, type Strategy } from './strategy';
-import { addScaled, squaredDistance } from './vectors';
+import { pairwiseSquaredDistances } from './pairwise';
+import { addStep } from './sums';
 
 /**
  * Krum and Multi-Krum (Blanchard et al. 2017). With n updates of which up to f may be Byzantine,
@@ -29,11 +30,9 @@ export function krumScores(updates: readonly WeightedUpdate[], byzantine: number
   const n = updates.length;
   const neighbours = n - byzantine - 2;
   if (neighbours < 1) throw new StrategyError('too_few_updates', `Krum with f = ${byzantine} needs at least ${byzantine + 3} updates, got ${n}`);
-  const dist = Array.from({ length: n }, () => new Float64Array(n));
-  for (let i = 0; i < n; i++)
-    for (let j = i + 1; j < n; j++) dist[i][j] = dist[j][i] = squaredDistance(updates[i].delta, updates[j].delta);
-  return dist.map((row, i) => {
-    const others = Array.from(row).filter((_, j) => j !== i).sort((a, b) => a - b);
+  const table = pairwiseSquaredDistances(updates.map((u) => u.delta));
+  return updates.map((_, i) => {
+    const others = Array.from(table.subarray(i * n, (i + 1) * n)).filter((_, j) => j !== i).sort((a, b) => a - b);
     let s = 0;
     for (let k = 0; k < neighbours; k++) s += others[k];
     return s;
@@ -64,16 +63,12 @@ function selecting(name: 'krum' | 'multi-krum', f: number, howMany: (n: number) 
       const chosen = new Set(ranked.slice(0, m).map(([, i]) => i));
       const agg = base.map((b, t) => {
         const acc = new Float64Array(b.length);
-        for (let k = 0; k < n; k++) {
-          if (!chosen.has(k)) continue;
-          const d = ordered[k].delta[t];
-          for (let i = 0; i < acc.length; i++) acc[i] += d[i];
-        }
+        for (let k = 0; k < n; k++) if (chosen.has(k)) addInto(acc, ordered[k].delta[t]);
         for (let i = 0; i < acc.length; i++) acc[i] /= m;
         return acc;
       });
       return {
-        weights: addScaled(base, agg),
+        weights: addStep(base, agg),
         aggregate: agg,
         state: null,
         selected: ordered.map((_, k) => chosen.has(k)),
@@ -83,4 +78,8 @@ function selecting(name: 'krum' | 'multi-krum', f: number, howMany: (n: number) 
       };
     },
   });
+}
+
+function addInto(acc: Float64Array, d: Float32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] += d[i];
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { coordinateMedian } from './coordinateWise';
 import { normBoundOption } from './normBound';
 import { defineStrategy, type Strategy } from './strategy';
-import { addScaled } from './vectors';
+import { addStep } from './sums';
 
 /**
  * Coordinate-wise median (Yin et al. 2018): each parameter moves by the median of the updates'
@@ -21,7 +21,7 @@ export function medianStrategy(options: MedianOptions = {}): Strategy {
     normBound: o.normBound,
     rule(base, ordered) {
       const agg = coordinateMedian(base, ordered);
-      return { weights: addScaled(base, agg), aggregate: agg, state: null };
+      return { weights: addStep(base, agg), aggregate: agg, state: null };
     },
   });
 }

@@ -2,7 +2,8 @@ import type { WeightedUpdate } from './fedavg';
 import type { AggregationReport, UpdateReport } from './report';
 import type { ServerState } from './state';
 import { clipUpdates, type NormBoundOptions } from './normBound';
-import { byParticipant, l2Norm, squaredDistance, type Tensors } from './vectors';
+import { squaredDistancesTo, sumsOfSquares } from './sums';
+import { byParticipant } from './vectors';
 
 export const strategyNames = [
   'fedavg',
@@ -36,6 +37,30 @@ export interface Strategy {
   /** Fewest updates the rule can aggregate (Krum needs 2f + 3); a study's quorum should not be lower. */
   readonly minUpdates: number;
   aggregate(base: readonly Float32Array[], updates: readonly WeightedUpdate[], state?: ServerState | null): AggregationResult;
+  /**
+   * The same aggregation fed one update at a time, for rules that need only a running sum (the
+   * sample-weighted mean ones, without a norm bound); absent for rules that need every update at
+   * once. Its result is `aggregate`'s, bit for bit.
+   */
+  stream?(base: readonly Float32Array[], participants: readonly Participant[], state?: ServerState | null): StreamingAggregation;
+}
+
+export interface Participant {
+  participantId: string;
+  numSamples: number;
+}
+
+/**
+ * One round's aggregation, fed update by update so that memory holds one at a time: every update
+ * in `order` is given to `add`, then every one again, in the same order, to `measure` (its distance
+ * to the aggregate, for the report); then `finish`.
+ */
+export interface StreamingAggregation {
+  /** Indices into the participants given, in participant-id order: the order to feed their updates in. */
+  readonly order: readonly number[];
+  add(delta: readonly Float32Array[]): void;
+  measure(delta: readonly Float32Array[]): void;
+  finish(): AggregationResult;
 }
 
 export type StrategyErrorCode = 'no_updates' | 'too_few_updates' | 'shape_mismatch' | 'bad_samples' | 'bad_state';
@@ -55,7 +80,7 @@ export class StrategyError extends Error {
 export interface RuleOutput {
   weights: Float32Array[];
   /** The combined update before any server optimiser: each update's reported distance is measured to it. */
-  aggregate: Tensors;
+  aggregate: Float64Array[];
   state: ServerState | null;
   /** Per update, in participant-id order; omitted when every update enters the rule alike. */
   selected?: boolean[];
@@ -85,29 +110,14 @@ export function defineStrategy(def: RuleDefinition): Strategy {
     name: def.name,
     minUpdates: def.minUpdates,
     aggregate(base, updates, state = null) {
-      if (updates.length === 0) throw new StrategyError('no_updates', `${def.name} needs at least one update`);
-      if (updates.length < def.minUpdates)
-        throw new StrategyError('too_few_updates', `${def.name} needs at least ${def.minUpdates} updates, got ${updates.length}`);
-      const ordered = byParticipant(updates);
-      for (const u of ordered) {
-        if (u.delta.length !== base.length)
-          throw new StrategyError('shape_mismatch', `update from ${u.participantId} has ${u.delta.length} tensors, the model ${base.length}`);
-        for (let t = 0; t < base.length; t++)
-          if (u.delta[t].length !== base[t].length)
-            throw new StrategyError('shape_mismatch', `update from ${u.participantId}: tensor ${t} has the wrong length`);
-        if (!Number.isFinite(u.numSamples) || u.numSamples < 0 || (def.weighted && u.numSamples === 0))
-          throw new StrategyError('bad_samples', `update from ${u.participantId} claims ${u.numSamples} samples; ${def.name} needs a positive count`);
-      }
-      const norms = ordered.map((u) => l2Norm(u.delta));
+      const ordered = checkUpdates(def, base, updates);
+      const norms = Array.from(sumsOfSquares(ordered.map((u) => u.delta)), Math.sqrt);
       const clip = def.normBound ? clipUpdates(ordered, norms, def.normBound) : null;
       const inputs = clip ? clip.updates : ordered;
-
-      let prior = state;
-      const stateReset = prior !== null && prior.strategy !== def.name;
-      if (stateReset) prior = null;
-      if (prior) checkStateLayout(prior, base);
+      const { prior, stateReset } = usableState(def.name, state, base);
 
       const out = def.rule(base, inputs, prior);
+      const distances = squaredDistancesTo(out.aggregate, inputs.map((u) => u.delta));
       const report: UpdateReport[] = inputs.map((u, i) => ({
         participantId: u.participantId,
         numSamples: u.numSamples,
@@ -117,7 +127,7 @@ export function defineStrategy(def: RuleDefinition): Strategy {
         selected: out.selected ? out.selected[i] : true,
         weight: out.weight ? out.weight[i] : null,
         score: out.score ? out.score[i] : null,
-        distance: Math.sqrt(squaredDistance(u.delta, out.aggregate)),
+        distance: Math.sqrt(distances[i]),
       }));
       return {
         weights: out.weights,
@@ -128,6 +138,43 @@ export function defineStrategy(def: RuleDefinition): Strategy {
   };
 }
 
+/** What no rule can aggregate, refused; the updates in participant-id order. */
+export function checkUpdates<U extends WeightedUpdate>(
+  def: Pick<RuleDefinition, 'name' | 'minUpdates' | 'weighted'>,
+  base: readonly Float32Array[],
+  updates: readonly U[],
+): U[] {
+  if (updates.length === 0) throw new StrategyError('no_updates', `${def.name} needs at least one update`);
+  if (updates.length < def.minUpdates)
+    throw new StrategyError('too_few_updates', `${def.name} needs at least ${def.minUpdates} updates, got ${updates.length}`);
+  const ordered = byParticipant(updates);
+  for (const u of ordered) {
+    checkLayout(base, u.participantId, u.delta);
+    checkSamples(def, u);
+  }
+  return ordered;
+}
+
+export function checkLayout(base: readonly Float32Array[], participantId: string, delta: readonly Float32Array[]): void {
+  if (delta.length !== base.length)
+    throw new StrategyError('shape_mismatch', `update from ${participantId} has ${delta.length} tensors, the model ${base.length}`);
+  for (let t = 0; t < base.length; t++)
+    if (delta[t].length !== base[t].length) throw new StrategyError('shape_mismatch', `update from ${participantId}: tensor ${t} has the wrong length`);
+}
+
+export function checkSamples(def: Pick<RuleDefinition, 'name' | 'weighted'>, u: Participant): void {
+  if (!Number.isFinite(u.numSamples) || u.numSamples < 0 || (def.weighted && u.numSamples === 0))
+    throw new StrategyError('bad_samples', `update from ${u.participantId} claims ${u.numSamples} samples; ${def.name} needs a positive count`);
+}
+
+/** The stored state if it is this strategy's (and fits the model); state of another strategy is dropped. */
+export function usableState(name: StrategyName, state: ServerState | null, base: readonly Float32Array[]): { prior: ServerState | null; stateReset: boolean } {
+  const stateReset = state !== null && state.strategy !== name;
+  const prior = stateReset ? null : state;
+  if (prior) checkStateLayout(prior, base);
+  return { prior, stateReset };
+}
+
 function checkStateLayout(state: ServerState, base: readonly Float32Array[]): void {
   for (const [slot, tensors] of Object.entries(state.slots)) {
     if (tensors.length !== base.length || tensors.some((t, i) => t.length !== base[i].length))
@@ -136,7 +183,7 @@ function checkStateLayout(state: ServerState, base: readonly Float32Array[]): vo
 }
 
 /** Sample weights nᵢ / Σ n, in the given order. */
-export function sampleWeights(ordered: readonly WeightedUpdate[]): number[] {
+export function sampleWeights(ordered: readonly Participant[]): number[] {
   const total = ordered.reduce((s, u) => s + u.numSamples, 0);
   return ordered.map((u) => u.numSamples / total);
 }

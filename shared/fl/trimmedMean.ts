@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { coordinateTrimmedMean } from './coordinateWise';
 import { normBoundOption } from './normBound';
 import { defineStrategy, type Strategy } from './strategy';
-import { addScaled } from './vectors';
+import { addStep } from './sums';
 
 /**
  * Coordinate-wise trimmed mean (Yin et al. 2018): for each parameter, drop the ⌊β·n⌋ largest and
@@ -32,7 +32,7 @@ export function trimmedMeanStrategy(options: TrimmedMeanOptions = {}): Strategy 
       const k = trimmedPerSide(n, o.trimFraction);
       const kept = n - 2 * k;
       const agg = coordinateTrimmedMean(base, ordered, k);
-      return { weights: addScaled(base, agg), aggregate: agg, state: null, details: { trimmedPerSide: k, kept } };
+      return { weights: addStep(base, agg), aggregate: agg, state: null, details: { trimmedPerSide: k, kept } };
     },
   });
 }

@@ -19,8 +19,24 @@ describe('weight codec', () => {
     expect(out.meta).toEqual(p.meta);
     expect(out.tensors.map((t) => t.shape)).toEqual(p.tensors.map((t) => t.shape));
     out.tensors.forEach((t, i) => {
-      expect(new Uint8Array(t.data.buffer)).toEqual(new Uint8Array(p.tensors[i].data.buffer));
+      expect(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)).toEqual(new Uint8Array(p.tensors[i].data.buffer));
     });
+  });
+
+  it('reads the data in place where it is aligned, and copies it where asked or where it is not', () => {
+    const p = sample();
+    const bytes = encodeWeights(p);
+    const values = (out: ReturnType<typeof decodeWeights>) => out.tensors.map((t) => Array.from(t.data));
+    const inPlace = decodeWeights(bytes);
+    expect(inPlace.tensors.every((t) => t.data.buffer === bytes.buffer)).toBe(true);
+    const copied = decodeWeights(bytes, { copy: true });
+    expect(copied.tensors.every((t) => t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength)).toBe(true);
+    // The same body one byte into a larger buffer, as a database driver may hand it over.
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const unaligned = decodeWeights(shifted.subarray(1));
+    expect(unaligned.tensors.every((t) => t.data.buffer !== shifted.buffer)).toBe(true);
+    for (const out of [inPlace, copied, unaligned]) expect(values(out)).toEqual(p.tensors.map((t) => Array.from(t.data)));
   });
 
   it('round-trips a model with no metadata and an empty tensor', () => {

@@ -10,6 +10,8 @@ import { crc32 } from './crc32';
  *   u32 CRC-32 of every byte before it
  *
  * One body carries a whole model or update, so a partial or corrupted upload is refused whole.
+ * The data comes right after 4-byte-aligned headers, so on a little-endian host (every one we run
+ * on) a decoder can read it in place as float32.
  */
 export const MAGIC = 0x57534e43; // "CNSW" read as little-endian u32
 export const FORMAT_VERSION = 1;
@@ -40,6 +42,7 @@ export class CodecError extends Error {
 }
 
 const align4 = (n: number) => (n + 3) & ~3;
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 export function encodeWeights<M extends object>(payload: WeightPayload<M>): Uint8Array<ArrayBuffer> {
@@ -76,16 +79,25 @@ export function encodeWeights<M extends object>(payload: WeightPayload<M>): Uint
     }
   }
   for (const t of tensors) {
-    // Float32Array views are platform-endian; every platform we run on is little-endian,
-    // but DataView keeps the format honest where that ever changes.
-    for (let i = 0; i < t.data.length; i++) view.setFloat32(off + 4 * i, t.data[i], true);
+    // Float32Array views are platform-endian: copied as bytes where that is little-endian.
+    if (littleEndian) bytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), off);
+    else for (let i = 0; i < t.data.length; i++) view.setFloat32(off + 4 * i, t.data[i], true);
     off += 4 * t.data.length;
   }
   view.setUint32(off, crc32(bytes.subarray(0, off)), true);
   return bytes;
 }
 
-export function decodeWeights(input: Uint8Array | ArrayBufferLike): WeightPayload {
+export interface DecodeOptions {
+  /**
+   * Give every tensor its own buffer. Without it tensors are, where the host is little-endian and
+   * the input 4-byte aligned, views onto the input's bytes: no copy and no extra memory, but they
+   * share the input's memory (change neither while the other is in use) and keep all of it alive.
+   */
+  copy?: boolean;
+}
+
+export function decodeWeights(input: Uint8Array | ArrayBufferLike, options: DecodeOptions = {}): WeightPayload {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (bytes.length < 16) throw new CodecError(`body too short (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -127,10 +139,19 @@ export function decodeWeights(input: Uint8Array | ArrayBufferLike): WeightPayloa
   const totalValues = shapes.reduce((s, sh) => s + sizeOf(sh), 0);
   if (off + 4 * totalValues !== end)
     throw new CodecError(`data length mismatch: shapes need ${4 * totalValues} bytes, body holds ${end - off}`);
+  const inPlace = littleEndian && (bytes.byteOffset + off) % 4 === 0;
   const tensors: Tensor[] = shapes.map((shape) => {
     const n = sizeOf(shape);
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = view.getFloat32(off + 4 * i, true);
+    let data: Float32Array;
+    if (inPlace) {
+      data = new Float32Array(bytes.buffer, bytes.byteOffset + off, n);
+      if (options.copy) data = data.slice();
+    } else if (littleEndian) {
+      data = new Float32Array(bytes.slice(off, off + 4 * n).buffer);
+    } else {
+      data = new Float32Array(n);
+      for (let i = 0; i < n; i++) data[i] = view.getFloat32(off + 4 * i, true);
+    }
     off += 4 * n;
     return { shape, data };
   });
