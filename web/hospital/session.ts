@@ -14,7 +14,7 @@ import { isUnauthenticated } from '../api/http';
 import { createSocket, emitWithAck, type ConsiliumSocket } from '../api/socket';
 import { progressCallback, startTrainingWorker, type TrainingWorker } from '../training/client';
 import { emptyOutboxView, type OutboxEvent, type OutboxView, type UploadOutcome } from '../training/outboxPolicy';
-import type { DatasetInfo, TrainProgress } from '../training/protocol';
+import type { BackendProbe, BenchmarkArgs, BenchmarkResult, DatasetInfo, TrainProgress } from '../training/protocol';
 import { LatestThrottle } from './progressThrottle';
 import { WorkQueue } from './workQueue';
 
@@ -43,6 +43,8 @@ export interface HospitalState {
   backend: BackendName | null;
   adapter: string | null;
   backendError: string | null;
+  /** How the backend was measured and chosen; null when forced (`?backend=`) or not yet measured. */
+  backendProbe: BackendProbe | null;
   dataset: DatasetInfo | null;
   datasetError: string | null;
   joined: boolean;
@@ -75,6 +77,7 @@ const initialState: HospitalState = {
   backend: null,
   adapter: null,
   backendError: null,
+  backendProbe: null,
   dataset: null,
   datasetError: null,
   joined: false,
@@ -132,6 +135,8 @@ export class HospitalSession {
     private readonly forcedBackend?: BackendName,
     /** The link's `?memoryBudgetMb=`, in bytes; the worker's default when absent. */
     private readonly memoryBudgetBytes?: number,
+    /** Test hooks from the link: `?perturbBackend=` makes that backend's gradients wrong while measuring. */
+    private readonly testHooks: { perturbBackend?: BackendName } = {},
   ) {
     const { remote, terminate } = startTrainingWorker();
     this.worker = remote;
@@ -168,9 +173,9 @@ export class HospitalSession {
 
   async start(): Promise<void> {
     const backend = this.worker
-      .init({ backend: this.forcedBackend, memoryBudgetBytes: this.memoryBudgetBytes })
+      .init({ backend: this.forcedBackend, memoryBudgetBytes: this.memoryBudgetBytes, perturbBackend: this.testHooks.perturbBackend })
       .then((r) => {
-        this.set({ backend: r.backend, adapter: r.adapter ?? null });
+        this.set({ backend: r.backend, adapter: r.adapter ?? null, ...(r.probe ? { backendProbe: r.probe } : {}) });
         this.log(`Training backend: ${r.backend}${r.adapter ? ` on ${r.adapter}` : ''}.`);
       })
       .catch((e) => {
@@ -213,6 +218,7 @@ export class HospitalSession {
   private backendFor(templateId: string): void {
     this.worker.init({ backend: this.forcedBackend, templateId }).then(
       (r) => {
+        if (r.probe) this.set({ backendProbe: r.probe });
         if (r.backend === this.state.backend) return;
         this.set({ backend: r.backend, adapter: r.adapter ?? null, backendError: null });
         this.log(`Training backend for this study: ${r.backend}${r.adapter ? ` on ${r.adapter}` : ''} (${r.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}).`);
@@ -548,6 +554,22 @@ export class HospitalSession {
     emitWithAck(this.socket, 'hospital:progress', report).catch(() => {
       // Progress is advisory; the next report supersedes a lost one.
     });
+  }
+
+  /**
+   * For `npm run bench:browser`: times one local round on this site's data (nothing is uploaded),
+   * its progress shown on the page as a round's is, so the page's main-thread cost is measured too.
+   */
+  async benchmarkRound(args: BenchmarkArgs): Promise<BenchmarkResult> {
+    const before = this.state.participantState;
+    try {
+      return await this.worker.benchmark(
+        args,
+        progressCallback((p: TrainProgress) => this.onTrainProgress(p)),
+      );
+    } finally {
+      this.set({ participantState: before });
+    }
   }
 
   dispose(): void {

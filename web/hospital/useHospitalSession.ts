@@ -10,17 +10,18 @@ export function useHospitalSession(
   token: string,
   backend?: BackendName,
   memoryBudgetBytes?: number,
+  perturbBackend?: BackendName,
 ): { session: HospitalSession | null; state: HospitalState | null } {
   const [session, setSession] = useState<HospitalSession | null>(null);
   useEffect(() => {
-    const s = new HospitalSession(token, backend, memoryBudgetBytes);
+    const s = new HospitalSession(token, backend, memoryBudgetBytes, { perturbBackend });
     setSession(s);
     void s.start();
     return () => {
       s.dispose();
       setSession((current) => (current === s ? null : current));
     };
-  }, [token, backend, memoryBudgetBytes]);
+  }, [token, backend, memoryBudgetBytes, perturbBackend]);
   const state = useSyncExternalStore(session?.subscribe ?? noopSubscribe, session?.getSnapshot ?? nullSnapshot);
   return { session, state };
 }

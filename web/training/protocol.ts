@@ -5,6 +5,7 @@
 import type { Normalisation, SiteStatistics } from '../../shared/fl/normalisation';
 import type { ClinicalMetrics } from '../../shared/metrics/clinical';
 import type { BackendName, TrainingConfig } from '../../shared/protocol';
+import type { BackendFigure } from './backendChoice';
 import type { OutboxEvent, UploadOutcome } from './outboxPolicy';
 import type { DatasetWorkerApi } from './datasetProtocol';
 
@@ -18,6 +19,21 @@ export interface InitOptions {
    * `?memoryBudgetMb=`); a larger dataset streams from IndexedDB a chunk at a time. Default 256 MiB.
    */
   memoryBudgetBytes?: number;
+  /**
+   * Test hook (the page's `?perturbBackend=`): that backend's gradients are made wrong during the
+   * measurement, to show that a backend disagreeing with the CPU is refused. Never cached.
+   */
+  perturbBackend?: BackendName;
+}
+
+/** How the backend was chosen by measurement: one figure per backend, measured now or cached. */
+export interface BackendProbe {
+  figures: BackendFigure[];
+  /** Taken from this browser's cache of an earlier measurement of the same model. */
+  cached: boolean;
+  measuredAt: string;
+  /** How long measuring took (absent when cached). */
+  durationMs?: number;
 }
 
 export interface InitResult {
@@ -26,6 +42,37 @@ export interface InitResult {
   adapter?: string;
   /** Candidates passed over during probing, and why. */
   skipped: { backend: BackendName; reason: string }[];
+  /** Present when the backend was chosen by measuring the study's model (not forced, model known). */
+  probe?: BackendProbe;
+}
+
+/** The worker's TensorFlow.js memory once a job has finished: it must not grow round after round. */
+export interface MemorySnapshot {
+  job: 'train' | 'evaluate';
+  /** The round trained, or the version evaluated. */
+  round: number;
+  backend: BackendName | null;
+  numTensors: number;
+  numBytes: number;
+}
+
+export interface BenchmarkArgs {
+  siteId: string;
+  templateId: string;
+  /** Local epochs of the timed round; the template's default when absent. */
+  epochs?: number;
+  /** Seeds the initial weights and shuffles. Default 1. */
+  seed?: number;
+}
+
+export interface BenchmarkResult {
+  backend: BackendName;
+  adapter?: string;
+  numSamples: number;
+  epochs: number;
+  /** Wall time of the local training of one round (after a one-epoch warm-up), ms. */
+  roundMs: number;
+  samplesPerSecond: number;
 }
 
 export interface DatasetInfo {
@@ -126,6 +173,12 @@ export interface TrainingWorkerApi extends DatasetWorkerApi {
   watchOutbox(siteId: string, token: string, listener: (e: OutboxEvent) => void): void;
   /** The connection is back: retry waiting updates now rather than at their backoff time. */
   retryOutbox(siteId: string): void;
+  /** The worker's live TensorFlow.js tensors and bytes now, on its current backend. */
+  memory(): { numTensors: number; numBytes: number; backend: BackendName | null };
+  /** The memory after each training and evaluation job, oldest first (the last 100). */
+  memoryTrace(): MemorySnapshot[];
+  /** Times one local round on the site's data, from the template's initial weights; uploads nothing. For `npm run bench:browser`. */
+  benchmark(args: BenchmarkArgs, onProgress?: (p: TrainProgress) => void): Promise<BenchmarkResult>;
   /** Aggregate statistics (counts, sums, sums of squares) of this site's training split: no row leaves. */
   localStatistics(siteId: string, templateId: string, split?: SplitConfig): Promise<SiteStatistics>;
 }

@@ -16,6 +16,7 @@ import {
   epochLoss,
   evaluateModel,
   hospitalSplit,
+  isBlockSource,
   rowsByBlock,
   splitTrainValidation,
   storedSplit,
@@ -25,7 +26,8 @@ import {
   type TrainingData,
 } from '../../shared/training';
 import { unsuitableFor } from './backendChoice';
-import { currentBackend, selectBackend, withBackend } from './backends';
+import * as tf from '@tensorflow/tfjs';
+import { chooseMeasuredBackend, currentBackend, ensureActive, releaseCurrentGpuBackend, selectBackend, withBackend } from './backends';
 import { createDatasetApi } from './datasets';
 import {
   activeDataset,
@@ -44,6 +46,7 @@ import type {
   InitOptions,
   InitResult,
   LossCheckArgs,
+  MemorySnapshot,
   SplitConfig,
   TrainArgs,
   TrainingWorkerApi,
@@ -63,19 +66,55 @@ let initialised: Promise<InitResult> | null = null;
 let forcedBackend: BackendName | undefined;
 /** The model the backend must be able to train, once the page (or a job) has named the template. */
 let modelSpec: ModelSpec | undefined;
+/** Test hook: the backend whose gradients the measurement makes wrong. */
+let perturbBackend: BackendName | undefined;
+
+/**
+ * A GPU backend idle this long is released (device memory, programs); the next job starts it again.
+ * Long enough that the evaluation following a round, and the next round of a busy study, keep it.
+ */
+const IDLE_RELEASE_MS = 60_000;
+let idleTimer: ReturnType<typeof setTimeout> | null = null;
+let running = 0;
 
 /** TensorFlow.js work runs one job at a time: a backend switch must never interleave with training. */
 let queue: Promise<unknown> = Promise.resolve();
 function exclusive<T>(job: () => Promise<T>): Promise<T> {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = null;
+  running++;
   const run = queue.then(job, job);
   queue = run.catch(() => undefined);
+  void queue.then(() => {
+    if (--running > 0) return;
+    idleTimer = setTimeout(() => {
+      // Queued behind any job that slipped in meanwhile; such a job starts the backend again.
+      queue = queue.then(() => running === 0 && releaseCurrentGpuBackend());
+    }, IDLE_RELEASE_MS);
+  });
   return run;
 }
+
+/** A job on `backend`, started again first if an idle release or a probe left another current. */
+const exclusiveOn = <T>(backend: BackendName, job: () => Promise<T>): Promise<T> =>
+  exclusive(async () => {
+    await ensureActive(backend);
+    return job();
+  });
 
 /** The backend, able to train `tpl`'s model: a convolutional one never runs on WASM. */
 function ready(tpl?: TaskTemplate): Promise<InitResult> {
   if (tpl && tpl.model !== modelSpec) return api.init({ templateId: tpl.id });
   return initialised ?? api.init();
+}
+
+const MEMORY_TRACE_LENGTH = 100;
+const memoryTrace: MemorySnapshot[] = [];
+/** Called at the end of a job, inside `exclusive`: nothing else holds tensors then. */
+function recordMemory(job: MemorySnapshot['job'], round: number): void {
+  const m = tf.memory();
+  memoryTrace.push({ job, round, backend: currentBackend(), numTensors: m.numTensors, numBytes: m.numBytes });
+  if (memoryTrace.length > MEMORY_TRACE_LENGTH) memoryTrace.shift();
 }
 
 function template(id: string): TaskTemplate {
@@ -224,6 +263,39 @@ const finiteOrUndefined = (x: number | undefined) => (x !== undefined && Number.
 
 const PROGRESS_INTERVAL_MS = 250;
 
+/**
+ * Progress callbacks for `trainLocal`: on the CPU and WASM, the latest batch's loss every
+ * `PROGRESS_INTERVAL_MS`; on GPU backends, where reading a batch's loss forces a sync, once per epoch.
+ * Reports the start at once.
+ */
+function trainingProgress(backend: BackendName, round: number, epochs: number, report: (p: TrainProgress) => void) {
+  const cheapReads = backend === 'cpu' || backend === 'wasm';
+  let epochsDone = 0;
+  let lastReport = 0;
+  report({ phase: 'training', round, epoch: 1, epochs });
+  return {
+    onBatchEnd: cheapReads
+      ? (batch: number, loss: number) => {
+          const now = Date.now();
+          if (now - lastReport < PROGRESS_INTERVAL_MS) return;
+          lastReport = now;
+          report({ phase: 'training', round, epoch: Math.min(epochsDone + 1, epochs), epochs, batch, loss: finiteOrUndefined(loss) });
+        }
+      : undefined,
+    onEpochEnd: (_epoch: number, loss: number) => {
+      epochsDone++;
+      lastReport = Date.now();
+      report({ phase: 'training', round, epoch: epochsDone, epochs, loss: finiteOrUndefined(loss) });
+    },
+  };
+}
+
+/** Fire and forget: a slow page must not slow training down. */
+const reporter = (onProgress?: (p: TrainProgress) => void) => (p: TrainProgress) => {
+  if (onProgress) Promise.resolve(onProgress(p)).catch(() => undefined);
+};
+const releaseCallback = (fn: unknown) => (fn as { [Comlink.releaseProxy]?: () => void } | undefined)?.[Comlink.releaseProxy]?.();
+
 const api: TrainingWorkerApi = {
   ...createDatasetApi(describeDataset),
 
@@ -232,17 +304,26 @@ const api: TrainingWorkerApi = {
       if (!(Number.isFinite(opts.memoryBudgetBytes) && opts.memoryBudgetBytes > 0)) throw new RangeError(`memory budget must be a positive number of bytes, got ${opts.memoryBudgetBytes}`);
       memoryBudgetBytes = opts.memoryBudgetBytes;
     }
-    const spec = opts.templateId ? template(opts.templateId).model : modelSpec;
+    if (opts.perturbBackend) perturbBackend = opts.perturbBackend;
+    const tpl = opts.templateId ? template(opts.templateId) : undefined;
+    const spec = tpl ? tpl.model : modelSpec;
     const sameBackend = opts.backend === undefined || opts.backend === forcedBackend;
     if (initialised && sameBackend && spec === modelSpec) return initialised;
     const prior = sameBackend ? initialised : null;
-    if (!sameBackend || !initialised) forcedBackend = opts.backend;
+    // A forced backend stays forced: a later call without one (a job naming its template) keeps it.
+    if (opts.backend !== undefined) forcedBackend = opts.backend;
     modelSpec = spec;
-    // Keep the backend already chosen if it can train the model; choose again otherwise.
+    const forced = forcedBackend;
+    const batchSize = tpl?.defaults.batchSize;
+    // Forced: that backend alone, no measuring. Otherwise, once the model is known, the fastest
+    // correct backend for it, measured (or cached); before that, the first that starts.
     const attempt = (async () => {
       const current = prior ? await prior.catch(() => null) : null;
-      if (current && !unsuitableFor(current.backend, spec)) return current;
-      return exclusive(() => selectBackend(forcedBackend, spec));
+      if (forced || !spec) {
+        if (current && !unsuitableFor(current.backend, spec)) return current;
+        return exclusive(() => selectBackend(forced, spec));
+      }
+      return exclusive(() => chooseMeasuredBackend(spec, { ...(batchSize ? { batchSize } : {}), ...(perturbBackend ? { perturbBackend } : {}) }));
     })();
     initialised = attempt;
     attempt.catch(() => {
@@ -255,6 +336,52 @@ const api: TrainingWorkerApi = {
     return currentBackend();
   },
 
+  memory() {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes, backend: currentBackend() };
+  },
+
+  memoryTrace() {
+    return memoryTrace.slice();
+  },
+
+  async benchmark(args, onProgress) {
+    try {
+      const tpl = template(args.templateId);
+      const init = await ready(tpl);
+      return await exclusiveOn(init.backend, async () => {
+        const { train, streaming } = await siteSplit(args.siteId, tpl);
+        const seed = args.seed ?? 1;
+        const epochs = args.epochs ?? tpl.defaults.localEpochs;
+        const options = {
+          spec: tpl.model,
+          weights: initialWeights(tpl.model, seed),
+          data: train,
+          ...(streaming ? { windowSamples: streaming.windowSamples } : {}),
+          batchSize: tpl.defaults.batchSize,
+          learningRate: tpl.defaults.learningRate,
+          seed,
+        };
+        // A few warm-up steps compile the GPU programs, as a tab's first round does once.
+        const warmup = isBlockSource(train) ? train : subset(train, Array.from({ length: Math.min(train.n, 2 * options.batchSize) }, (_, i) => i));
+        await trainLocal({ ...options, data: warmup, epochs: 1 });
+        const start = performance.now();
+        const result = await trainLocal({ ...options, epochs, ...trainingProgress(init.backend, 0, epochs, reporter(onProgress)) });
+        const roundMs = performance.now() - start;
+        return {
+          backend: init.backend,
+          ...(init.adapter ? { adapter: init.adapter } : {}),
+          numSamples: result.numSamples,
+          epochs,
+          roundMs,
+          samplesPerSecond: (result.numSamples * epochs * 1000) / roundMs,
+        };
+      });
+    } finally {
+      releaseCallback(onProgress);
+    }
+  },
+
   async ensureDemoDataset(siteId, profileId, templateId = 'heart-risk', split) {
     await ensureDemoRecords(siteId, profileId, template(templateId));
     return describeDataset(siteId, templateId, split);
@@ -265,14 +392,11 @@ const api: TrainingWorkerApi = {
   },
 
   async train(args: TrainArgs, onProgress?: (p: TrainProgress) => void) {
-    const report = (p: TrainProgress) => {
-      // Fire and forget: a slow page must not slow training down.
-      if (onProgress) Promise.resolve(onProgress(p)).catch(() => undefined);
-    };
+    const report = reporter(onProgress);
     try {
       const tpl = template(args.templateId);
       const { backend } = await ready(tpl);
-      return await exclusive(async () => {
+      return await exclusiveOn(backend, async () => {
         const { train, streaming } = await siteSplit(args.siteId, tpl, args.split);
         const { round, training } = args;
         const epochs = training.localEpochs;
@@ -286,10 +410,7 @@ const api: TrainingWorkerApi = {
         report({ phase: 'loading', round });
         const base = await fetchModel(args.token, args.studyId, args.baseVersion, tpl.model);
 
-        const cheapReads = backend === 'cpu' || backend === 'wasm';
-        let epochsDone = 0;
-        let lastReport = 0;
-        report({ phase: 'training', round, epoch: 1, epochs });
+        const progress = trainingProgress(backend, round, epochs, report);
         const result = await trainLocal({
           spec: tpl.model,
           weights: base.map((w) => w.slice()),
@@ -302,20 +423,7 @@ const api: TrainingWorkerApi = {
           ...(training.optimizer ? { optimizer: training.optimizer } : {}),
           ...(training.fedProxMu ? { fedProxMu: training.fedProxMu } : {}),
           seed: args.seed,
-          // Reading a batch's loss forces a GPU sync; on GPU backends progress comes once per epoch.
-          onBatchEnd: cheapReads
-            ? (batch, loss) => {
-                const now = Date.now();
-                if (now - lastReport < PROGRESS_INTERVAL_MS) return;
-                lastReport = now;
-                report({ phase: 'training', round, epoch: Math.min(epochsDone + 1, epochs), epochs, batch, loss: finiteOrUndefined(loss) });
-              }
-            : undefined,
-          onEpochEnd: (_epoch, loss) => {
-            epochsDone++;
-            lastReport = Date.now();
-            report({ phase: 'training', round, epoch: epochsDone, epochs, loss: finiteOrUndefined(loss) });
-          },
+          ...progress,
         });
 
         const trainLoss = finiteOrUndefined(result.losses[result.losses.length - 1]);
@@ -334,21 +442,23 @@ const api: TrainingWorkerApi = {
         report({ phase: 'uploading', round, attempt: 1, epochs, loss: trainLoss });
         // Stored in the outbox first, then sent; a failure leaves it there for the retry loop.
         const delivery = await outbox.submit({ id: newIdempotencyKey(), studyId: args.studyId, round, baseVersion: args.baseVersion, body });
+        recordMemory('train', round);
         return { numSamples: result.numSamples, losses: result.losses, delivery, backend };
       });
     } finally {
-      (onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined)?.[Comlink.releaseProxy]?.();
+      releaseCallback(onProgress);
     }
   },
 
   async evaluate(args: EvaluateArgs) {
     const tpl = template(args.templateId);
     const { backend } = await ready(tpl);
-    return exclusive(async () => {
+    return exclusiveOn(backend, async () => {
       const { validation } = await siteSplit(args.siteId, tpl, args.split);
       if (validation.n === 0) throw new Error('The validation split is empty');
       const weights = await fetchModel(args.token, args.studyId, args.version, tpl.model);
       const m = await evaluateModel(tpl.model, weights, validation);
+      recordMemory('evaluate', args.version);
       return { loss: m.loss, accuracy: m.accuracy, numSamples: m.numSamples, backend, clinical: m.clinical };
     });
   },
@@ -395,7 +505,7 @@ const api: TrainingWorkerApi = {
   async lossCheck(args: LossCheckArgs) {
     const tpl = template(args.templateId);
     const { backend } = await ready(tpl);
-    return exclusive(async () => {
+    return exclusiveOn(backend, async () => {
       const { train, streaming } = await siteSplit(args.siteId, tpl);
       const run = () =>
         epochLoss({
