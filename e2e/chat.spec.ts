@@ -107,3 +107,30 @@ test('patient chat on a desktop: suggested questions answer with citations', asy
   await expect(page.getByTestId('chat-reply').last()).toContainText('116 123');
   await page.screenshot({ path: testInfo.outputPath('chat-desktop.png'), fullPage: true });
 });
+
+test('an answer streams in over the socket, growing as it arrives, then shows whole with its citation', async ({ page, consilium }) => {
+  await page.goto(`${consilium.url}/chat`);
+  // Every text the streaming reply shows, in order, recorded in the page as it changes.
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { streamed: string[] }).streamed = seen;
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="chat-streaming"]')?.textContent ?? '';
+      if (text && text !== seen[seen.length - 1]) seen.push(text);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await page.getByTestId('chat-input').fill('What is a normal blood pressure?');
+  await page.getByTestId('chat-send').click();
+
+  const reply = page.getByTestId('chat-reply').last();
+  await expect(reply).toHaveAttribute('data-kind', 'answer');
+  await expect(reply.getByTestId('chat-citation').first()).toHaveAttribute('href', '/chat/articles/blood-pressure');
+  await expect(page.getByTestId('chat-streaming')).toHaveCount(0);
+  const seen = await page.evaluate(() => (window as unknown as { streamed: string[] }).streamed);
+  expect(seen.length).toBeGreaterThanOrEqual(2);
+  for (let i = 1; i < seen.length; i++) {
+    expect(seen[i].startsWith(seen[i - 1])).toBe(true);
+    expect(seen[i].length).toBeGreaterThan(seen[i - 1].length);
+  }
+  expect(seen[seen.length - 1]).toContain('Blood pressure');
+});

@@ -37,7 +37,15 @@ interface ReplyBase {
 export type ChatReply =
   | (ReplyBase & { kind: 'emergency'; emergency: EmergencyKind; title: string; lines: string[]; crisisLines: string[] })
   | (ReplyBase & { kind: 'dosing' })
-  | (ReplyBase & { kind: 'answer'; excerpts: Excerpt[]; citations: Citation[]; /** Article slugs, best first. */ ranking: string[] })
+  | (ReplyBase & {
+      kind: 'answer';
+      excerpts: Excerpt[];
+      citations: Citation[];
+      /** Article slugs, best first. */
+      ranking: string[];
+      /** Set when a language model wrote `text` from the retrieved passages (citations and excerpts are retrieval's). */
+      generated?: { model: string; body: string };
+    })
   | (ReplyBase & { kind: 'cant-answer'; hint: string; topics: Citation[] });
 
 export function citationOf(article: Article): Citation {

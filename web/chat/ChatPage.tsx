@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { MAX_MESSAGE_LENGTH } from '../../shared/chat';
-import { answer } from './answerSource';
-import { useConversation, type ChatEntry } from './conversation';
-import { ReplyView } from './ReplyView';
+import { ChatRefusal, createAnswerSource, type AnswerSourceHandle } from './answerSource';
+import { useConversation, type ChatEntry, type NewChatEntry } from './conversation';
+import { usePatientHistory } from './history';
+import { HistoryPanel } from './HistoryPanel';
+import { ReplyView, SavedReplyView } from './ReplyView';
 import { wantsRiskCheck } from './risk/intent';
 import { rangeText } from './risk/questions';
 import { RiskChoices, RiskStepView } from './risk/RiskViews';
@@ -11,9 +13,21 @@ import { SUGGESTED_QUESTIONS } from './suggestions';
 import './chat.css';
 
 export function ChatPage() {
-  const { entries, add, clear } = useConversation();
+  const { entries, add, clear, replace, conversationId, setConversationId } = useConversation();
   const [draft, setDraft] = useState('');
   const [busy, setBusy] = useState(false);
+  /** The answer as it streams in; null when none is streaming. */
+  const [streaming, setStreaming] = useState<string | null>(null);
+  const history = usePatientHistory();
+  const source = useRef<AnswerSourceHandle | null>(null);
+  useEffect(() => {
+    const s = createAnswerSource();
+    source.current = s;
+    return () => {
+      s.close();
+      source.current = null;
+    };
+  }, []);
   const logRef = useRef<HTMLOListElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const risk = useRiskCheck(add);
@@ -52,12 +66,44 @@ export function ChatPage() {
       return;
     }
     setBusy(true);
+    setStreaming('');
     try {
-      add({ role: 'assistant', reply: await answer(message) });
+      const src = source.current ?? createAnswerSource();
+      const a = await src.answer(message, {
+        conversationId,
+        onDelta: (t) => setStreaming((s) => (s ?? '') + t),
+        onReset: () => setStreaming(''),
+      });
+      add({ role: 'assistant', reply: a.reply });
+      if (a.conversationId) {
+        setConversationId(a.conversationId);
+        void history.refresh();
+      }
+    } catch (e) {
+      add({
+        role: 'notice',
+        text: e instanceof ChatRefusal ? e.message : 'Something went wrong while answering. Please try again in a moment.',
+      });
     } finally {
+      setStreaming(null);
       setBusy(false);
       inputRef.current?.focus();
     }
+  }
+
+  async function openSaved(id: string) {
+    if (busy || risk.active) return;
+    const c = await history.open(id);
+    const shown: NewChatEntry[] = c.messages.map((m) =>
+      m.role === 'patient' ? { role: 'user', text: m.text } : { role: 'saved', text: m.text, citations: m.citations },
+    );
+    replace(shown, c.id);
+  }
+
+  async function deleteHistory() {
+    await history.deleteAll();
+    risk.stop();
+    clear();
   }
 
   function onSubmit(e: FormEvent) {
@@ -111,14 +157,33 @@ export function ChatPage() {
         </div>
       </header>
 
+      {history.signedIn && (
+        <HistoryPanel
+          conversations={history.conversations}
+          current={conversationId}
+          error={history.error}
+          disabled={busy || risk.active}
+          onOpen={(id) => void openSaved(id)}
+          onDelete={deleteHistory}
+        />
+      )}
+
       <div className="chat-log-wrap">
-        <ol ref={logRef} className="chat-log" aria-live="polite" aria-label="Conversation" data-testid="chat-log">
+        {/* aria-busy while an answer streams: screen readers announce it once, whole, not word by word. */}
+        <ol ref={logRef} className="chat-log" aria-live="polite" aria-busy={busy} aria-label="Conversation" data-testid="chat-log">
           {entries.map((e) => (
             <Entry key={e.id} entry={e} />
           ))}
-          {busy && (
+          {busy && !streaming && (
             <li className="chat-msg assistant">
               <p className="loading">Looking that up…</p>
+            </li>
+          )}
+          {busy && streaming && (
+            <li className="chat-msg assistant" data-testid="chat-streaming">
+              <div className="chat-reply streaming">
+                <p className="chat-stream-text">{streaming}</p>
+              </div>
             </li>
           )}
           {risk.phase === 'loading' && (
@@ -182,7 +247,9 @@ export function ChatPage() {
         <p className="muted small chat-privacy">
           {risk.active
             ? 'Your risk-check answers stay on this device: the estimate is worked out in your browser and nothing you type here is sent anywhere.'
-            : 'Without an account, this conversation stays in this browser tab only and is gone when you close it.'}
+            : history.signedIn
+              ? 'You are signed in: your questions and the answers are kept in your account until you delete them. Risk-check answers never are.'
+              : 'Without an account, this conversation stays in this browser tab only and is gone when you close it.'}
         </p>
       </form>
     </section>
@@ -201,6 +268,20 @@ function Entry({ entry }: { entry: ChatEntry }) {
     return (
       <li className="chat-msg assistant" data-testid="chat-message" data-role="assistant">
         <RiskStepView step={entry.step} />
+      </li>
+    );
+  if (entry.role === 'notice')
+    return (
+      <li className="chat-msg assistant" data-testid="chat-message" data-role="notice">
+        <div className="chat-reply notice" role="status" data-testid="chat-notice">
+          <p>{entry.text}</p>
+        </div>
+      </li>
+    );
+  if (entry.role === 'saved')
+    return (
+      <li className="chat-msg assistant" data-testid="chat-message" data-role="assistant">
+        <SavedReplyView text={entry.text} citations={entry.citations} />
       </li>
     );
   return (

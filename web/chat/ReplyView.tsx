@@ -1,6 +1,7 @@
 import { Fragment } from 'react';
 import { Link } from 'react-router';
-import { excerptBlocks, type ChatReply, type Excerpt } from '../../shared/chat';
+import { DISCLAIMER, excerptBlocks, type ChatReply, type Citation, type Excerpt } from '../../shared/chat';
+import type { StoredCitation } from '../../shared/protocol/chat';
 
 /** A quote, with list items shown as a list, the way the article shows them. */
 function Quote({ excerpt }: { excerpt: Excerpt }) {
@@ -77,8 +78,19 @@ export function ReplyView({ reply }: { reply: ChatReply }) {
       );
     case 'answer':
       return (
-        <div className="chat-reply answer" data-testid="chat-reply" data-kind="answer">
-          {reply.excerpts.map((e, i) => (
+        <div className="chat-reply answer" data-testid="chat-reply" data-kind="answer" data-source={reply.generated ? 'llm' : 'retrieval'}>
+          {reply.generated ? (
+            <>
+              {/* Plain text, never HTML: the model's words are shown, not interpreted. */}
+              {reply.generated.body.split(/\n{2,}/).map((para, i) => (
+                <p key={i} className="chat-generated">
+                  {para}
+                </p>
+              ))}
+              <p className="muted small">Written by a language model from the articles below only. Check them for the full picture.</p>
+            </>
+          ) : null}
+          {!reply.generated && reply.excerpts.map((e, i) => (
             <Fragment key={i}>
               <p className="chat-source">
                 From <cite>{e.title}</cite>
@@ -90,7 +102,7 @@ export function ReplyView({ reply }: { reply: ChatReply }) {
           <div className="chat-citations">
             <span>Read the whole article:</span>
             <ul>
-              {reply.citations.map((c) => (
+              {reply.citations.map((c: Citation) => (
                 <li key={c.slug}>
                   <Link to={c.href} data-testid="chat-citation">
                     {c.title}
@@ -104,6 +116,32 @@ export function ReplyView({ reply }: { reply: ChatReply }) {
         </div>
       );
   }
+}
+
+/** An answer reopened from a signed-in patient's stored chats: its text as it was given, and its articles. */
+export function SavedReplyView({ text, citations }: { text: string; citations: StoredCitation[] }) {
+  const [body] = text.split('\n\nRead more:\n');
+  const shown = body.endsWith(DISCLAIMER) ? body.slice(0, -DISCLAIMER.length).trim() : body;
+  return (
+    <div className="chat-reply saved" data-testid="chat-reply" data-kind="saved">
+      <p className="chat-stream-text">{shown}</p>
+      {citations.length > 0 && (
+        <div className="chat-citations">
+          <span>Read the whole article:</span>
+          <ul>
+            {citations.map((c) => (
+              <li key={c.slug}>
+                <Link to={`/chat/articles/${c.slug}`} data-testid="chat-citation">
+                  {c.title}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <p className="chat-disclaimer">{DISCLAIMER}</p>
+    </div>
+  );
 }
 
 export function formatDate(iso: string): string {

@@ -1,0 +1,44 @@
+import { Hono, type Context } from 'hono';
+import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
+import { conversationIdSchema, type ConversationDetail, type ConversationList, type HistoryDeleted } from '../../shared/protocol/chat';
+import type { Db } from '../db/client';
+import type { AppEnv } from '../http/principal';
+import { deleteHistory, getConversation, listConversations } from './store';
+
+/**
+ * The signed-in patient behind a request. Written against the principal's shape
+ * `{ kind: 'patient', userId }` so it holds whichever other kinds the principal union has.
+ */
+export function patientOf(principal: unknown): { userId: string } | null {
+  const p = principal as { kind?: unknown; userId?: unknown } | null | undefined;
+  return p?.kind === 'patient' && typeof p.userId === 'string' ? { userId: p.userId } : null;
+}
+
+function requirePatient(c: Context<AppEnv>): { userId: string } {
+  const principal = c.get('principal');
+  if (!principal) throw new ConsiliumError(ErrorCode.Unauthenticated, 'sign in with a patient account to see stored chats', 401);
+  const patient = patientOf(principal);
+  if (!patient) throw new ConsiliumError(ErrorCode.Forbidden, 'stored chats belong to patient accounts', 403);
+  return patient;
+}
+
+/** A signed-in patient's stored chats: `/api/chat/conversations`, `/api/chat/conversations/:id`, `DELETE /api/chat/history`. */
+export function chatRoutes(deps: { db: Db }) {
+  const { db } = deps;
+  return new Hono<AppEnv>()
+    .get('/conversations', async (c) => {
+      const { userId } = requirePatient(c);
+      return c.json<ConversationList>({ conversations: await listConversations(db, userId) });
+    })
+    .get('/conversations/:id', async (c) => {
+      const { userId } = requirePatient(c);
+      const id = conversationIdSchema.safeParse(c.req.param('id'));
+      const conversation = id.success ? await getConversation(db, userId, id.data) : null;
+      if (!conversation) throw new ConsiliumError(ErrorCode.NotFound, 'no such conversation', 404);
+      return c.json<ConversationDetail>(conversation);
+    })
+    .delete('/history', async (c) => {
+      const { userId } = requirePatient(c);
+      return c.json<HistoryDeleted>({ deletedConversations: await deleteHistory(db, userId) });
+    });
+}
