@@ -1,4 +1,6 @@
-import { Hono } from 'hono';
+import { eq } from 'drizzle-orm';
+import { Hono, type Context } from 'hono';
+import { parse as parseCookies } from 'hono/utils/cookie';
 import { secureHeaders } from 'hono/secure-headers';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Server as HttpServer } from 'node:http';
@@ -10,19 +12,34 @@ import type { Health } from '../shared/protocol/schemas';
 import { parameterCount, templates } from '../shared/tasks';
 import { authRoutes } from './auth/routes';
 import { loadSigningKey } from './auth/secret';
-import { createTokens, type Tokens } from './auth/tokens';
+import { createSessions, type SessionOptions, type Sessions } from './auth/sessions';
+import { createTokens, SESSION_COOKIE, type Tokens } from './auth/tokens';
+import { createAudit, type Audit } from './audit/log';
+import { auditRoutes } from './audit/routes';
+import { inviteRoutes, siteRoutes } from './sites/routes';
 import { systemClock, type Clock } from './clock';
 import type { Database } from './db/client';
+import { participants } from './db/schema';
+import { chatRoutes } from './chat/routes';
+import { attachChat } from './chat/socket';
+import type { ChatConfig } from './chat/config';
+import { defaultBodyLimit } from './http/bodyLimit';
 import { errorBody, errorHandler } from './http/errors';
 import { principalMiddleware, type AppEnv } from './http/principal';
+import { accountOf, addressOf, clientAddress, createRateLimiters, jsonFieldOf, rateLimit, type RateLimitSettings } from './http/rateLimit';
 import { Presence } from './realtime/presence';
-import { attachRealtime, rooms } from './realtime/socket';
+import { attachRealtime, rooms, sameOrigin } from './realtime/socket';
 import { Coordinator, type CoordinatorEvents } from './rounds/coordinator';
 import { roundRoutes } from './rounds/routes';
 import { studyRoutes } from './studies/routes';
 import { modelRoutes } from './models/routes';
 import { publicModelRoutes } from './models/publicRoutes';
-import { siteRoutes, studyAdminRoutes, templateRoutes } from './studies/adminRoutes';
+import { studyAdminRoutes, templateRoutes } from './studies/adminRoutes';
+
+async function siteOfParticipant(db: Database['db'], participantId: string): Promise<string | null> {
+  const [row] = await db.select({ siteId: participants.siteId }).from(participants).where(eq(participants.id, participantId));
+  return row?.siteId ?? null;
+}
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -34,6 +51,18 @@ export interface AppDeps {
   staticDir?: string;
   /** Set Secure on cookies (behind TLS). */
   secureCookies?: boolean;
+  /** Session and access-token lifetimes. */
+  sessions?: SessionOptions;
+  /** The patient chat's daily limit and optional language model; defaults: 200 a day, no model. */
+  chat?: ChatConfig;
+  /** Served over TLS (by this process or a proxy in front): send HSTS. */
+  tls?: boolean;
+  /** Overrides of the default rate limits (tests use small ones). */
+  rateLimits?: Partial<RateLimitSettings>;
+  /** Largest request body (bytes) outside update uploads, which are sized to the model. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Reverse proxies in front whose X-Forwarded-For names the client's address (default 0: none). */
+  trustProxyHops?: number;
 }
 
 export interface ConsiliumApp {
@@ -41,6 +70,10 @@ export interface ConsiliumApp {
   coordinator: Coordinator;
   presence: Presence;
   tokens: Tokens;
+  sessions: Sessions;
+  audit: Audit;
+  /** The Socket.IO server, once attached. */
+  readonly io: ReturnType<typeof attachRealtime>['io'] | undefined;
   /** Attach Socket.IO to the HTTP server and resume any rounds left open. */
   attach(server: HttpServer): Promise<void>;
   close(): Promise<void>;
@@ -53,6 +86,8 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   const clock = deps.clock ?? systemClock;
   const log = deps.logger ?? pino({ level: 'silent' });
   const tokens = createTokens(await loadSigningKey(db));
+  const sessions = createSessions({ db, tokens, clock, options: deps.sessions });
+  const audit = createAudit(db, log);
   const presence = new Presence();
 
   // The coordinator talks to sockets that exist only once attached; until then its events go nowhere.
@@ -63,21 +98,34 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     presence,
     log,
     events: {
-      roundOpened: (ids, round) => events.roundOpened(ids, round),
-      roundClosed: (studyId, closed) => events.roundClosed(studyId, closed),
+      roundOpened: (ids, round) => {
+        void audit({ action: 'round.opened', actor: null, studyId: round.studyId, target: `round ${round.round}`, detail: { participants: ids.length, baseVersion: round.baseVersion } });
+        events.roundOpened(ids, round);
+      },
+      roundClosed: (studyId, closed) => {
+        void audit({ action: 'round.closed', actor: null, studyId, target: `round ${closed.round}`, detail: { status: closed.status, version: closed.version, contributors: closed.contributors } });
+        events.roundClosed(studyId, closed);
+      },
       changed: (studyId) => events.changed(studyId),
+      updateRefused: (r) =>
+        void siteOfParticipant(db, r.participantId).then((siteId) =>
+          audit({ action: 'update.refused', actor: { label: siteId ? `site ${siteId}` : 'unknown site' }, studyId: r.studyId, siteId, target: `round ${r.round}`, detail: { code: r.code, reason: r.reason, bytes: r.bytes } }),
+        ),
     },
   });
 
   const largestModel = Math.max(...Object.values(templates).map((t) => parameterCount(t.model)));
   const maxUpdateBytes = largestModel * 4 + 256 * 1024;
 
+  let realtime: ReturnType<typeof attachRealtime> | undefined;
   const app = new Hono<AppEnv>();
   app.onError(errorHandler(log));
   app.use(
     '*',
     secureHeaders({
       xFrameOptions: 'DENY',
+      // Over plain http a browser ignores HSTS, and a dev on localhost must not be pinned to https.
+      strictTransportSecurity: deps.tls ? 'max-age=31536000; includeSubDomains' : false,
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         // WebAssembly (the wasm backend) needs wasm-unsafe-eval; workers are same-origin modules.
@@ -92,7 +140,19 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
       },
     }),
   );
-  app.use('/api/*', principalMiddleware(tokens));
+  app.use('/api/*', principalMiddleware(sessions));
+  // Bodies are capped first, so the rate limits below never read more than that of a login body.
+  const uploadPath = '/api/studies/:id/rounds/:round/updates';
+  app.use('/api/*', defaultBodyLimit({ maxBytes: deps.maxBodyBytes, exempt: [uploadPath] }));
+  const limiters = createRateLimiters(deps.rateLimits);
+  const byAddress = (c: Context) => [`address:${addressOf(c, deps.trustProxyHops)}`];
+  const post = ['POST'];
+  app.use('/api/auth/login', rateLimit({ limiter: limiters.loginPerAddress, methods: post, keys: byAddress, message: 'too many sign-in attempts from this address' }));
+  app.use('/api/auth/login', rateLimit({ limiter: limiters.loginPerEmail, methods: post, keys: async (c) => [await jsonFieldOf(c, 'email')], message: 'too many sign-in attempts for this account' }));
+  app.use('/api/auth/invites/redeem', rateLimit({ limiter: limiters.inviteRedeemPerAddress, methods: post, keys: byAddress, message: 'too many invite codes tried' }));
+  app.use(uploadPath, rateLimit({ limiter: limiters.uploadsPerAccount, methods: post, keys: (c) => [accountOf(c) ?? byAddress(c)[0]], message: 'too many uploads' }));
+  // Chat over HTTP is reading and deleting history (asking goes over Socket.IO): every method counts.
+  app.use('/api/chat/*', rateLimit({ limiter: limiters.chatPerAddress, keys: byAddress, message: 'too many chat requests' }));
 
   app.get('/api/health', async (c) => {
     const reachable = await database.ping();
@@ -104,14 +164,17 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     };
     return c.json(body, reachable ? 200 : 503);
   });
-  app.route('/api/auth', authRoutes({ db, tokens, secureCookies: deps.secureCookies ?? false }));
+  app.route('/api/auth', authRoutes({ db, clock, sessions, audit, secureCookies: deps.secureCookies ?? false }));
   app.route('/api/studies', roundRoutes({ db, coordinator, maxUpdateBytes }));
   app.route('/api/studies', studyRoutes({ db, presence }));
-  app.route('/api/studies', modelRoutes({ db }));
+  app.route('/api/studies', modelRoutes({ db, audit }));
   app.route('/api/public/studies', publicModelRoutes({ db }));
-  app.route('/api/studies', studyAdminRoutes({ db, coordinator, log }));
-  app.route('/api/sites', siteRoutes({ db }));
+  app.route('/api/studies', studyAdminRoutes({ db, coordinator, log, audit }));
+  app.route('/api/sites', siteRoutes({ db, clock, sessions, audit, disconnectSite: (siteId) => realtime?.disconnectSite(siteId) }));
+  app.route('/api/invites', inviteRoutes({ db, clock, audit }));
+  app.route('/api/audit', auditRoutes({ db }));
   app.route('/api/templates', templateRoutes());
+  app.route('/api/chat', chatRoutes({ db }));
   app.all('/api/*', (c) => c.json(errorBody(ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`), 404));
 
   const staticDir = deps.staticDir && fs.existsSync(path.join(deps.staticDir, 'index.html')) ? deps.staticDir : undefined;
@@ -132,14 +195,32 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     app.get('/', (c) => c.text('Consilium API is running. Build the web app with `npm run build` to serve the pages.'));
   }
 
-  let realtime: ReturnType<typeof attachRealtime> | undefined;
   return {
     app,
     coordinator,
     presence,
     tokens,
+    sessions,
+    audit,
+    get io() {
+      return realtime?.io;
+    },
     async attach(server) {
-      realtime = attachRealtime(server, { db, tokens, presence, coordinator, clock, log });
+      realtime = attachRealtime(server, { db, sessions, presence, coordinator, clock, log });
+      // The patient chat's own namespace, open to anonymous patients; a signed-in patient's chats are kept.
+      attachChat(realtime.io, {
+        db,
+        clock,
+        log,
+        config: deps.chat,
+        identify: async (h) => {
+          const cookie = parseCookies(h.headers.cookie ?? '', SESSION_COOKIE)[SESSION_COOKIE];
+          if (!cookie || !sameOrigin(h.headers.origin, h.headers.host)) return null;
+          const p = await sessions.authenticate(cookie);
+          return p?.kind === 'patient' ? { userId: p.userId } : null;
+        },
+        addressOf: (h) => clientAddress(h.address, h.headers['x-forwarded-for'] as string | undefined, deps.trustProxyHops ?? 0),
+      });
       const io = realtime.io;
       events = {
         roundOpened: (ids, round) => {

@@ -1,5 +1,28 @@
-import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config';
+import { selfSignedCert, type SelfSignedCert } from './testing/selfSignedCert';
+
+let tls: SelfSignedCert;
+let other: SelfSignedCert;
+beforeAll(() => {
+  tls = selfSignedCert();
+  other = selfSignedCert();
+});
+afterAll(() => {
+  tls.remove();
+  other.remove();
+});
+
+function messageOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('the configuration was accepted');
+}
 
 describe('configuration from the environment', () => {
   it('defaults to the embedded database with the demo on', () => {
@@ -32,7 +55,48 @@ describe('configuration from the environment', () => {
   });
 
   it('wants the TLS certificate and key together', () => {
-    expect(() => loadConfig({ TLS_CERT_FILE: 'cert.pem' })).toThrow(/TLS_CERT_FILE and TLS_KEY_FILE/);
-    expect(loadConfig({ TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem' }).tls).toEqual({ certFile: 'c.pem', keyFile: 'k.pem' });
+    expect(() => loadConfig({ TLS_CERT_FILE: tls.certFile })).toThrow(/TLS_KEY_FILE: missing; TLS_CERT_FILE and TLS_KEY_FILE go together/);
+    expect(() => loadConfig({ TLS_KEY_FILE: tls.keyFile })).toThrow(/TLS_CERT_FILE: missing/);
+    expect(loadConfig({ TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile }).tls).toEqual({ certFile: tls.certFile, keyFile: tls.keyFile });
+  });
+
+  it('names the TLS variable whose file is missing, with its full path', () => {
+    const missing = path.join(tls.dir, 'nope.pem');
+    expect(messageOf({ TLS_CERT_FILE: missing, TLS_KEY_FILE: tls.keyFile })).toBe(`Invalid configuration:\n  TLS_CERT_FILE: cannot read ${missing} (no such file)`);
+    expect(messageOf({ TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.dir })).toBe(`Invalid configuration:\n  TLS_KEY_FILE: cannot read ${tls.dir} (a folder, not a file)`);
+  });
+
+  it('refuses a TLS file that is not a certificate or key, and a key of another certificate', () => {
+    expect(messageOf({ TLS_CERT_FILE: tls.keyFile, TLS_KEY_FILE: tls.keyFile })).toMatch(/TLS_CERT_FILE: .*key\.pem is not a PEM certificate/);
+    expect(messageOf({ TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.certFile })).toMatch(/TLS_KEY_FILE: .*cert\.pem is not an unencrypted PEM private key/);
+    expect(messageOf({ TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: other.keyFile })).toMatch(/TLS_KEY_FILE: the key in .* does not belong to the certificate in TLS_CERT_FILE/);
+  });
+
+  it('gives each bad field its own line, TLS included, and never echoes the database URL', () => {
+    const msg = messageOf({ PORT: '70000', DATABASE_URL: 'mysql://root:s3cret@db/x', TLS_CERT_FILE: '/no/such/cert.pem', TLS_KEY_FILE: tls.keyFile, LOG_LEVEL: 'loud' });
+    expect(msg.split('\n')).toEqual([
+      'Invalid configuration:',
+      '  PORT: must be a port number from 0 to 65535',
+      '  DATABASE_URL: must be a postgres:// or postgresql:// URL',
+      '  LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent',
+      '  TLS_CERT_FILE: cannot read /no/such/cert.pem (no such file)',
+    ]);
+    expect(msg).not.toContain('s3cret');
+  });
+
+  it('refuses a port that is not a whole number in range', () => {
+    for (const port of ['eighty', '-1', '65536', '80.5']) expect(messageOf({ PORT: port })).toBe('Invalid configuration:\n  PORT: must be a port number from 0 to 65535');
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+  });
+
+  it('refuses a DATABASE_URL that is not a PostgreSQL URL', () => {
+    for (const url of ['mysql://u@h/db', 'localhost:5432/db', 'postgres://']) expect(messageOf({ DATABASE_URL: url })).toBe('Invalid configuration:\n  DATABASE_URL: must be a postgres:// or postgresql:// URL');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@h:5432/db' }).databaseUrl).toBe('postgresql://u:p@h:5432/db');
+  });
+
+  it('reads how many reverse proxies to trust for client addresses', () => {
+    expect(loadConfig({}).trustProxyHops).toBe(0);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxyHops).toBe(1);
+    expect(messageOf({ TRUST_PROXY: 'yes' })).toMatch(/TRUST_PROXY: must be the number of reverse proxies/);
   });
 });

@@ -1,27 +1,50 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
+import { chatConfigFromEnv, type ChatConfig } from './chat/config';
 
 const flag = z
-  .enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off'], { error: 'must be 1 or 0 (true/false, yes/no, on/off)' })
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER, what = 'a whole number') => {
+  const range = max === Number.MAX_SAFE_INTEGER ? `from ${min}` : `from ${min} to ${max}`;
+  const error = `must be ${what} ${range}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: wholeNumber(0, 65535, 'a port number').default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z
     .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .refine((v) => /^postgres(ql)?:\/\/./.test(v) && URL.canParse(v), 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   DEMO: flag.optional(),
-  DEMO_ROUNDS: z.coerce.number().int().min(1).max(1000).optional(),
-  DEMO_DEADLINE_MS: z.coerce.number().int().min(1000).optional(),
-  DEMO_EPOCHS: z.coerce.number().int().min(1).max(100).optional(),
-  ADMIN_EMAIL: z.string().email().default('admin@consilium.local'),
-  PUBLIC_URL: z.string().url().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEMO_ROUNDS: wholeNumber(1, 1000).optional(),
+  DEMO_DEADLINE_MS: wholeNumber(1000, Number.MAX_SAFE_INTEGER, 'a number of milliseconds').optional(),
+  DEMO_EPOCHS: wholeNumber(1, 100).optional(),
+  ADMIN_EMAIL: z.string().email({ error: 'must be an email address' }).default('admin@consilium.local'),
+  PUBLIC_URL: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), 'must be an http:// or https:// URL, as browsers reach the server')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
+  TRUST_PROXY: wholeNumber(0, 10, 'the number of reverse proxies in front of the server,').default(0),
   STATIC_DIR: z.string().default('dist/web'),
+  CHAT_DAILY_LIMIT: wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a number of messages').default(200),
+  LLM_BASE_URL: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), 'must be an http:// or https:// URL, up to the API version (e.g. http://127.0.0.1:11434/v1)')
+    .optional(),
+  LLM_MODEL: z.string().min(1).optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_TIMEOUT_MS: wholeNumber(1000, Number.MAX_SAFE_INTEGER, 'a number of milliseconds').default(20_000),
+  LLM_FIRST_TOKEN_TIMEOUT_MS: wholeNumber(500, Number.MAX_SAFE_INTEGER, 'a number of milliseconds').default(10_000),
 });
 
 export type Config = {
@@ -38,7 +61,11 @@ export type Config = {
   publicUrl?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   tls?: { certFile: string; keyFile: string };
+  /** Reverse proxies in front whose X-Forwarded-For is believed for client addresses (rate limits). */
+  trustProxyHops: number;
   staticDir: string;
+  /** The patient chat: daily limit and the optional language model. */
+  chat: ChatConfig;
 };
 
 export class ConfigError extends Error {
@@ -49,12 +76,14 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(clean);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
-  }
+  // Every problem at once, one line each, so a start does not fail once per mistake.
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+  problems.push(...tlsProblems(clean.TLS_CERT_FILE, clean.TLS_KEY_FILE));
+  const chat = parsed.success ? chatConfigFromEnv(parsed.data) : undefined;
+  if (typeof chat === 'string') problems.push(chat);
+  if (!parsed.success || !chat || typeof chat === 'string' || problems.length)
+    throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   const e = parsed.data;
-  if (!!e.TLS_CERT_FILE !== !!e.TLS_KEY_FILE) throw new ConfigError('Invalid configuration:\n  TLS_CERT_FILE and TLS_KEY_FILE go together');
   return {
     port: e.PORT,
     host: e.HOST,
@@ -70,5 +99,51 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
     staticDir: e.STATIC_DIR,
+    trustProxyHops: e.TRUST_PROXY,
+    chat,
   };
+}
+
+/** What reading one file found: its bytes, or why not, worded for the person setting the variable. */
+function readSetting(variable: string, file: string): Buffer | string {
+  const where = path.resolve(file);
+  try {
+    return fs.readFileSync(where);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file' : code === 'EACCES' ? 'not readable by this user' : String((err as Error).message);
+    return `${variable}: cannot read ${where} (${why})`;
+  }
+}
+
+/**
+ * The certificate and key are read and checked here, so a wrong path or a mismatched pair stops the
+ * start with the variable's name rather than failing the first browser's handshake.
+ */
+function tlsProblems(certFile: string | undefined, keyFile: string | undefined): string[] {
+  if (!certFile && !keyFile) return [];
+  if (!certFile) return ['TLS_CERT_FILE: missing; TLS_CERT_FILE and TLS_KEY_FILE go together (TLS_KEY_FILE is set)'];
+  if (!keyFile) return ['TLS_KEY_FILE: missing; TLS_CERT_FILE and TLS_KEY_FILE go together (TLS_CERT_FILE is set)'];
+  const cert = readSetting('TLS_CERT_FILE', certFile);
+  const key = readSetting('TLS_KEY_FILE', keyFile);
+  const problems = [cert, key].filter((r): r is string => typeof r === 'string');
+  let x509: X509Certificate | undefined;
+  let privateKey: ReturnType<typeof createPrivateKey> | undefined;
+  if (typeof cert !== 'string') {
+    try {
+      x509 = new X509Certificate(cert);
+    } catch {
+      problems.push(`TLS_CERT_FILE: ${path.resolve(certFile)} is not a PEM certificate`);
+    }
+  }
+  if (typeof key !== 'string') {
+    try {
+      privateKey = createPrivateKey(key);
+    } catch {
+      problems.push(`TLS_KEY_FILE: ${path.resolve(keyFile)} is not an unencrypted PEM private key`);
+    }
+  }
+  if (x509 && privateKey && !x509.checkPrivateKey(privateKey))
+    problems.push(`TLS_KEY_FILE: the key in ${path.resolve(keyFile)} does not belong to the certificate in TLS_CERT_FILE`);
+  return problems;
 }

@@ -5,7 +5,7 @@ import type { Server as HttpServer } from 'node:http';
 import path from 'node:path';
 import pino from 'pino';
 import { createApp } from './app';
-import { ensurePlatformAdmin } from './auth/admin';
+import { ensurePlatformAdmin } from './auth/accounts';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/client';
 import { DataDirLockedError, lockDataDir } from './db/dataDirLock';
@@ -51,11 +51,16 @@ async function main() {
     ? await seedDemo(database.db, { rounds: config.demoRounds, roundDeadlineMs: config.demoDeadlineMs, localEpochs: config.demoEpochs })
     : null;
 
+  // Browsers reach the server over TLS when it serves TLS itself, or when its public URL (a proxy) is https.
+  const overTls = !!config.tls || !!config.publicUrl?.startsWith('https:');
   const consilium = await createApp({
     database,
     logger: log,
     staticDir: config.staticDir,
-    secureCookies: !!config.tls || config.publicUrl?.startsWith('https:'),
+    secureCookies: overTls,
+    tls: overTls,
+    trustProxyHops: config.trustProxyHops,
+    chat: config.chat,
   });
 
   const server = await new Promise<HttpServer>((resolve) => {
@@ -72,6 +77,9 @@ async function main() {
           : {}),
       },
       () => resolve(s as HttpServer),
+    );
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      fail(err.code === 'EADDRINUSE' ? `Port ${config.port} on ${config.host} is in use: set PORT to a free one.` : `Could not listen: ${err.message}`),
     );
   });
   await consilium.attach(server);
@@ -96,7 +104,7 @@ async function main() {
     const min = d.study.config.minParticipants;
     const open = min < d.hospitals.length ? `open at least ${min} of these hospitals, each in its own tab` : 'open each hospital in its own tab';
     lines.push('', `  Demo study "${d.study.name}": ${open}, then press Join:`);
-    for (const h of d.hospitals) lines.push(`    ${h.name.padEnd(34)} ${url}/hospital/${await consilium.tokens.hospitalLink(h.siteId)}`);
+    for (const h of d.hospitals) lines.push(`    ${h.name.padEnd(34)} ${url}/hospital/${await consilium.tokens.hospitalLink(h.siteId, h.userId)}`);
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
 

@@ -8,6 +8,9 @@ import { NotFoundPage } from './layout/NotFoundPage';
 // Hospitals never load the charting code; admins never load the training client.
 const AdminPage = lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 const HospitalPage = lazy(() => import('./hospital/HospitalPage').then((m) => ({ default: m.HospitalPage })));
+const HospitalHome = lazy(() => import('./hospital/HospitalHome').then((m) => ({ default: m.HospitalHome })));
+const SignInPage = lazy(() => import('./account/SignInPage').then((m) => ({ default: m.SignInPage })));
+const JoinPage = lazy(() => import('./account/JoinPage').then((m) => ({ default: m.JoinPage })));
 const ChatPage = lazy(() => import('./chat/ChatPage').then((m) => ({ default: m.ChatPage })));
 const ArticlePage = lazy(() => import('./chat/ArticlePage').then((m) => ({ default: m.ArticlePage })));
 
@@ -41,6 +44,46 @@ const router = createBrowserRouter([
         element: (
           <Loading>
             <HospitalPage />
+          </Loading>
+        ),
+      },
+      {
+        path: '/hospital',
+        element: (
+          <Loading>
+            <HospitalHome />
+          </Loading>
+        ),
+      },
+      {
+        path: '/signin',
+        element: (
+          <Loading>
+            <SignInPage />
+          </Loading>
+        ),
+      },
+      {
+        path: '/join/:code',
+        element: (
+          <Loading>
+            <JoinPage />
+          </Loading>
+        ),
+      },
+      {
+        path: '/admin/sites',
+        element: (
+          <Loading>
+            <AdminPage page="sites" />
+          </Loading>
+        ),
+      },
+      {
+        path: '/admin/audit',
+        element: (
+          <Loading>
+            <AdminPage page="audit" />
           </Loading>
         ),
       },

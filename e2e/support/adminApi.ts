@@ -15,6 +15,8 @@ export async function adminApi(server: ConsiliumServer): Promise<AdminApi> {
   const api: APIRequestContext = await request.newContext({ baseURL: server.url });
   const login = await api.post('/api/auth/login', { data: server.admin });
   if (!login.ok()) throw new Error(`admin sign-in failed: ${login.status()} ${await login.text()}`);
+  // Writes signed in by cookie echo the CSRF cookie, as the console's pages do.
+  const csrf = (await api.storageState()).cookies.find((c) => c.name === 'consilium_csrf')?.value ?? '';
   const dashboard = async (studyId = 'heart-demo') => {
     const res = await api.get(`/api/studies/${studyId}/dashboard`);
     if (!res.ok()) throw new Error(`dashboard: ${res.status()} ${await res.text()}`);
@@ -24,7 +26,7 @@ export async function adminApi(server: ConsiliumServer): Promise<AdminApi> {
     dashboard,
     round: async (n, studyId) => (await dashboard(studyId)).rounds.find((r) => r.round === n),
     approve: async (version, note, studyId = 'heart-demo') => {
-      const res = await api.post(`/api/studies/${studyId}/versions/${version}/approve`, { data: { note } });
+      const res = await api.post(`/api/studies/${studyId}/versions/${version}/approve`, { data: { note }, headers: { 'X-CSRF-Token': csrf } });
       if (!res.ok()) throw new Error(`approve version ${version}: ${res.status()} ${await res.text()}`);
     },
     dispose: () => api.dispose(),

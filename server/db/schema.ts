@@ -43,21 +43,126 @@ export const settings = pgTable('settings', {
   value: text('value').notNull(),
 });
 
-export const users = pgTable('users', {
-  id: text('id').primaryKey(),
-  email: text('email').notNull().unique(),
-  passwordHash: text('password_hash').notNull(),
-  role: text('role', { enum: ['platform_admin'] }).notNull(),
-  createdAt: createdAt(),
-});
+export const roles = ['platform_admin', 'site_admin', 'staff', 'patient'] as const;
+export type Role = (typeof roles)[number];
 
 export const sites = pgTable('sites', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   /** Which seeded synthetic dataset a demo hospital's browser generates; null for real hospitals. */
   demoProfile: text('demo_profile'),
+  /** Set when a platform admin suspends the site: its invites and sessions end, its tabs are refused. */
+  suspendedAt: timestamp('suspended_at', { withTimezone: true }),
   createdAt: createdAt(),
 });
+
+/** People who sign in. Site admins and staff belong to one site; platform admins and patients to none. */
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: roles }).notNull(),
+  siteId: text('site_id').references(() => sites.id),
+  createdAt: createdAt(),
+});
+
+/** Single-use, expiring invite codes; only the code's SHA-256 is kept. */
+export const invites = pgTable(
+  'invites',
+  {
+    id: text('id').primaryKey(),
+    codeHash: text('code_hash').notNull().unique(),
+    role: text('role', { enum: roles }).notNull(),
+    siteId: text('site_id').references(() => sites.id),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    redeemedAt: timestamp('redeemed_at', { withTimezone: true }),
+    redeemedBy: text('redeemed_by').references(() => users.id),
+    /** Set when the invite was withdrawn (by an admin, or because its site was suspended). */
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('invites_site').on(t.siteId)],
+);
+
+/** A signed-in session; the cookie's token names it, so logout and suspension end it at once. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    /** Absolute end: refreshing never extends a session past it. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('sessions_user').on(t.userId)],
+);
+
+/** Append-only record of who did what and when; a trigger refuses updates and deletes. */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: serial('id').primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    /** The user who acted; null for the system (round closed by its deadline) and for unknown callers. */
+    actorId: text('actor_id'),
+    /** How the actor is shown: an email, a site, or "system". */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    /** What it was done to: a study, a site, a version, an email… */
+    target: text('target'),
+    studyId: text('study_id'),
+    siteId: text('site_id'),
+    address: text('address'),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_events_at').on(t.at), index('audit_events_action').on(t.action, t.id)],
+);
+
+/** A signed-in patient's conversation with the chatbot. */
+export const chatConversations = pgTable(
+  'chat_conversations',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('chat_conversations_user').on(t.userId, t.updatedAt)],
+);
+
+export const chatMessages = pgTable(
+  'chat_messages',
+  {
+    id: serial('id').primaryKey(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => chatConversations.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['patient', 'assistant'] }).notNull(),
+    text: text('text').notNull(),
+    /** The articles an answer cites, as shown with it. */
+    citations: jsonb('citations').$type<{ slug: string; title: string }[]>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('chat_messages_conversation').on(t.conversationId, t.id)],
+);
+
+/** Chat messages per key (a patient or an address) per UTC day, for the daily limit. */
+export const chatUsage = pgTable(
+  'chat_usage',
+  {
+    key: text('key').notNull(),
+    day: text('day').notNull(),
+    count: integer('count').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.day] })],
+);
 
 export const studies = pgTable('studies', {
   id: text('id').primaryKey(),
@@ -233,4 +338,4 @@ export const studyConfigChanges = pgTable(
   (t) => [index('study_config_changes_study').on(t.studyId, t.id)],
 );
 
-export const allTables = { settings, users, sites, studies, participants, rounds, updates, refusedUpdates, modelVersions, modelApprovals, siteStatistics, evaluations, studyConfigChanges };
+export const allTables = { settings, users, sites, invites, sessions, auditEvents, chatConversations, chatMessages, chatUsage, studies, participants, rounds, updates, refusedUpdates, modelVersions, modelApprovals, siteStatistics, evaluations, studyConfigChanges };

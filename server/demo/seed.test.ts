@@ -4,7 +4,7 @@ import { demoHospitals } from '../../shared/synthetic/heart';
 import { lesionHospitals } from '../../shared/synthetic/lesions';
 import { heartRisk, lesionImages } from '../../shared/tasks';
 import type { Database } from '../db/client';
-import { sites } from '../db/schema';
+import { invites, sites, users } from '../db/schema';
 import { studiesOfSite } from '../studies/service';
 import { testDatabaseTargets } from '../testing/databases';
 import { DEMO_STUDY_ID, LESION_DEMO_STUDY_ID, seedDemo } from './seed';
@@ -45,5 +45,18 @@ describe.each(testDatabaseTargets())('the demo seed ($name)', (target) => {
     expect(again.studies.map((s) => s.study)).toEqual(first.studies.map((s) => s.study));
     expect(first.studies.map((s) => s.study.config.localEpochs)).toEqual([1, 1]);
     expect(await database.db.select().from(sites)).toHaveLength(demoHospitals.length + lesionHospitals.length);
+    // The same staff accounts, so the printed sign-in links name the same people on every start.
+    expect(again.studies.flatMap((s) => s.hospitals)).toEqual(first.studies.flatMap((s) => s.hospitals));
+  });
+
+  it('makes each demo site and its staff account through a redeemed staff invite, as a real hospital enrols', async () => {
+    const demo = await seedDemo(database.db);
+    const all = demo.studies.flatMap((s) => s.hospitals);
+    const staff = await database.db.select().from(users);
+    expect(staff).toHaveLength(all.length);
+    for (const h of all) expect(staff.find((u) => u.id === h.userId)).toMatchObject({ role: 'staff', siteId: h.siteId });
+    const used = await database.db.select().from(invites);
+    expect(used).toHaveLength(all.length);
+    expect(used.every((i) => i.role === 'staff' && i.redeemedAt && i.redeemedBy && all.some((h) => h.userId === i.redeemedBy))).toBe(true);
   });
 });

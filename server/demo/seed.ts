@@ -2,8 +2,13 @@ import { demoHospitals } from '../../shared/synthetic/heart';
 import { lesionHospitals } from '../../shared/synthetic/lesions';
 import { heartRisk, lesionImages } from '../../shared/tasks';
 import type { StudySummary } from '../../shared/protocol/schemas';
+import { eq } from 'drizzle-orm';
+import { generatePassword } from '../auth/accounts';
+import { createInvite, redeemInvite } from '../auth/invites';
+import { systemClock, type Clock } from '../clock';
 import type { Db } from '../db/client';
-import { sites } from '../db/schema';
+import { sites, users } from '../db/schema';
+import { createSite } from '../sites/service';
 import { createStudy, enrolSite } from '../studies/service';
 
 export const DEMO_STUDY_ID = 'heart-demo';
@@ -21,8 +26,12 @@ export interface DemoOptions {
 
 export interface DemoStudy {
   study: StudySummary;
-  hospitals: { siteId: string; name: string }[];
+  /** Each demo hospital with the staff account its printed sign-in link signs in as. */
+  hospitals: { siteId: string; name: string; userId: string }[];
 }
+
+/** The demo staff account of a demo site. */
+export const demoStaffEmail = (siteId: string) => `staff@${siteId}.demo.consilium.local`;
 
 /**
  * The demo that `npm start` shows at once: three demo hospitals (each generates its own seeded,
@@ -31,7 +40,7 @@ export interface DemoStudy {
  * part in one study, so its link opens straight onto it. Idempotent: a restart changes nothing.
  * `study` and `hospitals` are the heart study's; `studies` lists both, heart first.
  */
-export async function seedDemo(db: Db, opts: DemoOptions = {}): Promise<DemoStudy & { studies: DemoStudy[] }> {
+export async function seedDemo(db: Db, opts: DemoOptions = {}, clock: Clock = systemClock): Promise<DemoStudy & { studies: DemoStudy[] }> {
   const common = {
     ...(opts.rounds ? { rounds: opts.rounds } : {}),
     ...(opts.roundDeadlineMs ? { roundDeadlineMs: opts.roundDeadlineMs } : {}),
@@ -43,25 +52,42 @@ export async function seedDemo(db: Db, opts: DemoOptions = {}): Promise<DemoStud
     templateId: heartRisk.id,
     config: { ...common, minParticipants: demoHospitals.length },
     hospitals: demoHospitals,
-  });
+  }, clock);
   const lesions = await seedStudy(db, {
     id: LESION_DEMO_STUDY_ID,
     name: 'Lesions on scans (demo)',
     templateId: lesionImages.id,
     config: { ...common, minParticipants: LESION_MIN_PARTICIPANTS },
     hospitals: lesionHospitals,
-  });
+  }, clock);
   return { ...heart, studies: [heart, lesions] };
 }
 
 async function seedStudy(
   db: Db,
   s: { id: string; name: string; templateId: string; config: Parameters<typeof createStudy>[1]['config']; hospitals: { id: string; name: string }[] },
+  clock: Clock,
 ): Promise<DemoStudy> {
-  for (const h of s.hospitals) {
-    await db.insert(sites).values({ id: h.id, name: h.name, demoProfile: h.id }).onConflictDoNothing();
-  }
+  const hospitals: DemoStudy['hospitals'] = [];
+  for (const h of s.hospitals) hospitals.push({ siteId: h.id, name: h.name, userId: await ensureDemoSite(db, h, clock) });
   const study = await createStudy(db, { id: s.id, name: s.name, templateId: s.templateId, config: s.config });
   for (const h of s.hospitals) await enrolSite(db, study.id, h.id);
-  return { study, hospitals: s.hospitals.map((h) => ({ siteId: h.id, name: h.name })) };
+  return { study, hospitals };
+}
+
+/**
+ * A demo site and its staff account, made the way a platform admin and a hospital would make them:
+ * the site, a staff invite, and its redemption. Returns the staff account's id; a restart reuses both.
+ */
+async function ensureDemoSite(db: Db, h: { id: string; name: string }, clock: Clock): Promise<string> {
+  const [existing] = await db.select().from(sites).where(eq(sites.id, h.id));
+  if (!existing) await createSite(db, { id: h.id, name: h.name });
+  if (!existing?.demoProfile) await db.update(sites).set({ demoProfile: h.id }).where(eq(sites.id, h.id));
+  const email = demoStaffEmail(h.id);
+  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, email));
+  if (user) return user.id;
+  const invite = await createInvite(db, clock, { role: 'staff', siteId: h.id, expiresInHours: 1 }, 'demo');
+  // Nobody types this password: the demo signs in with the printed link.
+  const redeemed = await redeemInvite(db, clock, { code: invite.code, email, password: generatePassword() });
+  return redeemed.user.id;
 }

@@ -1,7 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import { timingSafeEqual } from 'node:crypto';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { SESSION_COOKIE, type Principal, type Tokens } from '../auth/tokens';
+import type { Sessions } from '../auth/sessions';
+import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, type Principal } from '../auth/tokens';
 
 export type AppEnv = { Variables: { principal: Principal | null } };
 
@@ -10,31 +12,66 @@ export function bearerOf(header: string | undefined): string | null {
   return m ? m[1] : null;
 }
 
-/** Who is calling: a hospital by its link token (Authorization header), an admin by session cookie. */
-export function principalMiddleware(tokens: Tokens): MiddlewareHandler<AppEnv> {
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function sameSecret(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Who is calling: a hospital tab by its sign-in link (Authorization: Bearer), everyone else by the
+ * session cookie. A write authenticated by the cookie must echo the CSRF cookie in `X-CSRF-Token`
+ * (double submit): another site can make the browser send the cookie, but cannot read it.
+ */
+export function principalMiddleware(sessions: Pick<Sessions, 'authenticate'>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = bearerOf(c.req.header('authorization')) ?? getCookie(c, SESSION_COOKIE) ?? null;
-    c.set('principal', token ? await tokens.verify(token) : null);
+    const bearer = bearerOf(c.req.header('authorization'));
+    const cookie = bearer ? undefined : getCookie(c, SESSION_COOKIE);
+    const token = bearer ?? cookie ?? null;
+    const principal = token ? await sessions.authenticate(token) : null;
+    if (principal && cookie && !SAFE_METHODS.has(c.req.method) && !sameSecret(c.req.header(CSRF_HEADER), getCookie(c, CSRF_COOKIE)))
+      throw new ConsiliumError(ErrorCode.Forbidden, 'missing or wrong X-CSRF-Token header for a signed-in write', 403);
+    c.set('principal', principal);
     await next();
   };
 }
 
-export function requireAdmin(c: Context<AppEnv>) {
+/** The caller's address, as the rate limits see it (one rule for both). */
+export { addressOf } from './rateLimit';
+
+export function requireAny(c: Context<AppEnv>): Principal {
   const p = c.get('principal');
   if (!p) throw new ConsiliumError(ErrorCode.Unauthenticated, 'sign in first', 401);
+  return p;
+}
+
+export function requireAdmin(c: Context<AppEnv>) {
+  const p = requireAny(c);
   if (p.kind !== 'admin') throw new ConsiliumError(ErrorCode.Forbidden, 'platform admins only', 403);
   return p;
 }
 
 export function requireHospital(c: Context<AppEnv>) {
   const p = c.get('principal');
-  if (!p) throw new ConsiliumError(ErrorCode.Unauthenticated, 'a hospital link token is required', 401);
+  if (!p) throw new ConsiliumError(ErrorCode.Unauthenticated, 'a hospital sign-in is required', 401);
   if (p.kind !== 'hospital') throw new ConsiliumError(ErrorCode.Forbidden, 'hospitals only', 403);
   return p;
 }
 
-export function requireAny(c: Context<AppEnv>) {
-  const p = c.get('principal');
-  if (!p) throw new ConsiliumError(ErrorCode.Unauthenticated, 'sign in first', 401);
+/** Platform admins, or the site's own site admins. */
+export function requireSiteManager(c: Context<AppEnv>, siteId: string) {
+  const p = requireAny(c);
+  if (p.kind === 'admin') return p;
+  if (p.kind === 'hospital' && p.role === 'site_admin' && p.siteId === siteId) return p;
+  throw new ConsiliumError(ErrorCode.Forbidden, 'platform admins and this site’s admins only', 403);
+}
+
+/** Hospital staff and admins: the people who work on studies, not patients. */
+export function requireStaffOrAdmin(c: Context<AppEnv>) {
+  const p = requireAny(c);
+  if (p.kind === 'patient') throw new ConsiliumError(ErrorCode.Forbidden, 'patients reach the chatbot and approved models only', 403);
   return p;
 }

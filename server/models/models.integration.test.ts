@@ -12,7 +12,7 @@ import type { Database } from '../db/client';
 import { modelVersions, sites } from '../db/schema';
 import { createStudy, enrolSite, sha256Hex } from '../studies/service';
 import { testDatabaseTargets } from '../testing/databases';
-import { startServer, type RunningServer } from '../testing/harness';
+import { signIn, startServer, type RunningServer } from '../testing/harness';
 
 const STUDY = 'heart-models';
 
@@ -45,7 +45,7 @@ describe.each(testDatabaseTargets())('model versions: layers-format download and
     const bytes = encodeWeights({ kind: 'model', meta: { studyId: STUDY, version: 1 }, tensors: v1.map((data, i) => ({ shape: shapes[i].shape, data })) });
     await database.db.insert(modelVersions).values({ studyId: STUDY, version: 1, parentVersion: 0, roundNumber: 1, weights: bytes, sha256: sha256Hex(bytes) });
     server = await startServer(database);
-    admin = { cookie: `consilium_session=${await server.consilium.tokens.adminSession('admin-1', 'admin@test.local')}` };
+    admin = await signIn(server, { email: 'admin@test.local' });
     hospital = { authorization: `Bearer ${await server.consilium.tokens.hospitalLink(site.id)}` };
   });
   afterEach(async () => {

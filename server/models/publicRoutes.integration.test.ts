@@ -12,7 +12,7 @@ import type { Database } from '../db/client';
 import { modelVersions, sites, studies } from '../db/schema';
 import { createStudy, enrolSite, sha256Hex } from '../studies/service';
 import { testDatabaseTargets } from '../testing/databases';
-import { startServer, type RunningServer } from '../testing/harness';
+import { signIn, startServer, type RunningServer } from '../testing/harness';
 
 const STUDY = 'heart-public';
 
@@ -50,7 +50,7 @@ describe.each(testDatabaseTargets())('public risk model for the patient page ($n
     });
     await database.db.insert(modelVersions).values({ studyId: STUDY, version: 1, parentVersion: 0, roundNumber: 1, weights: bytes, sha256: sha256Hex(bytes) });
     server = await startServer(database);
-    admin = { cookie: `consilium_session=${await server.consilium.tokens.adminSession('admin-1', 'admin@test.local')}` };
+    admin = await signIn(server, { email: 'admin@test.local' });
   });
   afterEach(async () => {
     await server.stop();

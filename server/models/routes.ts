@@ -2,7 +2,8 @@ import { Hono, type Context } from 'hono';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { studyIdSchema } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
-import { requireAdmin, type AppEnv } from '../http/principal';
+import type { Audit } from '../audit/log';
+import { addressOf, requireAdmin, type AppEnv } from '../http/principal';
 import { approvalSchema } from '../../shared/protocol/models';
 import { approvedVersion, approveVersion, layersModelFiles, listApprovals, listVersions, versionEvaluation } from './service';
 
@@ -10,8 +11,8 @@ import { approvedVersion, approveVersion, layersModelFiles, listApprovals, listV
  * Model versions in TensorFlow.js layers format, and their approval. Admins list, download and
  * approve any version; everyone else (patients included, signed in or not) gets the approved one only.
  */
-export function modelRoutes(deps: { db: Db }) {
-  const { db } = deps;
+export function modelRoutes(deps: { db: Db; audit: Audit }) {
+  const { db, audit } = deps;
 
   /** `approved` for everyone; a version number for platform admins only. */
   async function resolveVersion(c: Context<AppEnv>, studyId: string): Promise<number> {
@@ -43,6 +44,7 @@ export function modelRoutes(deps: { db: Db }) {
       const studyId = studyIdSchema.parse(c.req.param('id'));
       const body = approvalSchema.parse(await c.req.json().catch(() => ({})));
       const approval = await approveVersion(db, { studyId, version: Number(c.req.param('version')), approvedBy: admin.email, note: body.note });
+      await audit({ action: 'model.approved', actor: admin, studyId, target: `v${approval.version}`, address: addressOf(c), detail: { note: body.note, previousVersion: approval.previousVersion } });
       return c.json(approval, 201);
     })
     .get('/:id/versions/:version{[0-9]+|approved}/model.json', async (c) => {
@@ -58,6 +60,9 @@ export function modelRoutes(deps: { db: Db }) {
       const studyId = studyIdSchema.parse(c.req.param('id'));
       const version = await resolveVersion(c, studyId);
       const { weightsBin } = await layersModelFiles(db, studyId, version);
+      // A download of the weights is an export; the approved model's public downloads are not audited one by one.
+      const p = c.get('principal');
+      if (p?.kind === 'admin') await audit({ action: 'model.exported', actor: p, studyId, target: `v${version}`, address: addressOf(c) });
       c.header('Cache-Control', 'no-cache');
       c.header('X-Model-Version', String(version));
       return c.body(weightsBin, 200, { 'Content-Type': 'application/octet-stream' });

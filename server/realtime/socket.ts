@@ -7,7 +7,8 @@ import { parse as parseCookies } from 'hono/utils/cookie';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { AckFn, ClientToServerEvents, InterServerEvents, ServerToClientEvents } from '../../shared/protocol/events';
 import { evaluationReportSchema, joinRequestSchema, progressReportSchema, statisticsReportSchema, studyIdSchema } from '../../shared/protocol/schemas';
-import { SESSION_COOKIE, type Principal, type Tokens } from '../auth/tokens';
+import type { Sessions } from '../auth/sessions';
+import { SESSION_COOKIE, type Principal } from '../auth/tokens';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
 import { participants, sites } from '../db/schema';
@@ -37,9 +38,33 @@ export const rooms = {
  * Wrap a handler so its payload is checked with zod and its result (or error) always reaches the
  * client through the ack; a client that sends no ack callback is ignored.
  */
-function handler<S extends z.ZodTypeAny, T>(log: Logger, schema: S, fn: (data: z.infer<S>) => Promise<T>) {
+/**
+ * Who may send each client event. Checked before the payload is read; the authorisation matrix test
+ * walks this map and the events the server registers, so an event without a rule fails it.
+ */
+export const eventRoles = {
+  'hospital:join': ['hospital'],
+  'hospital:progress': ['hospital'],
+  'hospital:evaluation': ['hospital'],
+  'hospital:statistics': ['hospital'],
+  'admin:watch': ['admin'],
+} as const satisfies Record<keyof ClientToServerEvents, readonly Principal['kind'][]>;
+
+const ROLE_TEXT: Record<Principal['kind'], string> = { admin: 'platform admins', hospital: 'hospitals', patient: 'patients' };
+
+function handler<S extends z.ZodTypeAny, T>(
+  log: Logger,
+  allowed: { event: keyof ClientToServerEvents; principal: Principal },
+  schema: S,
+  fn: (data: z.infer<S>) => Promise<T>,
+) {
   return async (raw: unknown, ack: AckFn<T>) => {
     if (typeof ack !== 'function') return;
+    const roles: readonly Principal['kind'][] = eventRoles[allowed.event];
+    if (!roles.includes(allowed.principal.kind)) {
+      ack({ ok: false, error: { code: ErrorCode.Forbidden, message: `${roles.map((r) => ROLE_TEXT[r]).join(' and ')} only` } });
+      return;
+    }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       ack({ ok: false, error: { code: ErrorCode.BadRequest, message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } });
@@ -59,15 +84,30 @@ function handler<S extends z.ZodTypeAny, T>(log: Logger, schema: S, fn: (data: z
 
 export interface RealtimeDeps {
   db: Db;
-  tokens: Tokens;
+  sessions: Pick<Sessions, 'authenticate'>;
   presence: Presence;
   coordinator: Coordinator;
   clock: Clock;
   log: Logger;
 }
 
+/**
+ * Whether a handshake may use the session cookie. Browsers send Origin on every WebSocket handshake
+ * and every cross-origin request, but not on a same-origin GET (Socket.IO's first polling request),
+ * so only an Origin that names another host is refused.
+ */
+export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin) return true;
+  if (!host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
-  const { db, tokens, presence, coordinator, clock, log } = deps;
+  const { db, sessions, presence, coordinator, clock, log } = deps;
   const io: ConsiliumServer = new Server(httpServer, {
     serveClient: false,
     // Control messages only: weights travel over HTTP.
@@ -76,9 +116,12 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
 
   io.use(async (socket, next) => {
     const auth = socket.handshake.auth as { token?: unknown };
-    const cookie = parseCookies(socket.handshake.headers.cookie ?? '', SESSION_COOKIE)[SESSION_COOKIE];
-    const token = typeof auth?.token === 'string' ? auth.token : cookie;
-    const principal = token ? await tokens.verify(token) : null;
+    const bearer = typeof auth?.token === 'string' ? auth.token : undefined;
+    const cookie = bearer ? undefined : parseCookies(socket.handshake.headers.cookie ?? '', SESSION_COOKIE)[SESSION_COOKIE];
+    // A cookie rides along on any page's WebSocket: only this origin's pages may use it (no cross-site hijacking).
+    if (cookie && !sameOrigin(socket.handshake.headers.origin, socket.handshake.headers.host)) return next(new Error(ErrorCode.Forbidden));
+    const token = bearer ?? cookie;
+    const principal = token ? await sessions.authenticate(token) : null;
     if (!principal) return next(new Error(ErrorCode.Unauthenticated));
     socket.data.principal = principal;
     socket.data.joined = {};
@@ -96,8 +139,8 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
 
     socket.on(
       'hospital:join',
-      handler(log, joinRequestSchema, async (req) => {
-        if (principal.kind !== 'hospital') throw new ConsiliumError(ErrorCode.Forbidden, 'hospitals only', 403);
+      handler(log, { event: 'hospital:join', principal }, joinRequestSchema, async (req) => {
+        if (principal.kind !== 'hospital') throw new ConsiliumError(ErrorCode.Forbidden, 'hospitals only', 403); // narrows the type
         const participant = await findParticipant(db, req.studyId, principal.siteId);
         if (!participant) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
         const [site] = await db.select().from(sites).where(eq(sites.id, principal.siteId));
@@ -133,7 +176,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
 
     socket.on(
       'hospital:progress',
-      handler(log, progressReportSchema, async (report) => {
+      handler(log, { event: 'hospital:progress', principal }, progressReportSchema, async (report) => {
         presence.report(joinedAs(report.studyId), report);
         notifyChanged(report.studyId);
         return null;
@@ -142,7 +185,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
 
     socket.on(
       'hospital:evaluation',
-      handler(log, evaluationReportSchema, async (report) => {
+      handler(log, { event: 'hospital:evaluation', principal }, evaluationReportSchema, async (report) => {
         await coordinator.recordEvaluation(joinedAs(report.studyId), report);
         return null;
       }),
@@ -150,14 +193,14 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
 
     socket.on(
       'hospital:statistics',
-      handler(log, statisticsReportSchema, (report) =>
+      handler(log, { event: 'hospital:statistics', principal }, statisticsReportSchema, (report) =>
         coordinator.recordStatistics(report.studyId, joinedAs(report.studyId), report.statistics),
       ),
     );
 
     socket.on(
       'admin:watch',
-      handler(log, watchRequestSchema, async ({ studyId }) => {
+      handler(log, { event: 'admin:watch', principal }, watchRequestSchema, async ({ studyId }) => {
         if (principal.kind !== 'admin') throw new ConsiliumError(ErrorCode.Forbidden, 'platform admins only', 403);
         const dashboard = await buildDashboard(db, presence, studyId);
         await socket.join(rooms.admins(studyId));
@@ -187,9 +230,18 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
     pending.set(studyId, t);
   }
 
+  /** A suspended site's tabs are disconnected at once; they cannot sign back in. */
+  function disconnectSite(siteId: string) {
+    for (const socket of io.of('/').sockets.values()) {
+      const p = socket.data.principal;
+      if (p?.kind === 'hospital' && p.siteId === siteId) socket.disconnect(true);
+    }
+  }
+
   return {
     io,
     notifyChanged,
+    disconnectSite,
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of pending.values()) clearTimeout(t);

@@ -11,7 +11,7 @@ import type { Database } from '../db/client';
 import { rounds, sites, updates } from '../db/schema';
 import { createStudy, enrolSite } from '../studies/service';
 import { testDatabaseTargets } from '../testing/databases';
-import { connectSocket, emitAck, nextEvent, startServer, type ClientSocket, type RunningServer } from '../testing/harness';
+import { connectSocket, emitAck, nextEvent, signIn, startServer, type ClientSocket, type RunningServer } from '../testing/harness';
 
 const STUDY = 'heart-test';
 const shapes = weightShapes(heartRisk.model);
@@ -155,13 +155,13 @@ describe.each(testDatabaseTargets())('a federated round over HTTP and Socket.IO 
       [0, 1, 2].map((i) => ({ participantId: hospitals[i], numSamples: samples[i], delta: deltaFor(i) })),
     );
     const v1 = await model(1);
-    v1.forEach((t, i) => expect(Buffer.from(t.buffer).equals(Buffer.from(expected[i].buffer))).toBe(true));
+    v1.forEach((t, i) => expect(Buffer.from(t.buffer, t.byteOffset, t.byteLength).equals(Buffer.from(expected[i].buffer))).toBe(true));
 
     // The retry of a closed round's update is still just acknowledged.
     expect((await upload(hospitals[0], 1, updateBody(meta(0), deltaFor(0)), 'key-a-round-1')).body.duplicate).toBe(true);
 
     // Every refusal by an enrolled hospital is kept with its reason for the admins, newest first.
-    const cookie = `consilium_session=${await server.consilium.tokens.adminSession('admin-1', 'admin@test.local')}`;
+    const { cookie } = await signIn(server, { email: 'admin@test.local' });
     const dash = (await (await fetch(`${server.url}/api/studies/${STUDY}/dashboard`, { headers: { cookie } })).json()) as Dashboard;
     expect(dash.refused.map((r) => r.code)).toEqual([
       'wrong_base_version',
@@ -335,7 +335,7 @@ describe.each(testDatabaseTargets())('a federated round over HTTP and Socket.IO 
     await done;
 
     // The admin sees the study completed, with sample-weighted federated metrics per round.
-    const { password } = await import('../auth/admin').then((m) => m.ensurePlatformAdmin(database.db, 'qa@consilium.test'));
+    const { password } = await import('../auth/accounts').then((m) => m.ensurePlatformAdmin(database.db, 'qa@consilium.test'));
     const login = await fetch(`${server.url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

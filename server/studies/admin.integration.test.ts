@@ -9,7 +9,7 @@ import type { Database } from '../db/client';
 import { rounds, sites, studyConfigChanges } from '../db/schema';
 import { sampleParticipants } from '../rounds/sampling';
 import { testDatabaseTargets } from '../testing/databases';
-import { connectSocket, emitAck, startServer, type ClientSocket, type RunningServer } from '../testing/harness';
+import { connectSocket, emitAck, signIn, startServer, type ClientSocket, type RunningServer } from '../testing/harness';
 
 const ADMIN = 'admin@test.local';
 const SITES = ['site-a', 'site-b', 'site-c', 'site-d', 'site-e'];
@@ -54,7 +54,7 @@ describe.each(testDatabaseTargets())('study administration by a platform admin (
     await target.reset(database);
     for (const [i, id] of SITES.entries()) await database.db.insert(sites).values({ id, name: `Hospital ${'ABCDE'[i]}` });
     server = await startServer(database);
-    admin = { cookie: `consilium_session=${await server.consilium.tokens.adminSession('admin-1', ADMIN)}` };
+    admin = await signIn(server, { email: ADMIN });
   });
   afterEach(async () => {
     for (const h of hospitals) h.socket.disconnect();

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, max } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, max } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
@@ -6,7 +6,7 @@ import type { StudyConfig, StudyConfigPatch, StudyStatus, StudySummary } from '.
 import type { ConfigChangeResult, ConfigChangeView, CreateStudyRequest, EnrolResult, SiteView, TemplateView } from '../../shared/protocol/studyAdmin';
 import { parameterCount, templates } from '../../shared/tasks';
 import type { Db } from '../db/client';
-import { modelVersions, participants, rounds, sites, studies, studyConfigChanges } from '../db/schema';
+import { modelVersions, participants, rounds, sites, studies, studyConfigChanges, users } from '../db/schema';
 import type { Coordinator } from '../rounds/coordinator';
 import { getStudySummary, insertStudy, resolveStudyConfig } from './service';
 
@@ -41,7 +41,17 @@ export async function listSites(db: Db): Promise<SiteView[]> {
   const enrolments = await db.select({ siteId: participants.siteId, studyId: participants.studyId }).from(participants);
   const studiesOf = new Map<string, string[]>();
   for (const e of enrolments) studiesOf.set(e.siteId, [...(studiesOf.get(e.siteId) ?? []), e.studyId]);
-  return rows.map((r) => ({ id: r.id, name: r.name, demo: r.demoProfile !== null, studyIds: (studiesOf.get(r.id) ?? []).sort() }));
+  const memberRows = await db.select({ siteId: users.siteId }).from(users).where(isNotNull(users.siteId));
+  const members = new Map<string, number>();
+  for (const m of memberRows) members.set(m.siteId!, (members.get(m.siteId!) ?? 0) + 1);
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    demo: r.demoProfile !== null,
+    studyIds: (studiesOf.get(r.id) ?? []).sort(),
+    suspendedAt: r.suspendedAt?.toISOString() ?? null,
+    members: members.get(r.id) ?? 0,
+  }));
 }
 
 /** The listed site ids that do not exist, in the order given. */

@@ -3,14 +3,14 @@ import type { z } from 'zod';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { studyConfigPatchSchema, studyIdSchema } from '../../shared/protocol/schemas';
 import { createStudyRequestSchema, enrolRequestSchema, restartRequestSchema } from '../../shared/protocol/studyAdmin';
-import { requireAdmin, type AppEnv } from '../http/principal';
+import type { Audit } from '../audit/log';
+import { addressOf, requireAdmin, type AppEnv } from '../http/principal';
 import {
   changeStudyConfig,
   changeStudyStatus,
   createStudyWithSites,
   enrolSiteAsAdmin,
   listConfigChanges,
-  listSites,
   listTemplates,
   restartFromVersion,
   type StudyAdminDeps,
@@ -25,17 +25,23 @@ async function body<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise
 }
 
 /** Study administration, for platform admins only: create, enrol, pause, resume, stop, reconfigure. */
-export function studyAdminRoutes(deps: StudyAdminDeps) {
-  const { db } = deps;
+export function studyAdminRoutes(deps: StudyAdminDeps & { audit: Audit }) {
+  const { db, audit } = deps;
+  const actions = { pause: 'study.paused', resume: 'study.resumed', stop: 'study.stopped' } as const;
   const status = (change: 'pause' | 'resume' | 'stop') => async (c: Context<AppEnv>) => {
     const admin = requireAdmin(c);
-    return c.json(await changeStudyStatus(deps, studyIdSchema.parse(c.req.param('id')), change, admin.email));
+    const studyId = studyIdSchema.parse(c.req.param('id'));
+    const result = await changeStudyStatus(deps, studyId, change, admin.email);
+    await audit({ action: actions[change], actor: admin, studyId, target: studyId, address: addressOf(c) });
+    return c.json(result);
   };
   return new Hono<AppEnv>()
     .post('/', async (c) => {
       const admin = requireAdmin(c);
       const req = await body(c, createStudyRequestSchema);
-      return c.json(await createStudyWithSites(deps, req, admin.email), 201);
+      const study = await createStudyWithSites(deps, req, admin.email);
+      await audit({ action: 'study.created', actor: admin, studyId: study.id, target: study.id, address: addressOf(c), detail: { templateId: req.templateId, siteIds: req.siteIds ?? [] } });
+      return c.json(study, 201);
     })
     .post('/:id/participants', async (c) => {
       requireAdmin(c);
@@ -48,7 +54,9 @@ export function studyAdminRoutes(deps: StudyAdminDeps) {
       const admin = requireAdmin(c);
       const id = studyIdSchema.parse(c.req.param('id'));
       const patch = await body(c, studyConfigPatchSchema);
-      return c.json(await changeStudyConfig(deps, id, patch, admin.email));
+      const result = await changeStudyConfig(deps, id, patch, admin.email);
+      await audit({ action: 'study.config_changed', actor: admin, studyId: id, target: id, address: addressOf(c), detail: { patch } });
+      return c.json(result);
     })
     .get('/:id/config-changes', async (c) => {
       requireAdmin(c);
@@ -60,18 +68,14 @@ export function studyAdminRoutes(deps: StudyAdminDeps) {
     .post('/:id/restart', async (c) => {
       const admin = requireAdmin(c);
       const { fromVersion } = await body(c, restartRequestSchema);
-      return c.json(await restartFromVersion(deps, studyIdSchema.parse(c.req.param('id')), fromVersion, admin.email));
+      const studyId = studyIdSchema.parse(c.req.param('id'));
+      const result = await restartFromVersion(deps, studyId, fromVersion, admin.email);
+      await audit({ action: 'study.restarted', actor: admin, studyId, target: studyId, address: addressOf(c), detail: { fromVersion } });
+      return c.json(result);
     });
 }
 
 /** `GET /api/sites`: every hospital site, for enrolment. */
-export function siteRoutes(deps: { db: StudyAdminDeps['db'] }) {
-  return new Hono<AppEnv>().get('/', async (c) => {
-    requireAdmin(c);
-    return c.json(await listSites(deps.db));
-  });
-}
-
 /** `GET /api/templates`: what a study can be made from, with each template's default configuration. */
 export function templateRoutes() {
   return new Hono<AppEnv>().get('/', (c) => {

@@ -2,14 +2,14 @@ import { Hono } from 'hono';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { studyIdSchema } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
-import { requireAdmin, requireAny, type AppEnv } from '../http/principal';
+import { requireAdmin, requireStaffOrAdmin, type AppEnv } from '../http/principal';
 import type { Presence } from '../realtime/presence';
 import { buildDashboard } from './dashboard';
 import { findParticipant, getStudySummary, listStudies, loadModelBytes, studiesOfSite } from './service';
 
 /** Hospitals see only the studies they are enrolled in; admins see all. */
-async function assertCanSee(db: Db, c: Parameters<typeof requireAny>[0], studyId: string) {
-  const p = requireAny(c);
+async function assertCanSee(db: Db, c: Parameters<typeof requireStaffOrAdmin>[0], studyId: string) {
+  const p = requireStaffOrAdmin(c);
   if (p.kind === 'hospital' && !(await findParticipant(db, studyId, p.siteId)))
     throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
 }
@@ -18,7 +18,7 @@ export function studyRoutes(deps: { db: Db; presence: Presence }) {
   const { db, presence } = deps;
   return new Hono<AppEnv>()
     .get('/', async (c) => {
-      const p = requireAny(c);
+      const p = requireStaffOrAdmin(c);
       const all = await listStudies(db);
       if (p.kind === 'admin') return c.json(all);
       const mine = new Set(await studiesOfSite(db, p.siteId));

@@ -7,7 +7,7 @@ import { syntheticSites, type SyntheticSite } from '../../shared/synthetic/cohor
 import { getTemplate, type TaskTemplate } from '../../shared/tasks';
 import type { Database } from '../db/client';
 import { sites } from '../db/schema';
-import type { RunningServer } from './harness';
+import { signIn, type RunningServer } from './harness';
 import { SimulatedHospital } from './simulatedHospital';
 
 export interface PoisonOptions {
@@ -105,9 +105,9 @@ export async function runSimulation(server: RunningServer, database: Database, o
 
   for (const s of cohort) await database.db.insert(sites).values({ id: s.id, name: s.name }).onConflictDoNothing();
 
-  const admin = `consilium_session=${await server.consilium.tokens.adminSession('simulator', 'simulator@consilium.local')}`;
+  const { userId: _, ...admin } = await signIn(server);
   const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
-    const res = await fetch(`${server.url}${path}`, { ...init, headers: { cookie: admin, 'content-type': 'application/json', ...init.headers } });
+    const res = await fetch(`${server.url}${path}`, { ...init, headers: { ...admin, 'content-type': 'application/json', ...init.headers } });
     const text = await res.text();
     if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${res.status} ${text}`);
     return JSON.parse(text) as T;

@@ -15,6 +15,8 @@ export const ErrorCode = {
   DuplicateUpdate: 'duplicate_update',
   StudyNotRunning: 'study_not_running',
   Conflict: 'conflict',
+  /** A daily or per-period allowance is used up; the message says when it resets. */
+  RateLimited: 'rate_limited',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -4,3 +4,4 @@ export * from './events';
 export * from './models';
 export * from './studyAdmin';
 export * from './riskModel';
+export * from './accounts';

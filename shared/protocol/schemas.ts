@@ -350,15 +350,27 @@ export const adminIdentitySchema = z.object({ role: z.literal('platform_admin'),
 export const hospitalIdentitySchema = z.object({
   role: z.literal('hospital'),
   site: siteSchema,
+  /** The signed-in person's role at the site; `staff` for a demo sign-in link. */
+  staffRole: z.enum(['site_admin', 'staff']),
+  email: z.string().nullable(),
   /** Synthetic profile a demo site's browser generates; null for a real site. */
   demoProfile: z.string().nullable(),
   studyIds: z.array(z.string()),
 });
+export const patientIdentitySchema = z.object({ role: z.literal('patient'), email: z.string() });
 /** `GET /api/auth/me`: who the caller is. */
-export const identitySchema = z.discriminatedUnion('role', [adminIdentitySchema, hospitalIdentitySchema]);
+export const identitySchema = z.discriminatedUnion('role', [adminIdentitySchema, hospitalIdentitySchema, patientIdentitySchema]);
 export type AdminIdentity = z.infer<typeof adminIdentitySchema>;
 export type HospitalIdentity = z.infer<typeof hospitalIdentitySchema>;
+export type PatientIdentity = z.infer<typeof patientIdentitySchema>;
 export type Identity = z.infer<typeof identitySchema>;
 
-export const loginResultSchema = z.object({ user: z.object({ email: z.string(), role: z.literal('platform_admin') }) });
+export const loginResultSchema = z.object({
+  user: z.object({
+    email: z.string(),
+    role: z.enum(['platform_admin', 'site_admin', 'staff', 'patient']),
+    siteId: z.string().nullable(),
+    home: z.string(),
+  }),
+});
 export type LoginResult = z.infer<typeof loginResultSchema>;

@@ -27,6 +27,10 @@ export interface EnrolResult {
 export interface SiteView extends z.infer<typeof siteSchema> {
   demo: boolean;
   studyIds: string[];
+  /** When a platform admin suspended the site; null while it takes part. */
+  suspendedAt: string | null;
+  /** How many accounts (site admins and staff) the site has. */
+  members: number;
 }
 
 /** `GET /api/templates`: what a study can be made from. */

@@ -1,18 +1,34 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
+import type { LoginResult } from '../../shared/protocol';
 import { login } from '../api/endpoints';
 import { ApiRequestError } from '../api/http';
 
-export function LoginForm({ embedded = false }: { embedded?: boolean }) {
+/**
+ * Email and password sign-in, for every role. On its own it is a page panel with a title; `embedded`
+ * gives the bare form. `onSignedIn` decides where the person goes next (default: stay, refetch who I am).
+ */
+export function SignInForm({
+  embedded = false,
+  title = 'Sign in',
+  lead = 'Sign in with the email and password of your Consilium account.',
+  onSignedIn,
+}: {
+  embedded?: boolean;
+  title?: string;
+  lead?: string;
+  onSignedIn?: (result: LoginResult) => void;
+}) {
   const queryClient = useQueryClient();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const ids = { email: useId(), password: useId(), error: useId() };
   const mutation = useMutation({
     mutationFn: () => login(email.trim(), password),
-    onSuccess: () => {
+    onSuccess: (result) => {
       setPassword('');
       void queryClient.invalidateQueries({ queryKey: ['me'] });
+      onSignedIn?.(result);
     },
   });
 
@@ -24,7 +40,9 @@ export function LoginForm({ embedded = false }: { embedded?: boolean }) {
   const error = mutation.error
     ? mutation.error instanceof ApiRequestError && mutation.error.status === 401
       ? 'Email or password is incorrect.'
-      : mutation.error.message
+      : mutation.error instanceof ApiRequestError && mutation.error.status === 429
+        ? `${mutation.error.message}. Try again later.`
+        : mutation.error.message
     : null;
 
   const form = (
@@ -67,8 +85,8 @@ export function LoginForm({ embedded = false }: { embedded?: boolean }) {
   if (embedded) return form;
   return (
     <section className="panel narrow login" aria-labelledby="login-title">
-      <h1 id="login-title">Admin console</h1>
-      <p className="muted">Sign in to watch your studies converge, round by round.</p>
+      <h1 id="login-title">{title}</h1>
+      <p className="muted">{lead}</p>
       {form}
     </section>
   );

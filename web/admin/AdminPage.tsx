@@ -1,26 +1,13 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { getMe, logout } from '../api/endpoints';
+import { useMe } from '../account/useMe';
 import { isUnauthenticated } from '../api/http';
-import { LoginForm } from './LoginForm';
+import { SignInForm } from '../account/SignInForm';
+import { AuditPage } from './AuditPage';
+import { SitesPage } from './SitesPage';
 import { StudyConsole } from './StudyConsole';
 
 /** The admin console; `page` picks the study dashboards (default) or the new-study form. */
-export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study' }) {
-  const queryClient = useQueryClient();
-  const me = useQuery({
-    queryKey: ['me'],
-    queryFn: () => getMe(),
-    retry: (count, e) => !isUnauthenticated(e) && count < 2,
-  });
-  const signOut = useMutation({
-    mutationFn: logout,
-    onSettled: () => {
-      queryClient.removeQueries({ queryKey: ['studies'] });
-      queryClient.removeQueries({ queryKey: ['dashboard'] });
-      queryClient.setQueryData(['me'], null);
-      void queryClient.invalidateQueries({ queryKey: ['me'] });
-    },
-  });
+export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study' | 'sites' | 'audit' }) {
+  const me = useMe();
 
   if (me.isPending) {
     return (
@@ -29,7 +16,7 @@ export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study'
       </section>
     );
   }
-  if ((me.isError && isUnauthenticated(me.error)) || me.data === null) return <LoginForm />;
+  if ((me.isError && isUnauthenticated(me.error)) || me.data === null) return <SignInForm title="Admin console" lead="Sign in to watch your studies converge, round by round." />;
   if (me.isError) {
     return (
       <section className="panel narrow">
@@ -46,11 +33,13 @@ export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study'
   if (me.data.role !== 'platform_admin') {
     return (
       <section className="panel narrow">
-        <h1>Admins only</h1>
-        <p>This console is for platform administrators. Sign in with an admin account.</p>
-        <LoginForm embedded />
+        <h1>Platform admins only</h1>
+        <p data-testid="forbidden">This console is for platform administrators. You are signed in as {me.data.role === 'hospital' ? `${me.data.email ?? 'staff'} of ${me.data.site.name}` : me.data.email}; sign in with an admin account to go on.</p>
+        <SignInForm embedded />
       </section>
     );
   }
-  return <StudyConsole page={page} email={me.data.email} onSignOut={() => signOut.mutate()} signingOut={signOut.isPending} />;
+  if (page === 'sites') return <SitesPage />;
+  if (page === 'audit') return <AuditPage />;
+  return <StudyConsole page={page} />;
 }

@@ -2,20 +2,11 @@ import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { listStudies } from '../api/endpoints';
+import { AdminHead } from './AdminTabs';
 import { NewStudyPage } from './NewStudyPage';
 import { StudyDashboard } from './StudyDashboard';
 
-export function StudyConsole({
-  page = 'console',
-  email,
-  onSignOut,
-  signingOut,
-}: {
-  page?: 'console' | 'new-study';
-  email: string;
-  onSignOut: () => void;
-  signingOut: boolean;
-}) {
+export function StudyConsole({ page = 'console' }: { page?: 'console' | 'new-study' }) {
   const studies = useQuery({ queryKey: ['studies'], queryFn: () => listStudies(), refetchInterval: 15_000 });
   const [search, setSearch] = useSearchParams();
   const pickerId = useId();
@@ -24,41 +15,25 @@ export function StudyConsole({
 
   return (
     <div className="admin">
-      <section className="page-head">
-        <div>
-          <p className="eyebrow">Admin console</p>
-          <h1>{page === 'new-study' ? 'New study' : 'Studies'}</h1>
-        </div>
-        <div className="head-actions">
-          {page === 'console' && (
-            <Link to="/admin/new-study" className="button primary">
-              New study
-            </Link>
-          )}
-          {page === 'console' && list.length > 1 && (
-            <div className="field inline">
-              <label htmlFor={pickerId}>Study</label>
-              <select
-                id={pickerId}
-                value={selected?.id ?? ''}
-                onChange={(e) => setSearch({ study: e.target.value }, { replace: true })}
-              >
-                {list.map((s) => (
-                  <option key={s.id} value={s.id}>
-                    {s.name}
-                  </option>
-                ))}
-              </select>
-            </div>
-          )}
-          <span className="muted small" title="Signed in">
-            {email}
-          </span>
-          <button type="button" className="button" onClick={onSignOut} disabled={signingOut}>
-            Sign out
-          </button>
-        </div>
-      </section>
+      <AdminHead title={page === 'new-study' ? 'New study' : 'Studies'}>
+        {page === 'console' && (
+          <Link to="/admin/new-study" className="button primary">
+            New study
+          </Link>
+        )}
+        {page === 'console' && list.length > 1 && (
+          <div className="field inline">
+            <label htmlFor={pickerId}>Study</label>
+            <select id={pickerId} value={selected?.id ?? ''} onChange={(e) => setSearch({ study: e.target.value }, { replace: true })}>
+              {list.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+      </AdminHead>
 
       {page === 'new-study' ? (
         <NewStudyPage />

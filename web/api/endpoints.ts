@@ -14,9 +14,10 @@ import type {
   StudySummary,
   TemplateView,
 } from '../../shared/protocol';
+import type { AuditPage, AuditQuery, CreatedInvite, CreateInvite, InvitePreview, InviteView, RedeemInvite, SiteDetail } from '../../shared/protocol/accounts';
 import { apiFetch } from './http';
 
-export type { AdminIdentity, HospitalIdentity, Identity } from '../../shared/protocol';
+export type { AdminIdentity, HospitalIdentity, Identity, PatientIdentity } from '../../shared/protocol';
 
 export const getMe = (token?: string) => apiFetch<Identity>('/api/auth/me', { token });
 
@@ -65,3 +66,19 @@ export const changeStudyStatus = (id: string, action: 'pause' | 'resume' | 'stop
 /** Continue the study from an earlier version (the round in progress is abandoned). */
 export const restartFromVersion = (id: string, fromVersion: number) =>
   apiFetch<StudySummary>(`${studyPath(id)}/restart`, { json: { fromVersion } });
+
+// Accounts, sites and invites (issue 5).
+export const refresh = () => apiFetch<LoginResult>('/api/auth/refresh', { method: 'POST' });
+export const previewInvite = (code: string) => apiFetch<InvitePreview>(`/api/auth/invites/${encodeURIComponent(code)}`);
+export const redeemInvite = (req: RedeemInvite) => apiFetch<LoginResult>('/api/auth/invites/redeem', { json: req });
+export const getSite = (id: string) => apiFetch<SiteDetail>(`/api/sites/${encodeURIComponent(id)}`);
+export const createSite = (req: { name: string; id?: string }) => apiFetch<SiteDetail>('/api/sites', { json: req });
+export const suspendSite = (id: string) => apiFetch<SiteDetail>(`/api/sites/${encodeURIComponent(id)}/suspend`, { method: 'POST' });
+export const reinstateSite = (id: string) => apiFetch<SiteDetail>(`/api/sites/${encodeURIComponent(id)}/reinstate`, { method: 'POST' });
+export const createInvite = (req: CreateInvite) => apiFetch<CreatedInvite>('/api/invites', { json: req });
+export const listPatientInvites = () => apiFetch<InviteView[]>('/api/invites');
+export const revokeInvite = (id: string) => apiFetch<{ revoked: boolean }>(`/api/invites/${encodeURIComponent(id)}`, { method: 'DELETE' });
+export const getAudit = (q: AuditQuery) => {
+  const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [k, String(v)]));
+  return apiFetch<AuditPage>(`/api/audit?${params}`);
+};

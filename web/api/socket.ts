@@ -1,16 +1,16 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, ServerToClientEvents } from '../../shared/protocol';
-import { ApiRequestError } from './http';
+import { ApiRequestError, isLinkToken } from './http';
 
 export type ConsiliumSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /**
- * Same-origin Socket.IO connection. A hospital authenticates with its link token; the admin console
- * with its session cookie, which the browser sends on its own.
+ * Same-origin Socket.IO connection. A tab opened from a sign-in link authenticates with the link's
+ * token; a signed-in page with its session cookie, which the browser sends on its own.
  */
 export function createSocket(opts: { token?: string } = {}): ConsiliumSocket {
   return io({
-    auth: opts.token ? { token: opts.token } : undefined,
+    auth: isLinkToken(opts.token) ? { token: opts.token } : undefined,
     withCredentials: true,
     reconnectionDelay: 500,
     reconnectionDelayMax: 5_000,

@@ -1,18 +1,23 @@
 import { useParams, useSearchParams } from 'react-router';
 import { backendNameSchema } from '../../shared/protocol';
 import { ActivityLog } from './ActivityLog';
+import { BackendFigures } from './BackendFigures';
 import { DatasetPanel } from './DatasetPanel';
 import { LocalData } from './datasets/LocalData';
 import { memoryBudgetFromQuery } from './memoryBudget';
 import { ParticipationPanel } from './ParticipationPanel';
 import { useHospitalSession } from './useHospitalSession';
 
-export function HospitalPage() {
-  const { token = '' } = useParams();
+/** One hospital's participation; `credential` is set for a tab signed in by password, else the link's token is in the URL. */
+export function HospitalPage({ credential }: { credential?: string } = {}) {
+  const { token: linkToken = '' } = useParams();
+  const token = credential ?? linkToken;
   const [search] = useSearchParams();
   const forced = backendNameSchema.safeParse(search.get('backend'));
   const memoryBudget = memoryBudgetFromQuery(search.get('memoryBudgetMb'));
-  const { session, state } = useHospitalSession(token, forced.success ? forced.data : undefined, memoryBudget);
+  // Test hook: a backend whose gradients the measurement makes wrong, to show it is refused.
+  const perturb = backendNameSchema.safeParse(search.get('perturbBackend'));
+  const { session, state } = useHospitalSession(token, forced.success ? forced.data : undefined, memoryBudget, perturb.success ? perturb.data : undefined);
 
   if (!session || !state || (state.phase === 'loading' && !state.site)) {
     return (
@@ -73,6 +78,7 @@ export function HospitalPage() {
         <DatasetPanel state={state} />
         <ParticipationPanel state={state} canJoin={session.canJoin} onJoin={() => session.join()} />
       </div>
+      <BackendFigures probe={state.backendProbe} />
       <LocalData session={session} state={state} />
       <ActivityLog entries={state.activity} />
     </div>

@@ -1,0 +1,13 @@
+import { Hono } from 'hono';
+import { auditQuerySchema } from '../../shared/protocol/accounts';
+import type { Db } from '../db/client';
+import { requireAdmin, type AppEnv } from '../http/principal';
+import { queryAudit } from './log';
+
+/** `GET /api/audit`: the audit log, newest first, for platform admins. There is no route that edits it. */
+export function auditRoutes(deps: { db: Db }) {
+  return new Hono<AppEnv>().get('/', async (c) => {
+    requireAdmin(c);
+    return c.json(await queryAudit(deps.db, auditQuerySchema.parse(c.req.query())));
+  });
+}

@@ -1,0 +1,8 @@
+import { useNavigate } from 'react-router';
+import { SignInForm } from './SignInForm';
+
+/** `/signin`: one sign-in for every role; each lands on its own pages. */
+export function SignInPage() {
+  const navigate = useNavigate();
+  return <SignInForm onSignedIn={(r) => void navigate(r.user.home)} />;
+}
