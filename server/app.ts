@@ -26,7 +26,7 @@ import type { ChatConfig } from './chat/config';
 import { defaultBodyLimit } from './http/bodyLimit';
 import { errorBody, errorHandler } from './http/errors';
 import { principalMiddleware, type AppEnv } from './http/principal';
-import { accountOf, addressOf, clientAddress, createRateLimiters, jsonFieldOf, rateLimit, type RateLimitSettings } from './http/rateLimit';
+import { accountOf, addressOf, clientAddress, consume, createRateLimiters, jsonFieldOf, rateLimit, type RateLimitSettings } from './http/rateLimit';
 import { Presence } from './realtime/presence';
 import { attachRealtime, rooms, sameOrigin } from './realtime/socket';
 import { Coordinator, type CoordinatorEvents } from './rounds/coordinator';
@@ -220,6 +220,7 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
           return p?.kind === 'patient' ? { userId: p.userId } : null;
         },
         addressOf: (h) => clientAddress(h.address, h.headers['x-forwarded-for'] as string | undefined, deps.trustProxyHops ?? 0),
+        burstLimit: (keys) => consume(limiters.chatPerAddress, keys),
       });
       const io = realtime.io;
       events = {

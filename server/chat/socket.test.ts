@@ -57,10 +57,10 @@ describe('the /chat namespace', () => {
     http?.closeAllConnections();
   });
 
-  async function start(config: ChatConfig = { dailyLimit: 50 }) {
+  async function start(config: ChatConfig = { dailyLimit: 50 }, more: Partial<Parameters<typeof attachChat>[1]> = {}) {
     http = createServer();
     io = new Server(http);
-    attachChat(io, { db: database.db, identify, config, kb, clock: { now: () => now }, streamDelayMs: 0 });
+    attachChat(io, { db: database.db, identify, config, kb, clock: { now: () => now }, streamDelayMs: 0, ...more });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/chat`;
   }
@@ -150,6 +150,25 @@ describe('the /chat namespace', () => {
     // The next UTC day starts afresh.
     now = Date.parse('2026-03-02T00:00:01Z');
     expect((await ask(anon, 'What is a statin?')).ack.ok).toBe(true);
+  });
+
+  it('holds a burst to the per-minute budget, per address and per patient, and still answers an emergency', async () => {
+    const spent: string[][] = [];
+    await start(undefined, {
+      burstLimit: async (keys) => {
+        spent.push(keys);
+        return spent.length > 2 ? { ok: false, retryAfterSeconds: 42 } : { ok: true };
+      },
+    });
+    const anon = await client();
+    expect((await ask(anon, 'What is LDL?')).ack.ok).toBe(true);
+    expect((await ask(await client({ patient: 'pat-1' }), 'What is HDL?')).ack.ok).toBe(true);
+    const refused = await ask(anon, 'What is a statin?');
+    expect(refused.ack).toMatchObject({ ok: false, error: { code: 'rate_limited', message: expect.stringMatching(/wait 42 s/) } });
+    expect(spent[0]).toEqual([expect.stringMatching(/^address:/)]);
+    expect(spent[1]).toEqual(['account:pat-1', expect.stringMatching(/^address:/)]);
+    expect((await ask(anon, 'I want to kill myself')).done).toMatchObject({ emergency: true });
+    expect(spent).toHaveLength(3);
   });
 
   it('refuses a second question while the first is being answered', async () => {

@@ -32,6 +32,11 @@ export interface ChatDeps {
   log?: Logger;
   /** The caller's address for the daily limit; the socket's peer address unless given (e.g. from a trusted proxy header). */
   addressOf?(handshake: Handshake): string;
+  /**
+   * The short-term rate limit (the server's per-minute chat budget, shared with the HTTP chat routes):
+   * spends one point for each key; answers how long to wait when one is spent.
+   */
+  burstLimit?(keys: string[]): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }>;
   /** Pause between streamed chunks of a retrieval answer (default 25 ms; 0 in tests). */
   streamDelayMs?: number;
 }
@@ -98,7 +103,11 @@ export function attachChat(io: { of(name: string): unknown }, deps: ChatDeps): C
         });
         const now = clock.now();
         if (!emergency) {
-          const key = patient ? `patient:${patient.userId}` : `address:${addressOf(socket.handshake)}`;
+          const address = `address:${addressOf(socket.handshake)}`;
+          const burst = await deps.burstLimit?.(patient ? [`account:${patient.userId}`, address] : [address]);
+          if (burst && !burst.ok)
+            throw refuse(ErrorCode.RateLimited, `Too many questions in a short time: please wait ${burst.retryAfterSeconds} s and ask again.`, 429);
+          const key = patient ? `patient:${patient.userId}` : address;
           const count = await countMessage(deps.db, key, utcDay(now));
           if (count > config.dailyLimit) throw refuse(ErrorCode.RateLimited, dailyLimitMessage(config.dailyLimit, now), 429);
         }
