@@ -54,6 +54,12 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ DEMO_EPOCHS: '0' })).toThrow(/DEMO_EPOCHS/);
   });
 
+  it('reads how many hospitals the heart demo has, 3 to 5, three unless told', () => {
+    expect(loadConfig({}).demoHeartHospitals).toBeUndefined();
+    expect(loadConfig({ DEMO_HEART_HOSPITALS: '5' }).demoHeartHospitals).toBe(5);
+    expect(() => loadConfig({ DEMO_HEART_HOSPITALS: '6' })).toThrow(/DEMO_HEART_HOSPITALS/);
+  });
+
   it('wants the TLS certificate and key together', () => {
     expect(() => loadConfig({ TLS_CERT_FILE: tls.certFile })).toThrow(/TLS_KEY_FILE: missing; TLS_CERT_FILE and TLS_KEY_FILE go together/);
     expect(() => loadConfig({ TLS_KEY_FILE: tls.keyFile })).toThrow(/TLS_CERT_FILE: missing/);

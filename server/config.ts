@@ -26,6 +26,8 @@ const envSchema = z.object({
   DEMO_ROUNDS: wholeNumber(1, 1000).optional(),
   DEMO_DEADLINE_MS: wholeNumber(1000, Number.MAX_SAFE_INTEGER, 'a number of milliseconds').optional(),
   DEMO_EPOCHS: wholeNumber(1, 100).optional(),
+  /** Hospitals in the heart demo study (3 to 5); more than three lets a round close at its deadline with all but one. */
+  DEMO_HEART_HOSPITALS: wholeNumber(3, 5).optional(),
   ADMIN_EMAIL: z.string().email({ error: 'must be an email address' }).default('admin@consilium.local'),
   PUBLIC_URL: z
     .string()
@@ -57,6 +59,7 @@ export type Config = {
   demoDeadlineMs?: number;
   /** Local epochs per round of the demo studies; each template's own default when unset. */
   demoEpochs?: number;
+  demoHeartHospitals?: number;
   adminEmail: string;
   publicUrl?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -94,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoRounds: e.DEMO_ROUNDS,
     demoDeadlineMs: e.DEMO_DEADLINE_MS,
     demoEpochs: e.DEMO_EPOCHS,
+    demoHeartHospitals: e.DEMO_HEART_HOSPITALS,
     adminEmail: e.ADMIN_EMAIL,
     publicUrl: e.PUBLIC_URL,
     logLevel: e.LOG_LEVEL,

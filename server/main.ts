@@ -48,7 +48,7 @@ async function main() {
 
   const admin = await ensurePlatformAdmin(database.db, config.adminEmail);
   const demo = config.demo
-    ? await seedDemo(database.db, { rounds: config.demoRounds, roundDeadlineMs: config.demoDeadlineMs, localEpochs: config.demoEpochs })
+    ? await seedDemo(database.db, { rounds: config.demoRounds, roundDeadlineMs: config.demoDeadlineMs, localEpochs: config.demoEpochs, heartHospitals: config.demoHeartHospitals })
     : null;
 
   // Browsers reach the server over TLS when it serves TLS itself, or when its public URL (a proxy) is https.

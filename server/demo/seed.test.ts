@@ -39,6 +39,14 @@ describe.each(testDatabaseTargets())('the demo seed ($name)', (target) => {
     }
   });
 
+  it('seeds five heart hospitals when asked, a round closing at its deadline with all but one', async () => {
+    const demo = await seedDemo(database.db, { heartHospitals: 5 });
+    expect(demo.hospitals.map((h) => h.siteId)).toEqual([...demoHospitals.map((h) => h.id), 'hospital-westmoor', 'hospital-harbour']);
+    expect(demo.study.config).toMatchObject({ minParticipants: 5, minUpdates: 4 });
+    const [site] = await database.db.select().from(sites).where(eq(sites.id, 'hospital-harbour'));
+    expect(site.demoProfile).toBe('hospital-harbour');
+  });
+
   it('is idempotent, and takes the local epochs of both demo studies from its options', async () => {
     const first = await seedDemo(database.db, { localEpochs: 1 });
     const again = await seedDemo(database.db, { localEpochs: 3 });

@@ -1,4 +1,4 @@
-import { demoHospitals } from '../../shared/synthetic/heart';
+import { heartDemoHospitals } from '../../shared/synthetic/heart';
 import { lesionHospitals } from '../../shared/synthetic/lesions';
 import { heartRisk, lesionImages } from '../../shared/tasks';
 import type { StudySummary } from '../../shared/protocol/schemas';
@@ -22,6 +22,11 @@ export interface DemoOptions {
   roundDeadlineMs?: number;
   /** Local epochs per round; each template's default when unset. */
   localEpochs?: number;
+  /**
+   * Hospitals in the heart study, 3 (the default) to 5. With more than three, a round still opens
+   * only with all of them online, but closes at its deadline with all but one.
+   */
+  heartHospitals?: number;
 }
 
 export interface DemoStudy {
@@ -46,12 +51,17 @@ export async function seedDemo(db: Db, opts: DemoOptions = {}, clock: Clock = sy
     ...(opts.roundDeadlineMs ? { roundDeadlineMs: opts.roundDeadlineMs } : {}),
     ...(opts.localEpochs ? { localEpochs: opts.localEpochs } : {}),
   };
+  const heartSites = heartDemoHospitals(opts.heartHospitals);
   const heart = await seedStudy(db, {
     id: DEMO_STUDY_ID,
     name: 'Heart disease risk (demo)',
     templateId: heartRisk.id,
-    config: { ...common, minParticipants: demoHospitals.length },
-    hospitals: demoHospitals,
+    config: {
+      ...common,
+      minParticipants: heartSites.length,
+      ...(heartSites.length > 3 ? { minUpdates: heartSites.length - 1 } : {}),
+    },
+    hospitals: heartSites,
   }, clock);
   const lesions = await seedStudy(db, {
     id: LESION_DEMO_STUDY_ID,

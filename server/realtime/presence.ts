@@ -32,7 +32,8 @@ export class Presence {
     const gone: PresenceEntry[] = [];
     for (const e of this.entries.values()) {
       if (e.sockets.delete(socketId) && e.sockets.size === 0) {
-        e.state = 'offline';
+        // A tab that said the browser was suspending it is expected to go quiet: keep its word for it.
+        if (e.state !== 'suspended') e.state = 'offline';
         gone.push(e);
       }
     }

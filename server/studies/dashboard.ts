@@ -1,5 +1,5 @@
 import { asc, desc, eq, sql } from 'drizzle-orm';
-import type { Dashboard, ParticipantView, RoundView, VersionMetrics } from '../../shared/protocol/schemas';
+import type { Dashboard, ParticipantState, ParticipantView, RoundView, VersionMetrics } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
 import { evaluations, modelVersions, participants, refusedUpdates, rounds, sites, updates } from '../db/schema';
 import type { Presence } from '../realtime/presence';
@@ -43,6 +43,12 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
     .groupBy(updates.participantId);
   const lastRoundBy = new Map(lastUpdate.map((r) => [r.participantId, Number(r.round)]));
 
+  // The latest closed or abandoned round: a sampled site that sent nothing to it missed its deadline.
+  const last = [...roundRows].reverse().find((r) => r.status === 'closed' || r.status === 'abandoned');
+  const sentLastRound = last
+    ? new Set((await db.select({ p: updates.participantId }).from(updates).where(eq(updates.roundId, last.id))).map((r) => r.p))
+    : new Set<string>();
+
   const parts = await db
     .select({ p: participants, siteName: sites.name })
     .from(participants)
@@ -52,8 +58,13 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
   const participantViews: ParticipantView[] = parts.map(({ p, siteName }) => {
     const live = presence.get(p.id);
     const connected = presence.isOnline(p.id);
-    let state = connected ? (live?.state ?? 'idle') : 'offline';
-    if (connected && sentThisRound.has(p.id) && (state === 'idle' || state === 'uploading')) state = 'done';
+    const state = participantLabel({
+      connected,
+      reported: live?.state ?? null,
+      owesOpenRound: !!open && open.status === 'open' && open.sampled.includes(p.id) && !sentThisRound.has(p.id),
+      sentOpenRound: sentThisRound.has(p.id),
+      missedLastRound: !!last && last.sampled.includes(p.id) && !sentLastRound.has(p.id),
+    });
     return {
       participantId: p.id,
       siteId: p.siteId,
@@ -89,6 +100,34 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
   }));
 
   return { study, openRound: openView, rounds: roundViews, metrics, participants: participantViews, refused };
+}
+
+export interface LabelInput {
+  connected: boolean;
+  /** What the hospital's tab last said (presence), null if it never did. */
+  reported: ParticipantState | null;
+  /** Sampled for the open round and has not delivered to it. */
+  owesOpenRound: boolean;
+  sentOpenRound: boolean;
+  /** Sampled for the latest closed round and sent it nothing. */
+  missedLastRound: boolean;
+}
+
+/**
+ * The state the dashboard shows for a participant. A hospital that cannot deliver what it owes
+ * because its tab is gone or suspended (the browser froze a hidden tab, the laptop slept), or that
+ * missed the last round's deadline, is a straggler: rounds close without it at their deadline, and
+ * it rejoins the next one. Only a site that owes nothing and is gone reads as offline.
+ */
+export function participantLabel(i: LabelInput): ParticipantState {
+  const reported = i.reported ?? 'idle';
+  const away = !i.connected || reported === 'suspended';
+  if (away) {
+    if (i.owesOpenRound || i.missedLastRound) return 'straggler';
+    return i.connected || reported === 'suspended' ? 'suspended' : 'offline';
+  }
+  if (i.sentOpenRound && (reported === 'idle' || reported === 'uploading')) return 'done';
+  return reported === 'offline' ? 'idle' : reported;
 }
 
 /** Each version's sample-weighted global validation metrics, in version order. */

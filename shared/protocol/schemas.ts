@@ -154,8 +154,15 @@ export type RoundStatus = z.infer<typeof roundStatusSchema>;
 export const backendNameSchema = z.enum(['webgpu', 'webgl', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof backendNameSchema>;
 
-export const participantStateSchema = z.enum(['offline', 'idle', 'training', 'uploading', 'done', 'evaluating']);
+/**
+ * `suspended`: the tab said the browser is freezing or leaving it (page lifecycle), so silence from it
+ * is expected, not a crash. `straggler`: the dashboard's label, never a tab's report, for a hospital
+ * that owes the open round an update and cannot deliver it now, or missed the last round's deadline.
+ */
+export const participantStateSchema = z.enum(['offline', 'idle', 'training', 'uploading', 'done', 'evaluating', 'suspended', 'straggler']);
 export type ParticipantState = z.infer<typeof participantStateSchema>;
+/** What a tab may say about itself: anything but the dashboard's own verdict. */
+export const reportedStateSchema = participantStateSchema.exclude(['straggler']);
 
 export const studySummarySchema = z.object({
   id: studyIdSchema,
@@ -231,7 +238,7 @@ export type EvaluationReport = z.infer<typeof evaluationReportSchema>;
 
 export const progressReportSchema = z.object({
   studyId: studyIdSchema,
-  state: participantStateSchema,
+  state: reportedStateSchema,
   round: z.number().int().min(0).optional(),
   epoch: z.number().int().min(0).optional(),
   epochs: z.number().int().min(0).optional(),

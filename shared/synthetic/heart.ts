@@ -75,6 +75,50 @@ export const demoHospitals: HospitalProfile[] = [
 ];
 
 /**
+ * Two more seeded sites for a heart demo of up to five hospitals (`DEMO_HEART_HOSPITALS`): an
+ * elderly rural practice and a young screening clinic. The default demo keeps the three above. Their
+ * ids are not the simulator's `hospital-d`, `hospital-e` (shared/synthetic/cohort.ts), which differ.
+ */
+export const extraDemoHospitals: HospitalProfile[] = [
+  {
+    id: 'hospital-westmoor',
+    name: 'Westmoor Rural Practice',
+    size: 250,
+    seed: 0x3d7a04,
+    ageMean: 63,
+    ageStd: 9,
+    maleFraction: 0.5,
+    burdenShift: -0.1,
+    asymptomaticBias: 0.2,
+    diabetesRate: 0.2,
+    lvhRate: 0.4,
+    missingRate: 0.02,
+  },
+  {
+    id: 'hospital-harbour',
+    name: 'Harbour Screening Centre',
+    size: 300,
+    seed: 0x6e2c05,
+    ageMean: 47,
+    ageStd: 8,
+    maleFraction: 0.48,
+    burdenShift: -0.45,
+    asymptomaticBias: 0.4,
+    diabetesRate: 0.1,
+    lvhRate: 0.2,
+    missingRate: 0.01,
+  },
+];
+
+/** Every heart demo profile a demo site may be seeded with. */
+export const allHeartDemoHospitals: HospitalProfile[] = [...demoHospitals, ...extraDemoHospitals];
+
+/** The heart demo's first `n` hospitals (3 to 5). */
+export function heartDemoHospitals(n = demoHospitals.length): HospitalProfile[] {
+  return allHeartDemoHospitals.slice(0, Math.max(demoHospitals.length, n));
+}
+
+/**
  * Canary records for the test that watches network traffic and proves raw data never leaves a tab.
  *
  * With `{ markers: true }`, `MARKER.perHospital` records of each hospital get an id containing

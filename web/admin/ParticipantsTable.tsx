@@ -2,6 +2,12 @@ import type { ParticipantView } from '../../shared/protocol';
 import { shortFingerprint } from '../../shared/data/fingerprint';
 import { DASH, fixed, integer } from '../format';
 
+/** Why a hospital that is not delivering is not counted as crashed. */
+const STATE_HINT: Partial<Record<ParticipantView['state'], string>> = {
+  suspended: 'The browser suspended this tab (hidden or asleep); it said so before going quiet.',
+  straggler: 'Owes the open round an update but is away, or missed the last round’s deadline; rounds close without it and it rejoins the next.',
+};
+
 export function ParticipantsTable({ participants }: { participants: ParticipantView[] }) {
   const rows = [...participants].sort((a, b) => a.siteName.localeCompare(b.siteName));
   const connected = rows.filter((p) => p.connected).length;
@@ -50,7 +56,7 @@ export function ParticipantsTable({ participants }: { participants: ParticipantV
                     <span className={`badge ${p.connected ? 'ok' : 'muted-badge'}`}>{p.connected ? 'connected' : 'offline'}</span>
                   </td>
                   <td>
-                    <span className={`badge pstate-${p.state}`} data-testid="participant-state">
+                    <span className={`badge pstate-${p.state}`} data-testid="participant-state" title={STATE_HINT[p.state]}>
                       {p.state}
                     </span>
                   </td>

@@ -9,6 +9,8 @@ const STATE_TEXT: Record<string, string> = {
   uploading: 'Uploading the model update',
   done: 'Update delivered',
   evaluating: 'Evaluating the new global model',
+  suspended: 'The browser suspended this tab',
+  straggler: 'Missed the round’s deadline',
 };
 
 export function ParticipationPanel({
@@ -20,35 +22,56 @@ export function ParticipationPanel({
   canJoin: boolean;
   onJoin: () => void;
 }) {
-  const epochProgress = state.epoch !== null && state.epochs ? Math.min(1, state.epoch / state.epochs) : 0;
-  const busy = state.participantState === 'training' || state.participantState === 'uploading' || state.participantState === 'evaluating';
+  const { tab } = state;
+  // A tab that stands by shows the training tab's progress, mirrored, as its own would be.
+  const mirrored = tab.role !== 'leader' && tab.leader !== null;
+  const shown = mirrored && tab.leader ? { ...state, ...tab.leader } : state;
+  const trainsHere = tab.role === 'leader' && state.participantState === 'training';
+  const epochProgress = shown.epoch !== null && shown.epochs ? Math.min(1, shown.epoch / shown.epochs) : 0;
+  const busy = shown.participantState === 'training' || shown.participantState === 'uploading' || shown.participantState === 'evaluating';
   return (
     <section className="panel" aria-labelledby="participation-title">
       <div className="panel-head">
         <h2 id="participation-title">Participation</h2>
-        {state.joined && (
+        {state.joined && tab.role === 'leader' && (
           <span className={`badge ${state.connected ? 'ok' : 'warn'}`} role="status">
             {state.connected ? 'Connected' : 'Reconnecting'}
           </span>
         )}
       </div>
 
-      <div className={`state-banner state-${state.participantState}`} aria-live="polite">
+      <p
+        className={tab.role === 'follower' || tab.role === 'standby' || mirrored ? 'notice' : 'muted small'}
+        data-testid="tab-role"
+        data-role={tab.role}
+        data-trains={trainsHere ? 'true' : 'false'}
+        role="status"
+      >
+        {tab.role === 'follower' || (tab.role === 'alone' && mirrored)
+          ? 'Another tab of this hospital is training; its progress is shown here. This tab takes over if that one closes.'
+          : tab.role === 'standby'
+            ? 'Another tab of this hospital holds the training; this tab waits to take over.'
+            : tab.role === 'leader'
+              ? 'This tab trains for this hospital.'
+              : ''}
+      </p>
+
+      <div className={`state-banner state-${shown.participantState}`} aria-live="polite">
         <span className={`dot${busy ? ' pulse' : ''}`} aria-hidden="true" />
         <span data-testid="participant-state" className="state-word">
-          {state.participantState}
+          {shown.participantState}
         </span>
-        <span className="muted">{STATE_TEXT[state.participantState]}</span>
+        <span className="muted">{STATE_TEXT[shown.participantState]}</span>
       </div>
 
-      {state.participantState === 'training' && (
+      {shown.participantState === 'training' && (
         <div
           className="progress"
           role="progressbar"
           aria-label="Local training progress"
           aria-valuemin={0}
-          aria-valuemax={state.epochs ?? 0}
-          aria-valuenow={state.epoch ?? 0}
+          aria-valuemax={shown.epochs ?? 0}
+          aria-valuenow={shown.epoch ?? 0}
         >
           <span style={{ width: `${epochProgress * 100}%` }} />
         </div>
@@ -58,25 +81,25 @@ export function ParticipationPanel({
         <div>
           <dt>Backend</dt>
           <dd>
-            <span data-testid="backend">{state.backend ?? (state.backendError ? 'unavailable' : 'probing…')}</span>
+            <span data-testid="backend">{shown.backend ?? (state.backendError ? 'unavailable' : 'probing…')}</span>
             {state.adapter && <span className="muted small block">{state.adapter}</span>}
           </dd>
         </div>
         <div>
           <dt>Current round</dt>
-          <dd data-testid="current-round">{integer(state.round)}</dd>
+          <dd data-testid="current-round">{integer(shown.round)}</dd>
         </div>
         <div>
           <dt>Epoch</dt>
-          <dd data-testid="epoch">{state.epoch !== null && state.epochs !== null ? `${state.epoch}/${state.epochs}` : DASH}</dd>
+          <dd data-testid="epoch">{shown.epoch !== null && shown.epochs !== null ? `${shown.epoch}/${shown.epochs}` : DASH}</dd>
         </div>
         <div>
           <dt>Last loss</dt>
-          <dd data-testid="loss">{fixed(state.loss)}</dd>
+          <dd data-testid="loss">{fixed(shown.loss)}</dd>
         </div>
         <div>
           <dt>Rounds contributed</dt>
-          <dd data-testid="rounds-done">{state.roundsDone}</dd>
+          <dd data-testid="rounds-done">{shown.roundsDone}</dd>
         </div>
         <div>
           <dt>
@@ -106,8 +129,10 @@ export function ParticipationPanel({
           {state.joined ? 'Joined' : 'Join study'}
         </button>
         <p className="muted small">
-          {state.joined
-            ? 'Keep this tab open: it trains whenever the coordinator opens a round.'
+          {state.joined && tab.role !== 'leader'
+            ? 'Standing by: only one tab of a hospital trains at a time.'
+            : state.joined
+            ? 'Keep this tab open, even hidden: it trains whenever the coordinator opens a round.'
             : 'Joining lets the coordinator include this site in training rounds.'}
         </p>
       </div>

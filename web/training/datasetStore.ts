@@ -5,7 +5,7 @@ import { imageBatchBytes, isImageBatch, joinImageBatches, type ImageBatch } from
 import { fingerprintImages } from '../../shared/data/images/fingerprint';
 import { toBytes } from '../../shared/data/images/pixels';
 import { labelClasses, StatsAccumulator, type DatasetStats } from '../../shared/data/stats';
-import { demoHospitals, generateHeartRecords, generateLesionImages, lesionHospitals } from '../../shared/synthetic';
+import { allHeartDemoHospitals, generateHeartRecords, generateLesionImages, lesionHospitals } from '../../shared/synthetic';
 import { getTemplate, type TabularRecord, type TaskTemplate } from '../../shared/tasks';
 
 /**
@@ -179,7 +179,7 @@ async function writeDataset(db: IDBPDatabase<SiteDb>, meta: DatasetMeta, batches
  */
 export async function ensureDemoRecords(siteId: string, profileId: string, template: TaskTemplate, studyId: string | null = null): Promise<void> {
   const db = await siteDb(siteId);
-  const profiles: { id: string }[] = template.image ? lesionHospitals : demoHospitals;
+  const profiles: { id: string }[] = template.image ? lesionHospitals : allHeartDemoHospitals;
   if (profiles.some((p) => p.id === profileId) && !(await activeMeta(db, template.id))) {
     // Generated, hashed and written before the switch: IndexedDB commits a transaction left idle across an await.
     const { meta, batch } = template.image ? await demoScans(profileId, template, studyId) : await demoRecords(profileId, template, studyId);
@@ -198,7 +198,7 @@ function demoMeta(template: TaskTemplate, profileId: string, name: string, study
 }
 
 async function demoRecords(profileId: string, template: TaskTemplate, studyId: string | null): Promise<{ meta: DatasetMeta; batch: RecordBatch }> {
-  const profile = demoHospitals.find((p) => p.id === profileId);
+  const profile = allHeartDemoHospitals.find((p) => p.id === profileId);
   if (!profile) throw new Error(`Unknown demo profile "${profileId}" for ${template.name}`);
   const records = generateHeartRecords(profile, { markers: true });
   const batch = recordsToBatch(featureNames(template), records);
