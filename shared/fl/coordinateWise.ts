@@ -1,5 +1,5 @@
 import type { WeightedUpdate } from './fedavg';
-import { maxOf, selectInPlace } from './select';
+import { maxOf, selectInPlace, selectTwoInPlace } from './select';
 
 /**
  * Coordinate-wise statistics across updates. The n values of a block of coordinates are gathered
@@ -34,8 +34,8 @@ export function coordinateMedian(base: readonly Float32Array[], ordered: readonl
 
 /**
  * Mean of each coordinate's values with the `trim` smallest and `trim` largest left out: the
- * `trim`-th and (n − trim − 1)-th order statistics are selected, which leaves the kept values
- * between them; they are summed in the order they then lie in, a fixed function of the inputs in
+ * `trim`-th and (n − trim − 1)-th order statistics are selected together (`selectTwoInPlace`), which
+ * leaves the kept values between them; they are summed in the order they then lie in, a fixed function of the inputs in
  * participant order.
  */
 export function coordinateTrimmedMean(base: readonly Float32Array[], ordered: readonly WeightedUpdate[], trim: number): Float64Array[] {
@@ -50,10 +50,7 @@ export function coordinateTrimmedMean(base: readonly Float32Array[], ordered: re
     for (let i0 = 0; i0 < out.length; i0 += BLOCK) {
       const m = gatherBlock(columns, i0, out.length, scratch);
       for (let c = 0, lo = 0; c < m; c++, lo += n) {
-        if (trim > 0) {
-          selectInPlace(scratch, lo, lo + n - 1, lo + trim);
-          selectInPlace(scratch, lo + trim, lo + n - 1, lo + top);
-        }
+        if (trim > 0) selectTwoInPlace(scratch, lo, lo + n - 1, lo + trim, lo + top);
         let sum = 0;
         for (let j = lo + trim; j <= lo + top; j++) sum += scratch[j];
         out[i0 + c] = sum / kept;

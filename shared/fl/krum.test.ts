@@ -104,3 +104,22 @@ function mulberry(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+describe('Krum report distances from the pairwise table', () => {
+  it('equal the report pass measuring each update against the chosen one, bit for bit', async () => {
+    const { squaredDistancesTo } = await import('./sums');
+    let seed = 3;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
+    const updates = Array.from({ length: 9 }, (_, i) => ({
+      participantId: `p${i}`,
+      numSamples: 1,
+      delta: [Float32Array.from({ length: 3001 }, rand), Float32Array.from({ length: 7 }, () => (i % 3 ? rand() : -0))],
+    }));
+    const r = krumStrategy({ byzantine: 2 }).aggregate([new Float32Array(3001), new Float32Array(7)], updates);
+    const k = r.report.updates.findIndex((u) => u.selected);
+    const chosen = updates[k].delta.map((t) => Float64Array.from(t));
+    const expected = Array.from(squaredDistancesTo(chosen, updates.map((u) => u.delta)), Math.sqrt);
+    expect(r.report.updates.map((u) => u.distance)).toEqual(expected);
+    expect(r.report.updates[k].distance).toBe(0);
+  });
+});

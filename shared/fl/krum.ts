@@ -27,11 +27,19 @@ export type MultiKrumOptions = z.input<typeof multiKrumOptionsSchema>;
 
 /** Krum scores, in the order given. */
 export function krumScores(updates: readonly WeightedUpdate[], byzantine: number): number[] {
+  return scoresFrom(krumTable(updates, byzantine), updates.length, byzantine);
+}
+
+/** The pairwise squared distances Krum scores from, after checking there are enough updates. */
+function krumTable(updates: readonly WeightedUpdate[], byzantine: number): Float64Array {
   const n = updates.length;
+  if (n - byzantine - 2 < 1) throw new StrategyError('too_few_updates', `Krum with f = ${byzantine} needs at least ${byzantine + 3} updates, got ${n}`);
+  return pairwiseSquaredDistances(updates.map((u) => u.delta));
+}
+
+function scoresFrom(table: Float64Array, n: number, byzantine: number): number[] {
   const neighbours = n - byzantine - 2;
-  if (neighbours < 1) throw new StrategyError('too_few_updates', `Krum with f = ${byzantine} needs at least ${byzantine + 3} updates, got ${n}`);
-  const table = pairwiseSquaredDistances(updates.map((u) => u.delta));
-  return updates.map((_, i) => {
+  return Array.from({ length: n }, (_, i) => {
     const others = Array.from(table.subarray(i * n, (i + 1) * n)).filter((_, j) => j !== i).sort((a, b) => a - b);
     let s = 0;
     for (let k = 0; k < neighbours; k++) s += others[k];
@@ -57,7 +65,8 @@ function selecting(name: 'krum' | 'multi-krum', f: number, howMany: (n: number) 
     normBound,
     rule(base, ordered) {
       const n = ordered.length;
-      const scores = krumScores(ordered, f);
+      const table = krumTable(ordered, f);
+      const scores = scoresFrom(table, n, f);
       const m = howMany(n);
       const ranked = scores.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
       const chosen = new Set(ranked.slice(0, m).map(([, i]) => i));
@@ -74,6 +83,9 @@ function selecting(name: 'krum' | 'multi-krum', f: number, howMany: (n: number) 
         selected: ordered.map((_, k) => chosen.has(k)),
         weight: ordered.map((_, k) => (chosen.has(k) ? 1 / m : 0)),
         score: scores,
+        // Krum's aggregate is the chosen update itself (exactly: float32 to float64, divided by 1),
+        // so each update's distance to it is already in the table, bit for bit.
+        distances: m === 1 ? table.slice([...chosen][0] * n, ([...chosen][0] + 1) * n) : undefined,
         details: { byzantine: f, neighbours: n - f - 2, selected: m },
       };
     },

@@ -16,7 +16,7 @@ import {
   type StrategyName,
   type StreamingAggregation,
 } from './strategy';
-import { squaredDistanceFrom, squaredDistancesTo } from './sums';
+import { squaredDistanceAndNormFrom, squaredDistancesAndNormsTo } from './sums';
 
 /** What a server rule makes of the round's sample-weighted mean delta. */
 export interface ServerStep {
@@ -92,6 +92,7 @@ class MeanStream implements StreamingAggregation {
   private readonly acc: WeightedMeanAccumulator;
   private readonly norms: Float64Array;
   private readonly distances: Float64Array;
+  private readonly pair = new Float64Array(2);
   private readonly prior: ServerState | null;
   private readonly stateReset: boolean;
   private added = 0;
@@ -119,35 +120,39 @@ class MeanStream implements StreamingAggregation {
   add(delta: readonly Float32Array[]): void {
     const p = this.next('add', this.added);
     checkLayout(this.base, p.participantId, delta);
-    this.norms[this.added++] = this.acc.add(p.numSamples, delta);
+    this.acc.add(p.numSamples, delta);
+    this.added++;
   }
 
   /** `add` for every update at once, in `order`. */
   addAll(deltas: readonly (readonly Float32Array[])[]): void {
     if (this.added !== 0 || deltas.length !== this.ordered.length) throw new Error('addAll takes every update of the round, first');
     this.ordered.forEach((p, k) => checkLayout(this.base, p.participantId, deltas[k]));
-    this.norms.set(
-      this.acc.addAll(
-        this.ordered.map((p) => p.numSamples),
-        deltas,
-      ),
+    this.acc.addAll(
+      this.ordered.map((p) => p.numSamples),
+      deltas,
     );
     this.added = deltas.length;
   }
 
+  /** The update's distance to the mean and its norm, in one pass (the accumulate carries no norm: see sums.ts). */
   measure(delta: readonly Float32Array[]): void {
     const p = this.next('measure', this.measured);
     checkLayout(this.base, p.participantId, delta);
-    let s = 0;
-    for (let t = 0; t < this.base.length; t++) s = squaredDistanceFrom(this.acc.sum[t], delta[t], s);
-    this.distances[this.measured++] = s;
+    const s = this.pair;
+    s.fill(0);
+    for (let t = 0; t < this.base.length; t++) squaredDistanceAndNormFrom(this.acc.sum[t], delta[t], s);
+    this.distances[this.measured] = s[0];
+    this.norms[this.measured++] = s[1];
   }
 
   /** `measure` for every update at once, in `order`. */
   measureAll(deltas: readonly (readonly Float32Array[])[]): void {
     if (this.added !== this.ordered.length || this.measured !== 0 || deltas.length !== this.ordered.length)
       throw new Error('measureAll takes every update of the round, after the last add');
-    this.distances.set(squaredDistancesTo(this.acc.sum, deltas));
+    const { distances, norms } = squaredDistancesAndNormsTo(this.acc.sum, deltas);
+    this.distances.set(distances);
+    this.norms.set(norms);
     this.measured = deltas.length;
   }
 

@@ -4,7 +4,8 @@
  * - coordinates are taken in chunks small enough that one chunk of every update stays in cache
  *   while all pairs run over it (a pair at a time over whole updates streams them from memory n
  *   times over);
- * - one update against four others per pass, four independent sums in flight.
+ * - two updates against four others per pass (register blocking): eight independent sums in
+ *   flight, six values loaded for eight pairs.
  * Each pair's sum is kept in a table between chunks and continued in order, tensor after tensor,
  * coordinate after coordinate, so it is exactly the one-pair loop's (`squaredDistance`).
  */
@@ -23,7 +24,23 @@ export function pairwiseSquaredDistances(deltas: readonly (readonly Float32Array
     });
     for (let lo = 0; lo < length; lo += CHUNK) {
       const hi = Math.min(length, lo + CHUNK);
-      for (let i = 0; i < n; i++) {
+      let i = 0;
+      // Two rows at a time: rows i and i + 1 against four columns per pass (eight sums in flight,
+      // six values read for eight pairs).
+      for (; i + 2 <= n; i += 2) {
+        const x0 = columns[i];
+        const x1 = columns[i + 1];
+        const row0 = i * n;
+        const row1 = row0 + n;
+        table[row0 + i + 1] = distance(x0, x1, lo, hi, table[row0 + i + 1]);
+        let j = i + 2;
+        for (; j + 4 <= n; j += 4) distances2x4(x0, x1, columns[j], columns[j + 1], columns[j + 2], columns[j + 3], lo, hi, table, row0 + j, row1 + j);
+        for (; j < n; j++) {
+          table[row0 + j] = distance(x0, columns[j], lo, hi, table[row0 + j]);
+          table[row1 + j] = distance(x1, columns[j], lo, hi, table[row1 + j]);
+        }
+      }
+      for (; i < n; i++) {
         const x = columns[i];
         const row = i * n;
         let j = i + 1;
@@ -64,4 +81,59 @@ function distances4(x: Float32Array, y0: Float32Array, y1: Float32Array, y2: Flo
   s[at + 1] = s1;
   s[at + 2] = s2;
   s[at + 3] = s3;
+}
+
+function distances2x4(
+  x0: Float32Array,
+  x1: Float32Array,
+  y0: Float32Array,
+  y1: Float32Array,
+  y2: Float32Array,
+  y3: Float32Array,
+  lo: number,
+  hi: number,
+  s: Float64Array,
+  at0: number,
+  at1: number,
+): void {
+  let s00 = s[at0];
+  let s01 = s[at0 + 1];
+  let s02 = s[at0 + 2];
+  let s03 = s[at0 + 3];
+  let s10 = s[at1];
+  let s11 = s[at1 + 1];
+  let s12 = s[at1 + 2];
+  let s13 = s[at1 + 3];
+  for (let k = lo; k < hi; k++) {
+    const u = x0[k];
+    const v = x1[k];
+    const c0 = y0[k];
+    const c1 = y1[k];
+    const c2 = y2[k];
+    const c3 = y3[k];
+    let d = u - c0;
+    s00 += d * d;
+    d = u - c1;
+    s01 += d * d;
+    d = u - c2;
+    s02 += d * d;
+    d = u - c3;
+    s03 += d * d;
+    d = v - c0;
+    s10 += d * d;
+    d = v - c1;
+    s11 += d * d;
+    d = v - c2;
+    s12 += d * d;
+    d = v - c3;
+    s13 += d * d;
+  }
+  s[at0] = s00;
+  s[at0 + 1] = s01;
+  s[at0 + 2] = s02;
+  s[at0 + 3] = s03;
+  s[at1] = s10;
+  s[at1 + 1] = s11;
+  s[at1 + 2] = s12;
+  s[at1 + 3] = s13;
 }

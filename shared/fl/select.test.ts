@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxOf, selectInPlace } from './select';
+import { maxOf, selectInPlace, selectTwoInPlace } from './select';
 
 describe('quickselect', () => {
   it('puts the k-th smallest at k, smaller before, larger after, for every k', () => {
@@ -17,6 +17,26 @@ describe('quickselect', () => {
           for (let i = k + 1; i < n; i++) expect(a[i]).toBeGreaterThanOrEqual(a[k]);
           expect([...a].sort((x, y) => x - y)).toEqual(sorted);
           if (k > 0) expect(maxOf(a, 0, k - 1)).toBe(sorted[k - 1]);
+        }
+      }
+    }
+  });
+
+  it('selects two ranks at once: the values between them are exactly the sorted ones', () => {
+    let seed = 11;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    for (const n of [1, 5, 6, 7, 17, 50, 101, 300]) {
+      for (const dupes of [0, 1, 2]) {
+        // dupes 2: mostly one value (a coordinate few updates moved), the equal-run path
+        const values = Array.from({ length: n }, () => (dupes === 2 ? (rand() < 0.9 ? 0 : rand()) : dupes ? Math.floor(rand() * 4) - 2 : rand() - 0.5));
+        const sorted = [...values].sort((a, b) => a - b);
+        for (const [k1, k2] of [[0, n - 1], [Math.floor(n / 5), n - 1 - Math.floor(n / 5)], [n >> 1, n >> 1], [0, 0], [n - 1, n - 1]]) {
+          const a = Float64Array.from(values);
+          selectTwoInPlace(a, 0, n - 1, k1, k2);
+          expect([a[k1], a[k2]]).toEqual([sorted[k1], sorted[k2]]);
+          for (let i = 0; i < k1; i++) expect(a[i]).toBeLessThanOrEqual(a[k1]);
+          for (let i = k2 + 1; i < n; i++) expect(a[i]).toBeGreaterThanOrEqual(a[k2]);
+          expect([...a.subarray(k1, k2 + 1)].sort((x, y) => x - y)).toEqual(sorted.slice(k1, k2 + 1));
         }
       }
     }

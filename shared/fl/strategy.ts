@@ -53,7 +53,7 @@ export interface Participant {
 /**
  * One round's aggregation, fed update by update so that memory holds one at a time: every update
  * in `order` is given to `add`, then every one again, in the same order, to `measure` (its distance
- * to the aggregate, for the report); then `finish`.
+ * to the aggregate and its norm, for the report); then `finish`.
  */
 export interface StreamingAggregation {
   /** Indices into the participants given, in participant-id order: the order to feed their updates in. */
@@ -87,6 +87,11 @@ export interface RuleOutput {
   weight?: (number | null)[];
   score?: (number | null)[];
   details?: Record<string, number>;
+  /**
+   * Each input's squared distance to `aggregate`, where the rule has them already (Krum): bit for
+   * bit what the report's pass would measure, which it then skips.
+   */
+  distances?: Float64Array;
 }
 
 export type Rule = (base: readonly Float32Array[], ordered: readonly WeightedUpdate[], state: ServerState | null) => RuleOutput;
@@ -117,7 +122,7 @@ export function defineStrategy(def: RuleDefinition): Strategy {
       const { prior, stateReset } = usableState(def.name, state, base);
 
       const out = def.rule(base, inputs, prior);
-      const distances = squaredDistancesTo(out.aggregate, inputs.map((u) => u.delta));
+      const distances = out.distances ?? squaredDistancesTo(out.aggregate, inputs.map((u) => u.delta));
       const report: UpdateReport[] = inputs.map((u, i) => ({
         participantId: u.participantId,
         numSamples: u.numSamples,
