@@ -112,6 +112,16 @@ describe('trainLocal', () => {
     expect(result.losses).toHaveLength(2);
   });
 
+  it('reads a batch loss at most every batchReadEveryMs (a GPU sync each), and trains the same', async () => {
+    const seen: number[] = [];
+    const plain = await trainLocal(base);
+    const throttled = await trainLocal({ ...base, batchReadEveryMs: 3_600_000, onBatchEnd: (batch) => void seen.push(batch) });
+    // The first batch is read at once; none again within the hour.
+    expect(seen).toEqual([1]);
+    expect(throttled.losses).toEqual(plain.losses);
+    expect(throttled.weights).toEqual(plain.weights);
+  });
+
   it('epochLoss is the first epoch of trainLocal', async () => {
     const { losses } = await trainLocal(base);
     expect(await epochLoss(base)).toBe(losses[0]);

@@ -262,11 +262,14 @@ async function describeDataset(siteId: string, templateId: string, split?: Split
 const finiteOrUndefined = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : undefined);
 
 const PROGRESS_INTERVAL_MS = 250;
+/** On a GPU backend, the longest wait between two reads of a batch's loss (each read is a sync). */
+const GPU_READ_INTERVAL_MS = 500;
 
 /**
- * Progress callbacks for `trainLocal`: on the CPU and WASM, the latest batch's loss every
- * `PROGRESS_INTERVAL_MS`; on GPU backends, where reading a batch's loss forces a sync, once per epoch.
- * Reports the start at once.
+ * Progress callbacks for `trainLocal`: the latest batch's loss every `PROGRESS_INTERVAL_MS` on the
+ * CPU and WASM; on GPU backends, where reading a batch's loss forces a sync, a batch's loss is read at
+ * most every `GPU_READ_INTERVAL_MS` (so progress still reaches the page within an epoch, at least
+ * once a second), and each epoch's mean at its end. Reports the start at once.
  */
 function trainingProgress(backend: BackendName, round: number, epochs: number, report: (p: TrainProgress) => void) {
   const cheapReads = backend === 'cpu' || backend === 'wasm';
@@ -274,14 +277,13 @@ function trainingProgress(backend: BackendName, round: number, epochs: number, r
   let lastReport = 0;
   report({ phase: 'training', round, epoch: 1, epochs });
   return {
-    onBatchEnd: cheapReads
-      ? (batch: number, loss: number) => {
-          const now = Date.now();
-          if (now - lastReport < PROGRESS_INTERVAL_MS) return;
-          lastReport = now;
-          report({ phase: 'training', round, epoch: Math.min(epochsDone + 1, epochs), epochs, batch, loss: finiteOrUndefined(loss) });
-        }
-      : undefined,
+    batchReadEveryMs: cheapReads ? 0 : GPU_READ_INTERVAL_MS,
+    onBatchEnd: (batch: number, loss: number) => {
+      const now = Date.now();
+      if (now - lastReport < PROGRESS_INTERVAL_MS) return;
+      lastReport = now;
+      report({ phase: 'training', round, epoch: Math.min(epochsDone + 1, epochs), epochs, batch, loss: finiteOrUndefined(loss) });
+    },
     onEpochEnd: (_epoch: number, loss: number) => {
       epochsDone++;
       lastReport = Date.now();
