@@ -42,10 +42,16 @@ test('an admin creates a study in the console, then pauses, resumes, reconfigure
   const form = page.getByRole('form', { name: 'Edit configuration' });
   await expect(form.getByLabel('Seed')).toBeDisabled();
   await form.getByLabel('Local epochs').fill('3');
+  // Another strategy brings its own settings, at their defaults, to edit in place.
+  await form.getByLabel('Strategy', { exact: true }).selectOption('fedyogi');
+  await expect(form.getByLabel('Server β₂')).toHaveValue('0.99');
+  await form.getByLabel('Server learning rate').fill('0.05');
   await form.screenshot({ path: testInfo.outputPath('edit-config.png') });
-  await form.getByRole('button', { name: 'Save 1 change' }).click();
+  await form.getByRole('button', { name: 'Save 2 changes' }).click();
   const history = page.getByTestId('config-history');
   await expect(history).toContainText('localEpochs 2 → 3');
+  await expect(history).toContainText('fedyogi');
+  await expect(page.getByTestId('config-summary')).toContainText('fedyogi (server learning rate 0.05, server β₁ 0.9, server β₂ 0.99, server τ 0.001)');
   await expect(history).toContainText(consilium.admin.email);
   await expect(history).toContainText('from round 1');
 

@@ -161,6 +161,7 @@ describe.each(testDatabaseTargets())('study administration by a platform admin (
     await bad({ config: { minParticipants: 3, strategy: { name: 'krum', options: { byzantine: 1 } } } }, /krum strategy needs at least 5 updates per round; minUpdates is 3/);
     await bad({ config: { strategy: { name: 'fedprox', options: { mu: 0.1 } }, fedProxMu: 0.2 } }, /fedProxMu \(0\.2\) differs from the fedprox strategy's mu \(0\.1\)/);
     await bad({ config: { normBoundFactor: 0 } }, /normBoundFactor must be above 0/);
+    await bad({ config: { strategy: { name: 'trimmed-mean', options: { trimFraction: 0.7 } } } }, /config\.strategy\.options\.trimFraction: .*0\.5/);
     await bad({ config: { minParticipant: 2 } }, /config: Unrecognized key.*minParticipant/);
     await bad({ templateId: 'no-such-template' }, /unknown study template 'no-such-template'/);
     await bad({ id: 'Bad Study!' }, /id: study ids are lower-case letters, digits and dashes/);
@@ -377,6 +378,7 @@ describe.each(testDatabaseTargets())('study administration by a platform admin (
     await refuse({ seed: 1 }, /config\.seed: fixed once a study exists/);
     await refuse({ validationFraction: 0.3 }, /config\.validationFraction: fixed once a study exists/);
     await refuse({ rounds: 0 }, /rounds/);
+    await refuse({ strategy: { name: 'fedyogi', options: { beta2: 1 } } }, /^strategy\.options\.beta2: .*<1/);
     await refuse({ localEpoch: 3 }, /Unrecognized key.*localEpoch/);
     // The same values again: nothing to record.
     expect((await api<ConfigChangeResult>('PATCH', '/api/studies/config-study/config', { localEpochs: 5 })).body.change).toBeNull();

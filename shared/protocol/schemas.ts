@@ -108,7 +108,8 @@ export const studyConfigSchema = z
         message: `fedProxMu (${c.fedProxMu}) differs from the fedprox strategy's mu (${c.strategy.options.mu}): set one, or both to the same value`,
       });
     const minUpdates = c.minUpdates ?? c.minParticipants;
-    const needs = createStrategy(c.strategy).minUpdates;
+    // Refinements run over options that already failed their own checks: measure only valid ones.
+    const needs = strategyConfigSchema.safeParse(c.strategy).success ? createStrategy(c.strategy).minUpdates : 0;
     if (minUpdates < needs)
       ctx.addIssue({
         code: 'custom',

@@ -1,13 +1,14 @@
 import { useId, type ReactNode } from 'react';
-import { STRATEGY_NAMES, type ConfigForm } from './studyConfigForm';
+import { STRATEGY_NAMES, STRATEGY_OPTION_FIELDS, type ConfigForm } from './studyConfigForm';
 
-type Key = keyof ConfigForm;
+/** The form's own text fields (the strategy's settings are edited through `strategyOptions`). */
+type Key = Exclude<keyof ConfigForm, 'strategyOptions'>;
 
 interface Props {
   form: ConfigForm;
   onChange: (patch: Partial<ConfigForm>) => void;
   /** Settings shown but not editable (fixed once a study exists). */
-  fixed?: ReadonlySet<Key>;
+  fixed?: ReadonlySet<keyof ConfigForm>;
 }
 
 /** The main study settings, grouped as an admin thinks of them. */
@@ -97,6 +98,26 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
               </option>
             )),
           )}
+          {STRATEGY_OPTION_FIELDS[form.strategy as keyof typeof STRATEGY_OPTION_FIELDS]?.map((f) => (
+            <div className="field" key={`strategy-${f.key}`}>
+              <label htmlFor={`${base}-strategy-${f.key}`}>{f.label}</label>
+              <input
+                id={`${base}-strategy-${f.key}`}
+                name={`strategy.${f.key}`}
+                type="number"
+                inputMode="decimal"
+                step="any"
+                min="0"
+                value={form.strategyOptions[f.key] ?? ''}
+                placeholder={f.optional ? 'derived' : undefined}
+                aria-describedby={`${base}-strategy-${f.key}-hint`}
+                onChange={(e) => onChange({ strategyOptions: { ...form.strategyOptions, [f.key]: e.target.value } })}
+              />
+              <span id={`${base}-strategy-${f.key}-hint`} className="hint">
+                {f.hint}
+              </span>
+            </div>
+          ))}
           {input('normBoundFactor', 'Norm bound factor', 'Clip to this × the median norm; blank for none.', { min: '0', step: 'any', placeholder: 'none' })}
           {input('validationFraction', 'Validation share', 'Records each site holds out (0.05–0.5).', { min: '0.05', max: '0.5', step: 'any' })}
           {input('seed', 'Seed', 'Seeds the initial model, splits and sampling.', { min: '0', step: '1' })}

@@ -3,9 +3,9 @@ import { useState, type FormEvent } from 'react';
 import type { ConfigChangeView, Dashboard, StudyConfig, StudySummary } from '../../shared/protocol';
 import { changeStudyConfig, listConfigChanges } from '../api/endpoints';
 import { ConfigFields } from './ConfigFields';
-import { applyFormChange, configProblems, formFromConfig, patchFromForm, type ConfigForm } from './studyConfigForm';
+import { applyFormChange, configProblems, formFromConfig, patchFromForm, STRATEGY_OPTION_FIELDS, type ConfigForm } from './studyConfigForm';
 
-const FIXED = new Set<keyof ConfigForm>(['seed', 'validationFraction']);
+const FIXED: ReadonlySet<keyof ConfigForm> = new Set(['seed', 'validationFraction'] as const);
 
 /** One setting's value as an admin reads it in the history. */
 function show(value: unknown): string {
@@ -103,11 +103,18 @@ export function ConfigPanel({ study, openRound }: { study: StudySummary; openRou
   );
 }
 
+/** The strategy, its own settings as the form labels them, and the norm bound. */
+function strategySummary(config: StudyConfig): string {
+  const options = config.strategy.options as Record<string, unknown>;
+  const set = (STRATEGY_OPTION_FIELDS[config.strategy.name] ?? []).filter((f) => options[f.key] !== undefined).map((f) => `${f.label.toLowerCase()} ${options[f.key]}`);
+  return [config.strategy.name + (set.length ? ` (${set.join(', ')})` : ''), ...(config.normBoundFactor !== null ? [`norm bound ×${config.normBoundFactor}`] : [])].join(', ');
+}
+
 function ConfigSummary({ config }: { config: StudyConfig }) {
   const items: [string, string][] = [
     ['Participants per round', `${Math.round(config.participantFraction * 100)} % of online, ≥ ${config.minParticipants}`],
     ['Min. updates', String(config.minUpdates)],
-    ['Strategy', config.strategy.name + (config.normBoundFactor !== null ? `, norm bound ×${config.normBoundFactor}` : '')],
+    ['Strategy', strategySummary(config)],
     ['Optimiser', config.optimizer + (config.fedProxMu > 0 ? `, FedProx μ ${config.fedProxMu}` : '')],
     ['Late updates', show(config.straggler)],
     ['Evaluate every', config.evaluateEvery === 1 ? 'round' : `${config.evaluateEvery} rounds`],

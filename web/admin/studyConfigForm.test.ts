@@ -37,4 +37,28 @@ describe('the study configuration form', () => {
     // Switching to FedProx while μ is 0 on the form keeps μ at 0 rather than the strategy's default.
     expect(patchFromForm({ ...formFromConfig(base), strategy: 'fedprox' }, base)).toEqual({ strategy: { name: 'fedprox', options: {} }, fedProxMu: 0 });
   });
+
+  it('edits a strategy’s own settings: defaults shown on switching, only changes sent, garbage refused by name', () => {
+    const yogi = applyFormChange(formFromConfig(base), { strategy: 'fedyogi' });
+    expect(yogi.strategyOptions).toEqual({ serverLearningRate: '0.01', beta1: '0.9', beta2: '0.99', tau: '0.001', initialAccumulator: '' });
+    expect(patchFromForm(yogi, base)).toEqual({ strategy: { name: 'fedyogi', options: {} } });
+    const faster = { ...yogi, strategyOptions: { ...yogi.strategyOptions, serverLearningRate: '0.05' } };
+    expect(patchFromForm(faster, base)).toEqual({ strategy: { name: 'fedyogi', options: { serverLearningRate: 0.05 } } });
+
+    // A study already on trimmed mean: changing β sends the whole set, keeping its norm bound.
+    const trimmed = { ...base, strategy: { name: 'trimmed-mean', options: { trimFraction: 0.2, normBound: { factor: 3 } } } } as typeof base;
+    const form = formFromConfig(trimmed);
+    expect(form.strategyOptions).toEqual({ trimFraction: '0.2' });
+    expect(patchFromForm(form, trimmed)).toEqual({});
+    const patch = patchFromForm({ ...form, strategyOptions: { trimFraction: '0.1' } }, trimmed);
+    expect(patch).toEqual({ strategy: { name: 'trimmed-mean', options: { trimFraction: 0.1, normBound: { factor: 3 } } } });
+    expect(configProblems(trimmed, patchFromForm({ ...form, strategyOptions: { trimFraction: '0.7' } }, trimmed))[0]).toMatch(/^strategy\.options\.trimFraction: /);
+    expect(configProblems(trimmed, patchFromForm({ ...form, strategyOptions: { trimFraction: 'x' } }, trimmed))[0]).toMatch(/^strategy\.options\.trimFraction: /);
+
+    // Multi-Krum's m is optional: blank leaves it to the rule (n − f).
+    const krum = applyFormChange(formFromConfig(base), { strategy: 'multi-krum' });
+    expect(krum.strategyOptions).toEqual({ byzantine: '1', select: '' });
+    expect(patchFromForm({ ...krum, strategyOptions: { byzantine: '2', select: '' } }, base)).toEqual({ strategy: { name: 'multi-krum', options: { byzantine: 2 } } });
+    expect(patchFromForm({ ...krum, strategyOptions: { byzantine: '1', select: '3' } }, base)).toEqual({ strategy: { name: 'multi-krum', options: { select: 3 } } });
+  });
 });

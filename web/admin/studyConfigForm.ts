@@ -11,6 +11,51 @@ import {
 
 export const STRATEGY_NAMES = Object.keys(strategies) as (keyof typeof strategies)[];
 
+/** One of a strategy's own settings, as the form edits it. */
+export interface StrategyOptionField {
+  key: string;
+  label: string;
+  hint: string;
+  /** Blank on the form means "not given": the rule derives it. */
+  optional?: boolean;
+}
+
+const serverLearningRate = { key: 'serverLearningRate', label: 'Server learning rate', hint: 'η: the server optimiser’s step on the mean update.' };
+const beta1 = { key: 'beta1', label: 'Server β₁', hint: 'First-moment decay [0–1).' };
+const adaptive = [
+  serverLearningRate,
+  beta1,
+  { key: 'tau', label: 'Server τ', hint: 'Adaptivity: bounds the step where v is small.' },
+  { key: 'initialAccumulator', label: 'Initial v', hint: 'Starting second moment; blank for τ².', optional: true },
+];
+const byzantine = { key: 'byzantine', label: 'Byzantine f', hint: 'Updates to tolerate as hostile.' };
+
+/**
+ * The settings of each strategy that the form edits. Its norm bound and FedProx's μ are study
+ * settings of their own (`normBoundFactor`, `fedProxMu`), so they are not repeated here.
+ */
+export const STRATEGY_OPTION_FIELDS: Record<(typeof STRATEGY_NAMES)[number], readonly StrategyOptionField[]> = {
+  fedavg: [],
+  fedavgm: [serverLearningRate, { key: 'momentum', label: 'Server momentum β', hint: 'Share of the last step kept [0–1).' }],
+  fedprox: [],
+  fedadam: [...adaptive.slice(0, 2), { key: 'beta2', label: 'Server β₂', hint: 'Second-moment decay [0–1).' }, ...adaptive.slice(2)],
+  fedyogi: [...adaptive.slice(0, 2), { key: 'beta2', label: 'Server β₂', hint: 'Second-moment decay [0–1).' }, ...adaptive.slice(2)],
+  fedadagrad: adaptive,
+  median: [],
+  'trimmed-mean': [{ key: 'trimFraction', label: 'Trim fraction β', hint: 'Share dropped at each end, below 0.5.' }],
+  krum: [byzantine],
+  'multi-krum': [byzantine, { key: 'select', label: 'Selected m', hint: 'Best-scored updates averaged; blank for n − f.', optional: true }],
+};
+
+const optionFields = (strategy: string): readonly StrategyOptionField[] => STRATEGY_OPTION_FIELDS[strategy as keyof typeof STRATEGY_OPTION_FIELDS] ?? [];
+
+/** A strategy's editable settings as the form shows them, from its options (defaults where none are given). */
+export function strategyOptionsForm(strategy: string, options: Record<string, unknown> = {}): Record<string, string> {
+  const entry = strategies[strategy as keyof typeof strategies];
+  const filled = { ...(entry ? (entry.options.parse({}) as Record<string, unknown>) : {}), ...options };
+  return Object.fromEntries(optionFields(strategy).map((f) => [f.key, filled[f.key] === undefined ? '' : String(filled[f.key])]));
+}
+
 /** The configuration form's fields as typed: strings, so a half-typed number stays on screen. */
 export interface ConfigForm {
   rounds: string;
@@ -23,6 +68,8 @@ export interface ConfigForm {
   learningRate: string;
   optimizer: OptimizerName;
   strategy: string;
+  /** The strategy's own settings (`STRATEGY_OPTION_FIELDS`), by option name. */
+  strategyOptions: Record<string, string>;
   evaluateEvery: string;
   straggler: 'drop' | 'accept-late';
   maxStaleness: string;
@@ -46,6 +93,7 @@ export function formFromConfig(c: StudyConfig): ConfigForm {
     learningRate: String(c.learningRate),
     optimizer: c.optimizer,
     strategy: c.strategy.name,
+    strategyOptions: strategyOptionsForm(c.strategy.name, c.strategy.options),
     evaluateEvery: String(c.evaluateEvery),
     straggler: c.straggler.policy,
     maxStaleness: String(c.straggler.policy === 'accept-late' ? c.straggler.maxStaleness : 1),
@@ -85,8 +133,22 @@ export function patchFromForm(form: ConfigForm, base: StudyConfig): StudyConfigP
   const patch: StudyConfigPatchInput = {};
   for (const [key, value] of Object.entries(next) as [keyof StudyConfigPatchInput, unknown][])
     if (JSON.stringify(value) !== JSON.stringify(base[key as keyof StudyConfig])) (patch as Record<string, unknown>)[key] = value;
-  // A new strategy starts from its default options; the same one keeps the study's.
-  if (form.strategy !== base.strategy.name) patch.strategy = { name: form.strategy, options: {} } as StudyConfigPatchInput['strategy'];
+  // A new strategy sends the settings that differ from its defaults; the same one keeps the study's
+  // other options (its norm bound, FedProx's μ) and sends the whole set when one changed.
+  const edited = strategyOptionsFromForm(form);
+  if (form.strategy !== base.strategy.name) {
+    const defaults = strategyOptionsFromForm({ strategy: form.strategy, strategyOptions: strategyOptionsForm(form.strategy) });
+    const options = Object.fromEntries(Object.entries(edited).filter(([k, v]) => !Object.is(v, defaults[k])));
+    patch.strategy = { name: form.strategy, options } as StudyConfigPatchInput['strategy'];
+  } else {
+    const current = base.strategy.options as Record<string, unknown>;
+    const keys = optionFields(form.strategy).map((f) => f.key);
+    if (keys.some((k) => !Object.is(edited[k], current[k]))) {
+      const options: Record<string, unknown> = { ...current, ...edited };
+      for (const k of keys) if (edited[k] === undefined) delete options[k];
+      patch.strategy = { name: form.strategy, options } as StudyConfigPatchInput['strategy'];
+    }
+  }
   // A derived setting left out follows its source on the server: send it when the form says otherwise.
   const resolved = studyConfigSchema.safeParse(mergeStudyConfig(base, patch as StudyConfigPatch));
   if (resolved.success)
@@ -95,10 +157,25 @@ export function patchFromForm(form: ConfigForm, base: StudyConfig): StudyConfigP
   return patch;
 }
 
-/** `form` with `change` applied; minUpdates keeps following minParticipants while they are equal. */
+/** The strategy settings typed on the form, as numbers (NaN for garbage); a blank optional one left out. */
+function strategyOptionsFromForm(form: Pick<ConfigForm, 'strategy' | 'strategyOptions'>): Record<string, number | undefined> {
+  return Object.fromEntries(
+    optionFields(form.strategy).map((f) => {
+      const text = form.strategyOptions[f.key] ?? '';
+      return [f.key, f.optional && text.trim() === '' ? undefined : num(text)];
+    }),
+  );
+}
+
+/**
+ * `form` with `change` applied; minUpdates keeps following minParticipants while they are equal,
+ * and another strategy brings its own settings' defaults.
+ */
 export function applyFormChange(form: ConfigForm, change: Partial<ConfigForm>): ConfigForm {
   const following = form.minUpdates === form.minParticipants;
   const next = { ...form, ...change };
+  if (change.strategy !== undefined && change.strategy !== form.strategy && change.strategyOptions === undefined)
+    next.strategyOptions = strategyOptionsForm(change.strategy);
   if (change.minParticipants !== undefined && change.minUpdates === undefined && following) next.minUpdates = change.minParticipants;
   return next;
 }
