@@ -16,7 +16,7 @@ import {
   type StrategyName,
   type StreamingAggregation,
 } from './strategy';
-import { squaredDistanceAndNormFrom, squaredDistancesAndNormsTo } from './sums';
+import { squaredDistancesAndNormsTo } from './sums';
 
 /** What a server rule makes of the round's sample-weighted mean delta. */
 export interface ServerStep {
@@ -92,7 +92,8 @@ class MeanStream implements StreamingAggregation {
   private readonly acc: WeightedMeanAccumulator;
   private readonly norms: Float64Array;
   private readonly distances: Float64Array;
-  private readonly pair = new Float64Array(2);
+  /** Updates handed to `measure` and not yet measured (at most three between calls). */
+  private readonly waiting: (readonly Float32Array[])[] = [];
   private readonly prior: ServerState | null;
   private readonly stateReset: boolean;
   private added = 0;
@@ -135,28 +136,40 @@ class MeanStream implements StreamingAggregation {
     this.added = deltas.length;
   }
 
-  /** The update's distance to the mean and its norm, in one pass (the accumulate carries no norm: see sums.ts). */
+  /**
+   * The update's distance to the mean and its norm, in one pass (the accumulate carries no norm:
+   * see sums.ts); held until four are waiting, then measured four per pass.
+   */
   measure(delta: readonly Float32Array[]): void {
-    const p = this.next('measure', this.measured);
+    const p = this.next('measure', this.measured + this.waiting.length);
     checkLayout(this.base, p.participantId, delta);
-    const s = this.pair;
-    s.fill(0);
-    for (let t = 0; t < this.base.length; t++) squaredDistanceAndNormFrom(this.acc.sum[t], delta[t], s);
-    this.distances[this.measured] = s[0];
-    this.norms[this.measured++] = s[1];
+    this.waiting.push(delta);
+    if (this.waiting.length === 4) this.measureWaiting();
   }
 
   /** `measure` for every update at once, in `order`. */
   measureAll(deltas: readonly (readonly Float32Array[])[]): void {
-    if (this.added !== this.ordered.length || this.measured !== 0 || deltas.length !== this.ordered.length)
+    if (this.added !== this.ordered.length || this.measured !== 0 || this.waiting.length !== 0 || deltas.length !== this.ordered.length)
       throw new Error('measureAll takes every update of the round, after the last add');
+    this.ordered.forEach((p, k) => checkLayout(this.base, p.participantId, deltas[k]));
+    this.record(deltas);
+  }
+
+  private measureWaiting(): void {
+    this.record(this.waiting);
+    this.waiting.length = 0;
+  }
+
+  /** Distances and norms of the next updates in order (four per pass, then one by one: the same bits). */
+  private record(deltas: readonly (readonly Float32Array[])[]): void {
     const { distances, norms } = squaredDistancesAndNormsTo(this.acc.sum, deltas);
-    this.distances.set(distances);
-    this.norms.set(norms);
-    this.measured = deltas.length;
+    this.distances.set(distances, this.measured);
+    this.norms.set(norms, this.measured);
+    this.measured += deltas.length;
   }
 
   finish(): AggregationResult {
+    this.measureWaiting();
     if (this.measured !== this.ordered.length) throw new Error(`${this.def.name}: finish before every update was added and measured`);
     const mean = this.acc.sum;
     const out = this.def.step(this.base, mean, this.prior);

@@ -58,6 +58,10 @@ export interface Participant {
 export interface StreamingAggregation {
   /** Indices into the participants given, in participant-id order: the order to feed their updates in. */
   readonly order: readonly number[];
+  /**
+   * Each update once, in `order`, then each again for `measure`. Either may hold the update (not a
+   * copy) until three more come, to take four per pass: it must not change after it is handed over.
+   */
   add(delta: readonly Float32Array[]): void;
   measure(delta: readonly Float32Array[]): void;
   finish(): AggregationResult;
