@@ -4,14 +4,14 @@ import { binaryClinicalMetrics, poolClinicalMetrics } from '../../shared/metrics
 import { evaluationReportSchema } from '../../shared/protocol/schemas';
 import type { VersionEvaluation } from '../../shared/protocol/models';
 import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
-import { heartRisk, initialWeights, weightShapes } from '../../shared/tasks';
+import { heartRisk, initialWeights } from '../../shared/tasks';
 import { evaluateModel, hospitalSplit } from '../../shared/training';
 import { buildModel } from '../../shared/training/model';
-import { encodeWeights } from '../../shared/weights/codec';
 import type { Database } from '../db/client';
-import { modelVersions, sites } from '../db/schema';
-import { createStudy, enrolSite, sha256Hex } from '../studies/service';
+import { sites } from '../db/schema';
+import { createStudy, enrolSite } from '../studies/service';
 import { testDatabaseTargets } from '../testing/databases';
+import { storeHeartVersion } from '../testing/versions';
 import { signIn, startServer, type RunningServer } from '../testing/harness';
 
 const STUDY = 'heart-models';
@@ -40,10 +40,7 @@ describe.each(testDatabaseTargets())('model versions: layers-format download and
     await createStudy(database.db, { id: STUDY, name: 'Heart models', templateId: 'heart-risk' });
     await enrolSite(database.db, STUDY, site.id);
     // A second version, as a round would write it.
-    const shapes = weightShapes(heartRisk.model);
-    const v1 = initialWeights(heartRisk.model, 99);
-    const bytes = encodeWeights({ kind: 'model', meta: { studyId: STUDY, version: 1 }, tensors: v1.map((data, i) => ({ shape: shapes[i].shape, data })) });
-    await database.db.insert(modelVersions).values({ studyId: STUDY, version: 1, parentVersion: 0, roundNumber: 1, weights: bytes, sha256: sha256Hex(bytes) });
+    await storeHeartVersion(database.db, STUDY, 1, 99);
     server = await startServer(database);
     admin = await signIn(server, { email: 'admin@test.local' });
     hospital = { authorization: `Bearer ${await server.consilium.tokens.hospitalLink(site.id)}` };

@@ -6,12 +6,12 @@ import { binaryClinicalMetrics, poolClinicalMetrics } from '../../shared/metrics
 import { publicRiskModelSchema } from '../../shared/protocol/riskModel';
 import { evaluationReportSchema } from '../../shared/protocol/schemas';
 import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
-import { heartRisk, initialWeights, weightShapes } from '../../shared/tasks';
-import { encodeWeights } from '../../shared/weights/codec';
+import { heartRisk } from '../../shared/tasks';
 import type { Database } from '../db/client';
-import { modelVersions, sites, studies } from '../db/schema';
-import { createStudy, enrolSite, sha256Hex } from '../studies/service';
+import { sites, studies } from '../db/schema';
+import { createStudy, enrolSite } from '../studies/service';
 import { testDatabaseTargets } from '../testing/databases';
+import { storeHeartVersion } from '../testing/versions';
 import { signIn, startServer, type RunningServer } from '../testing/harness';
 
 const STUDY = 'heart-public';
@@ -42,13 +42,7 @@ describe.each(testDatabaseTargets())('public risk model for the patient page ($n
     ]);
     await createStudy(database.db, { id: STUDY, name: 'Heart, public', templateId: 'heart-risk' });
     participantIds = [await enrolSite(database.db, STUDY, siteA.id), await enrolSite(database.db, STUDY, siteB.id)];
-    const shapes = weightShapes(heartRisk.model);
-    const bytes = encodeWeights({
-      kind: 'model',
-      meta: { studyId: STUDY, version: 1 },
-      tensors: initialWeights(heartRisk.model, 41).map((data, i) => ({ shape: shapes[i].shape, data })),
-    });
-    await database.db.insert(modelVersions).values({ studyId: STUDY, version: 1, parentVersion: 0, roundNumber: 1, weights: bytes, sha256: sha256Hex(bytes) });
+    await storeHeartVersion(database.db, STUDY, 1, 41);
     server = await startServer(database);
     admin = await signIn(server, { email: 'admin@test.local' });
   });
