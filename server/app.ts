@@ -25,8 +25,8 @@ import { attachChat } from './chat/socket';
 import type { ChatConfig } from './chat/config';
 import { defaultBodyLimit } from './http/bodyLimit';
 import { errorBody, errorHandler } from './http/errors';
-import { principalMiddleware, type AppEnv } from './http/principal';
-import { accountOf, addressOf, clientAddress, consume, createRateLimiters, jsonFieldOf, rateLimit, type RateLimitSettings } from './http/rateLimit';
+import { addressMiddleware, addressOf as requestAddress, principalMiddleware, type AppEnv } from './http/principal';
+import { accountOf, clientAddress, consume, createRateLimiters, jsonFieldOf, rateLimit, type RateLimitSettings } from './http/rateLimit';
 import { Presence } from './realtime/presence';
 import { attachRealtime, rooms, sameOrigin } from './realtime/socket';
 import { Coordinator, type CoordinatorEvents } from './rounds/coordinator';
@@ -140,12 +140,13 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
       },
     }),
   );
+  app.use('/api/*', addressMiddleware(deps.trustProxyHops));
   app.use('/api/*', principalMiddleware(sessions));
   // Bodies are capped first, so the rate limits below never read more than that of a login body.
   const uploadPath = '/api/studies/:id/rounds/:round/updates';
   app.use('/api/*', defaultBodyLimit({ maxBytes: deps.maxBodyBytes, exempt: [uploadPath] }));
   const limiters = createRateLimiters(deps.rateLimits);
-  const byAddress = (c: Context) => [`address:${addressOf(c, deps.trustProxyHops)}`];
+  const byAddress = (c: Context) => [`address:${requestAddress(c)}`];
   const post = ['POST'];
   app.use('/api/auth/login', rateLimit({ limiter: limiters.loginPerAddress, methods: post, keys: byAddress, message: 'too many sign-in attempts from this address' }));
   app.use('/api/auth/login', rateLimit({ limiter: limiters.loginPerEmail, methods: post, keys: async (c) => [await jsonFieldOf(c, 'email')], message: 'too many sign-in attempts for this account' }));

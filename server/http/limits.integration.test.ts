@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { desc } from 'drizzle-orm';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { ErrorCode } from '../../shared/protocol/errors';
 import { parameterCount, templates } from '../../shared/tasks';
 import { createApp, type ConsiliumApp } from '../app';
 import type { Database } from '../db/client';
+import { auditEvents } from '../db/schema';
 import { testDatabaseTargets } from '../testing/databases';
 
 const pglite = testDatabaseTargets()[0];
@@ -15,8 +17,8 @@ const maxUpdateBytes = Math.max(...Object.values(templates).map((t) => parameter
 type ErrorJson = { error: { code: string; message: string } };
 
 /** The whole server (limits as wired in createApp) on a real socket, so addresses and Content-Length are real. */
-async function serveApp(database: Database) {
-  const consilium = await createApp({ database });
+async function serveApp(database: Database, options: { trustProxyHops?: number } = {}) {
+  const consilium = await createApp({ database, ...options });
   const server = await new Promise<HttpServer>((resolve) => {
     const s = serve({ fetch: consilium.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as HttpServer));
   });
@@ -45,9 +47,9 @@ describe('request limits as the server applies them', () => {
   });
 
   /** A fresh server per test: counters live in the process, one set per createApp. */
-  async function fresh() {
+  async function fresh(options: { trustProxyHops?: number } = {}) {
     await running?.stop();
-    running = await serveApp(database);
+    running = await serveApp(database, options);
     return running;
   }
   afterAll(async () => {
@@ -70,6 +72,20 @@ describe('request limits as the server applies them', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     // Another account from the same address still gets its own attempts.
     expect((await fetch(`${url}/api/auth/login`, json({ email: 'other@test.local', password: 'x' }))).status).toBe(401);
+  });
+
+  it('records the X-Forwarded-For address in the audit log only behind TRUST_PROXY proxies, as the rate limits do', async () => {
+    const failedFrom = async (forwardedFor: string) => {
+      const res = await fetch(`${url}/api/auth/login`, { ...json({ email: 'nobody@test.local', password: 'x' }), headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor } });
+      expect(res.status).toBe(401);
+      const [row] = await database.db.select({ address: auditEvents.address }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);
+      return row.address;
+    };
+    let { url } = await fresh();
+    expect(await failedFrom('203.0.113.9')).toBe('127.0.0.1');
+    ({ url } = await fresh({ trustProxyHops: 1 }));
+    // The entry the proxy appended, not the one the client wrote before it.
+    expect(await failedFrom('198.51.100.7, 203.0.113.9')).toBe('203.0.113.9');
   });
 
   it('limits invite codes, uploads and the chatbot by their budgets', async () => {

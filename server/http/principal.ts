@@ -4,8 +4,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { Sessions } from '../auth/sessions';
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, type Principal } from '../auth/tokens';
+import { addressOf as peerOrForwarded } from './rateLimit';
 
-export type AppEnv = { Variables: { principal: Principal | null } };
+export type AppEnv = { Variables: { principal: Principal | null; address: string } };
 
 export function bearerOf(header: string | undefined): string | null {
   const m = header?.match(/^Bearer\s+(\S+)$/i);
@@ -39,8 +40,22 @@ export function principalMiddleware(sessions: Pick<Sessions, 'authenticate'>): M
   };
 }
 
-/** The caller's address, as the rate limits see it (one rule for both). */
-export { addressOf } from './rateLimit';
+/**
+ * Resolves the caller's address once per request: the peer, or behind `trustProxyHops` reverse
+ * proxies the X-Forwarded-For entry the nearest trusted one appended. The rate limits and the audit
+ * log read it through `addressOf`, so both follow TRUST_PROXY.
+ */
+export function addressMiddleware(trustProxyHops = 0): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.set('address', peerOrForwarded(c, trustProxyHops));
+    await next();
+  };
+}
+
+/** The caller's address as `addressMiddleware` resolved it (the peer where it did not run). */
+export function addressOf(c: Context): string {
+  return (c.get('address') as string | undefined) ?? peerOrForwarded(c, 0);
+}
 
 export function requireAny(c: Context<AppEnv>): Principal {
   const p = c.get('principal');
