@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { chatUsage } from '../db/schema';
 
@@ -7,8 +7,19 @@ export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** Counts one message for `key` on `day` (one upsert, safe under concurrency) and returns the day's count so far. */
+/** The day each database's earlier counts were last dropped on: once a day per process is enough. */
+const prunedOn = new WeakMap<Db, string>();
+
+/**
+ * Counts one message for `key` on `day` (one upsert, safe under concurrency) and returns the day's
+ * count so far. The first count of a new day drops the counts of the days before: only today's
+ * limit reads them, so the table holds one day of keys (patients and addresses), not every day's.
+ */
 export async function countMessage(db: Db, key: string, day: string): Promise<number> {
+  if (prunedOn.get(db) !== day) {
+    prunedOn.set(db, day);
+    await db.delete(chatUsage).where(lt(chatUsage.day, day));
+  }
   const [row] = await db
     .insert(chatUsage)
     .values({ key, day, count: 1 })
