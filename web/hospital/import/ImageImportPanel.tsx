@@ -4,6 +4,7 @@ import type { TaskTemplate } from '../../../shared/tasks';
 import type { ImageImportOptions } from '../../training/datasetProtocol';
 import type { HospitalSession, HospitalState } from '../session';
 import { DecodeFigure, FailureList, ImageIssues, ImageSummary, LabelMappingEditor, Thumbnails } from './ImageReport';
+import { ImportProgress, ImportStart, ReviewActions } from './ImportFrame';
 import { count, LabelBalance } from './ImportReport';
 import { fromDataTransfer, fromFileList, type ImageSelection } from './imageSelection';
 import { useImageImport, type ImageImportState } from './useImageImport';
@@ -82,20 +83,15 @@ function ImageDropZone({ template, disabled, onSelect }: { template: TaskTemplat
 
 function Reading({ state, onCancel }: { state: Extract<ImageImportState, { step: 'reading' }>; onCancel: () => void }) {
   const p = state.progress;
-  const fraction = p && p.total > 0 ? p.done / p.total : 0;
   return (
-    <div className="reading" aria-live="polite">
-      <p>
-        Decoding <strong>{state.source.name}</strong> ({count(state.source.files.length)} files) in this browser…
-      </p>
-      <div className="progress" role="progressbar" aria-label="Decoding the images" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)} data-testid="import-progress">
-        <span style={{ width: `${fraction * 100}%` }} />
-      </div>
-      <p className="muted small">{p ? `${count(p.done)} of ${count(p.total)} images · ${count(p.failed)} could not be decoded` : 'Sorting the files and labels…'}</p>
-      <button type="button" className="button" onClick={onCancel} data-testid="import-cancel">
-        Cancel
-      </button>
-    </div>
+    <ImportProgress
+      label="Decoding the images"
+      fraction={p && p.total > 0 ? p.done / p.total : 0}
+      status={p ? `${count(p.done)} of ${count(p.total)} images · ${count(p.failed)} could not be decoded` : 'Sorting the files and labels…'}
+      onCancel={onCancel}
+    >
+      Decoding <strong>{state.source.name}</strong> ({count(state.source.files.length)} files) in this browser…
+    </ImportProgress>
   );
 }
 
@@ -166,23 +162,18 @@ function Review({
         </section>
       )}
 
-      <div className="actions review-actions">
-        {(importId || analysis.accepted > 0) && (
-          <button type="button" className="button primary" disabled={!importId || dirty || committing} onClick={onCommit} data-testid="import-commit">
-            {committing ? 'Importing…' : `Import ${count(analysis.accepted)} images${analysis.failedCount ? ` (drop ${count(analysis.failedCount)})` : ''}`}
-          </button>
-        )}
-        <button type="button" className="button" disabled={committing} onClick={onCancel} data-testid="import-cancel">
-          {importId || analysis.accepted > 0 ? 'Cancel' : 'Choose other images'}
-        </button>
-        <p className="muted small">
-          {dirty
-            ? 'Read the images again with the changed labels before importing.'
-            : importId
-              ? 'The current dataset stays in use until you import; it is replaced in one step.'
-              : 'Nothing can be imported from these files as they are labelled now.'}
-        </p>
-      </div>
+      <ReviewActions
+        staged={Boolean(importId)}
+        usable={analysis.accepted > 0}
+        dirty={dirty}
+        committing={committing}
+        commitLabel={`Import ${count(analysis.accepted)} images${analysis.failedCount ? ` (drop ${count(analysis.failedCount)})` : ''}`}
+        retryLabel="Choose other images"
+        recheckHint="Read the images again with the changed labels before importing."
+        unusableHint="Nothing can be imported from these files as they are labelled now."
+        onCommit={onCommit}
+        onCancel={onCancel}
+      />
     </div>
   );
 }
@@ -192,31 +183,20 @@ export function ImageImportPanel({ session, state, template, onImported }: { ses
   const importer = useImageImport(session, onImported);
   const s = importer.state;
   const choose = useCallback((selection: ImageSelection) => void importer.analyse(selection), [importer]);
-  const locked = state.joined;
   return (
     <section className="panel import-panel" aria-labelledby="import-title">
       <div className="panel-head">
         <h2 id="import-title">Import scans</h2>
       </div>
       {(s.step === 'idle' || s.step === 'failed') && (
-        <>
-          {s.step === 'idle' && s.done && (
-            <p className="ok-text" role="status" data-testid="import-done">
-              {s.done}
-            </p>
-          )}
-          {s.step === 'failed' && (
-            <div role="alert" className="error-text" data-testid="import-error">
-              {s.message}
-            </div>
-          )}
-          <ImageDropZone template={template} disabled={locked} onSelect={choose} />
-          <p className="muted small">
-            {locked
-              ? 'This tab has joined the study and trains on the dataset above; reload the page to import other data before joining.'
-              : `Images are decoded in this browser's background worker, turned gray and resized to ${template.image!.width}×${template.image!.height} for “${template.name}”; they are never uploaded.`}
-          </p>
-        </>
+        <ImportStart
+          done={s.step === 'idle' ? s.done : undefined}
+          error={s.step === 'failed' ? s.message : undefined}
+          locked={state.joined}
+          hint={`Images are decoded in this browser's background worker, turned gray and resized to ${template.image!.width}×${template.image!.height} for “${template.name}”; they are never uploaded.`}
+        >
+          <ImageDropZone template={template} disabled={state.joined} onSelect={choose} />
+        </ImportStart>
       )}
       {s.step === 'reading' && <Reading state={s} onCancel={() => void importer.cancel()} />}
       {(s.step === 'review' || s.step === 'committing') && (

@@ -6,6 +6,7 @@ import { bytes } from '../datasets/storage';
 import type { HospitalSession, HospitalState } from '../session';
 import { count, FeatureStatsTable, ImportSummary, IssueList, LabelBalance, PreviewTable, RowErrors } from './ImportReport';
 import { ImageImportPanel } from './ImageImportPanel';
+import { ImportProgress, ImportStart, ReviewActions } from './ImportFrame';
 import { MappingEditor } from './MappingEditor';
 import { useCsvImport, type ImportState } from './useCsvImport';
 import './import.css';
@@ -63,28 +64,14 @@ function Reading({ state, onCancel }: { state: Extract<ImportState, { step: 'rea
   const p = state.progress;
   const fraction = p && p.totalBytes > 0 ? p.bytesRead / p.totalBytes : 0;
   return (
-    <div className="reading" aria-live="polite">
-      <p>
-        Reading <strong>{state.source.name}</strong> ({bytes(state.source.size)}) in this browser…
-      </p>
-      <div
-        className="progress"
-        role="progressbar"
-        aria-label="Reading the file"
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={Math.round(fraction * 100)}
-        data-testid="import-progress"
-      >
-        <span style={{ width: `${fraction * 100}%` }} />
-      </div>
-      <p className="muted small">
-        {p ? `${Math.round(fraction * 100)} % · ${count(p.rows)} rows checked, ${count(p.rejected)} with problems` : 'Starting…'}
-      </p>
-      <button type="button" className="button" onClick={onCancel} data-testid="import-cancel">
-        Cancel
-      </button>
-    </div>
+    <ImportProgress
+      label="Reading the file"
+      fraction={fraction}
+      status={p ? `${Math.round(fraction * 100)} % · ${count(p.rows)} rows checked, ${count(p.rejected)} with problems` : 'Starting…'}
+      onCancel={onCancel}
+    >
+      Reading <strong>{state.source.name}</strong> ({bytes(state.source.size)}) in this browser…
+    </ImportProgress>
   );
 }
 
@@ -164,23 +151,18 @@ function Review({
         </section>
       )}
 
-      <div className="actions review-actions">
-        {(importId || rows.accepted > 0) && (
-          <button type="button" className="button primary" disabled={!importId || dirty || committing} onClick={onCommit} data-testid="import-commit">
-            {committing ? 'Importing…' : `Import ${count(rows.accepted)} rows${rows.rejected ? ` (drop ${count(rows.rejected)})` : ''}`}
-          </button>
-        )}
-        <button type="button" className="button" disabled={committing} onClick={onCancel} data-testid="import-cancel">
-          {importId || rows.accepted > 0 ? 'Cancel' : 'Choose another file'}
-        </button>
-        <p className="muted small">
-          {dirty
-            ? 'Check the file again with the changed settings before importing.'
-            : importId
-              ? 'The current dataset stays in use until you import; it is replaced in one step.'
-              : 'Nothing can be imported from this file as it is read now.'}
-        </p>
-      </div>
+      <ReviewActions
+        staged={Boolean(importId)}
+        usable={rows.accepted > 0}
+        dirty={dirty}
+        committing={committing}
+        commitLabel={`Import ${count(rows.accepted)} rows${rows.rejected ? ` (drop ${count(rows.rejected)})` : ''}`}
+        retryLabel="Choose another file"
+        recheckHint="Check the file again with the changed settings before importing."
+        unusableHint="Nothing can be imported from this file as it is read now."
+        onCommit={onCommit}
+        onCancel={onCancel}
+      />
     </div>
   );
 }
@@ -195,7 +177,6 @@ export function ImportPanel({ session, state, onImported }: { session: HospitalS
   if (!template) return null;
   if (template.image) return <ImageImportPanel session={session} state={state} template={template} onImported={onImported} />;
   if (template.features.length === 0) return null;
-  const locked = state.joined;
   return (
     <section className="panel import-panel" aria-labelledby="import-title">
       <div className="panel-head">
@@ -205,24 +186,14 @@ export function ImportPanel({ session, state, onImported }: { session: HospitalS
         </a>
       </div>
       {(s.step === 'idle' || s.step === 'failed') && (
-        <>
-          {s.step === 'idle' && s.done && (
-            <p className="ok-text" role="status" data-testid="import-done">
-              {s.done}
-            </p>
-          )}
-          {s.step === 'failed' && (
-            <div role="alert" className="error-text" data-testid="import-error">
-              {s.message}
-            </div>
-          )}
-          <DropZone disabled={locked} onFile={choose} />
-          <p className="muted small">
-            {locked
-              ? 'This tab has joined the study and trains on the dataset above; reload the page to import other data before joining.'
-              : `Columns are matched to the ${template.features.length} features of “${template.name}” by name; the file is read and checked in this browser and never uploaded.`}
-          </p>
-        </>
+        <ImportStart
+          done={s.step === 'idle' ? s.done : undefined}
+          error={s.step === 'failed' ? s.message : undefined}
+          locked={state.joined}
+          hint={`Columns are matched to the ${template.features.length} features of “${template.name}” by name; the file is read and checked in this browser and never uploaded.`}
+        >
+          <DropZone disabled={state.joined} onFile={choose} />
+        </ImportStart>
       )}
       {s.step === 'reading' && <Reading state={s} onCancel={() => void importer.cancel()} />}
       {(s.step === 'review' || s.step === 'committing') && (
