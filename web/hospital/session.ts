@@ -17,17 +17,8 @@ import { emptyOutboxView, type OutboxEvent, type OutboxView, type UploadOutcome 
 import type { BackendProbe, BenchmarkArgs, BenchmarkResult, DatasetInfo, TrainProgress } from '../training/protocol';
 import { LatestThrottle } from './progressThrottle';
 import { WorkQueue } from './workQueue';
-import {
-  initialTabView,
-  parseTabMessage,
-  tabChannelName,
-  tabReducer,
-  trainerLockName,
-  type Mirror,
-  type TabEvent,
-  type TabMessage,
-  type TabView,
-} from './tabElection';
+import { TabCoordinator } from './tabCoordinator';
+import { initialTabView, type Mirror, type TabView } from './tabElection';
 
 export interface ActivityEntry {
   id: number;
@@ -143,14 +134,8 @@ export class HospitalSession {
   private readonly progress = new LatestThrottle<ProgressReport>((r) => this.sendProgress(r), 500);
   private activityId = 0;
   private disposed = false;
-  /** Tells this tab from the hospital's other tabs in this browser. */
-  private readonly tabId = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `tab-${Math.random()}`;
-  private channel: BroadcastChannel | null = null;
-  private lockRequest: AbortController | null = null;
-  private releaseLock: (() => void) | null = null;
-  private lastMirror = '';
-  /** The training tab this one last followed, kept after it said goodbye: its place is taken over. */
-  private followed: Mirror | null = null;
+  /** This tab among the hospital's other tabs in this browser, once it has joined. */
+  private tabs: TabCoordinator | null = null;
 
   constructor(
     readonly token: string,
@@ -184,7 +169,7 @@ export class HospitalSession {
   private publish(): void {
     if (typeof window !== 'undefined') window.__consilium = { worker: this.worker, state: this.state, session: this };
     for (const l of this.listeners) l();
-    if (this.state.tab.role === 'leader') this.postMirror();
+    if (this.state.tab.role === 'leader') this.tabs?.share(this.mirror());
   }
 
   private log(text: string, tone: ActivityEntry['tone'] = 'info'): void {
@@ -308,44 +293,26 @@ export class HospitalSession {
    */
   join(): void {
     if (!this.canJoin) return;
-    const siteId = this.state.site!.id;
-    const studyId = this.state.study!.id;
     this.set({ joined: true, participantState: 'idle' });
-    this.openChannel(siteId, studyId);
-    this.tabEvent({ type: 'join' });
-    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    if (!locks) {
-      this.lead();
-      return;
-    }
-    this.lockRequest = new AbortController();
-    this.post({ type: 'hello', from: this.tabId });
-    locks
-      .request(trainerLockName(siteId, studyId), { signal: this.lockRequest.signal }, () => {
-        if (this.disposed) return;
-        this.lead();
-        // Held until this tab goes: closing it (or disposing the session) lets the next tab take over.
-        return new Promise<void>((resolve) => (this.releaseLock = resolve));
-      })
-      .catch(() => {
-        // Aborted: this session was disposed while it waited.
-      });
+    this.tabs = new TabCoordinator({
+      siteId: this.state.site!.id,
+      studyId: this.state.study!.id,
+      onView: (tab) => this.set({ tab }),
+      onLead: (previous) => this.lead(previous),
+      mirror: () => this.mirror(),
+      onPause: () => this.sayPaused(),
+      onResume: () => this.sayBack(),
+    });
+    this.tabs.join();
   }
 
-  private lead(): void {
-    const followed = this.state.tab.leader ?? this.followed;
-    this.tabEvent({ type: 'granted' });
-    if (followed) {
-      this.set({ roundsDone: Math.max(this.state.roundsDone, followed.roundsDone) });
+  /** This tab holds the trainer lock: it connects and trains, taking over from `previous` if it followed one. */
+  private lead(previous: Mirror | null): void {
+    if (previous) {
+      this.set({ roundsDone: Math.max(this.state.roundsDone, previous.roundsDone) });
       this.log('The training tab of this hospital closed: this tab takes over.', 'warn');
     }
     this.connect();
-    if (typeof window !== 'undefined') {
-      window.addEventListener('pagehide', this.onPageHide);
-      window.addEventListener('pageshow', this.onPageShow);
-      document.addEventListener('freeze', this.onFreeze);
-      document.addEventListener('resume', this.onResume);
-    }
   }
 
   private connect(): void {
@@ -373,37 +340,12 @@ export class HospitalSession {
     socket.on('round:closed', (closed) => this.onRoundClosed(closed));
   }
 
-  // ----- the hospital's other tabs -----
+  // ----- the hospital's other tabs (web/hospital/tabCoordinator) -----
 
-  private tabEvent(e: TabEvent): void {
-    const tab = tabReducer(this.state.tab, e);
-    if (tab.leader) this.followed = tab.leader;
-    if (tab !== this.state.tab) this.set({ tab });
-  }
-
-  private openChannel(siteId: string, studyId: string): void {
-    if (this.channel || typeof BroadcastChannel === 'undefined') return;
-    const channel = new BroadcastChannel(tabChannelName(siteId, studyId));
-    channel.onmessage = (ev: MessageEvent) => {
-      const m = parseTabMessage(ev.data);
-      if (!m || m.from === this.tabId || this.disposed) return;
-      if (m.type === 'hello' && this.state.tab.role === 'leader') this.postMirror(true);
-      else this.tabEvent({ type: 'message', message: m });
-    };
-    this.channel = channel;
-  }
-
-  private post(m: TabMessage): void {
-    try {
-      this.channel?.postMessage(m);
-    } catch {
-      // A closed channel: this tab is going away.
-    }
-  }
-
-  private postMirror(force = false): void {
+  /** What the hospital's other tabs show of this one while it trains. */
+  private mirror(): Mirror {
     const s = this.state;
-    const mirror: Mirror = {
+    return {
       participantState: s.participantState,
       connected: s.connected,
       backend: s.backend,
@@ -415,28 +357,9 @@ export class HospitalSession {
       currentVersion: s.currentVersion,
       studyStatus: s.studyStatus,
     };
-    const text = JSON.stringify(mirror);
-    if (!force && text === this.lastMirror) return;
-    this.lastMirror = text;
-    this.post({ type: 'state', from: this.tabId, mirror });
   }
 
-  // ----- page lifecycle: a hidden tab keeps training (the worker is not throttled); a frozen one says so -----
-
-  /** The browser is freezing this tab (or keeping it in the back/forward cache): it will go quiet, and the coordinator should know it is not a crash. */
-  private readonly onFreeze = (): void => this.sayPaused();
-
-  private readonly onPageHide = (e: PageTransitionEvent): void => {
-    if (e.persisted) this.sayPaused();
-    else this.post({ type: 'bye', from: this.tabId });
-  };
-
-  private readonly onResume = (): void => this.sayBack();
-
-  private readonly onPageShow = (e: PageTransitionEvent): void => {
-    if (e.persisted) this.sayBack();
-  };
-
+  /** The browser is freezing this training tab: it will go quiet, and the coordinator should know it is not a crash. */
   private sayPaused(): void {
     if (!this.state.study || !this.state.joined) return;
     this.progress.cancel();
@@ -718,18 +641,8 @@ export class HospitalSession {
   }
 
   dispose(): void {
-    if (this.state.tab.role === 'leader') this.post({ type: 'bye', from: this.tabId });
+    this.tabs?.close();
     this.disposed = true;
-    this.lockRequest?.abort();
-    this.releaseLock?.();
-    this.channel?.close();
-    this.channel = null;
-    if (typeof window !== 'undefined') {
-      window.removeEventListener('pagehide', this.onPageHide);
-      window.removeEventListener('pageshow', this.onPageShow);
-      document.removeEventListener('freeze', this.onFreeze);
-      document.removeEventListener('resume', this.onResume);
-    }
     this.progress.cancel();
     this.socket?.removeAllListeners();
     this.socket?.disconnect();

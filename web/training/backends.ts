@@ -199,6 +199,12 @@ export function releaseBackend(name: BackendName): boolean {
   return true;
 }
 
+/** The GPU backends started and holding their device now (not released, or started again since). */
+export function heldGpuBackends(): BackendName[] {
+  const registry = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry;
+  return GPU_BACKENDS.filter((name) => name in registry);
+}
+
 /** Releases the current backend if it is a GPU one; `activate` must be called before the next TensorFlow.js work. */
 export function releaseCurrentGpuBackend(): boolean {
   const name = tf.getBackend() as BackendName | undefined;

@@ -24,6 +24,8 @@ export interface InitOptions {
    * measurement, to show that a backend disagreeing with the CPU is refused. Never cached.
    */
   perturbBackend?: BackendName;
+  /** How long a GPU backend may stay idle before it is released (default 60 s); tests shorten it. */
+  gpuIdleReleaseMs?: number;
 }
 
 /** How the backend was chosen by measurement: one figure per backend, measured now or cached. */
@@ -173,8 +175,8 @@ export interface TrainingWorkerApi extends DatasetWorkerApi {
   watchOutbox(siteId: string, token: string, listener: (e: OutboxEvent) => void): void;
   /** The connection is back: retry waiting updates now rather than at their backoff time. */
   retryOutbox(siteId: string): void;
-  /** The worker's live TensorFlow.js tensors and bytes now, on its current backend. */
-  memory(): { numTensors: number; numBytes: number; backend: BackendName | null };
+  /** The worker's live TensorFlow.js tensors and bytes now, on its current backend, and the GPU backends it holds started. */
+  memory(): { numTensors: number; numBytes: number; backend: BackendName | null; gpuHeld: BackendName[] };
   /** The memory after each training and evaluation job, oldest first (the last 100). */
   memoryTrace(): MemorySnapshot[];
   /** Times one local round on the site's data, from the template's initial weights; uploads nothing. For `npm run bench:browser`. */

@@ -1,44 +1,17 @@
 import * as Comlink from 'comlink';
 import { batchRowsToRecords } from '../../shared/data/columnar';
-import { isImageBatch, type ImageBatch } from '../../shared/data/images/batch';
-import { toUnitFloats } from '../../shared/data/images/pixels';
-import { labelClasses } from '../../shared/data/stats';
+import { isImageBatch } from '../../shared/data/images/batch';
 import type { BackendName } from '../../shared/protocol';
 import { getTemplate, initialWeights, type ModelSpec, type TaskTemplate } from '../../shared/tasks';
-import { encodedWidth } from '../../shared/tasks/encoding';
-import { addSiteStatistics, applyNormalisation, emptySiteStatistics, siteStatistics, type Normalisation } from '../../shared/fl/normalisation';
-import { lesionSplit } from '../../shared/synthetic/lesions';
+import { addSiteStatistics, emptySiteStatistics, siteStatistics } from '../../shared/fl/normalisation';
 import { deriveSeed } from '../../shared/synthetic/rng';
-import {
-  bytesPerSample,
-  chunkImageRows,
-  encodeChunkRows,
-  epochLoss,
-  evaluateModel,
-  hospitalSplit,
-  isBlockSource,
-  rowsByBlock,
-  splitTrainValidation,
-  storedSplit,
-  subset,
-  trainLocal,
-  type Dataset,
-  type TrainingData,
-} from '../../shared/training';
+import { epochLoss, evaluateModel, isBlockSource, rowsByBlock, splitTrainValidation, subset, trainLocal } from '../../shared/training';
 import { unsuitableFor } from './backendChoice';
 import * as tf from '@tensorflow/tfjs';
-import { chooseMeasuredBackend, currentBackend, ensureActive, releaseCurrentGpuBackend, selectBackend, withBackend } from './backends';
+import { chooseMeasuredBackend, currentBackend, ensureActive, heldGpuBackends, releaseCurrentGpuBackend, selectBackend, withBackend } from './backends';
 import { createDatasetApi } from './datasets';
-import {
-  activeDataset,
-  chunkIndex,
-  countLabels,
-  ensureDemoRecords,
-  loadRecords,
-  readChunk,
-  releaseLoadedRecords,
-  type DatasetMeta,
-} from './datasetStore';
+import { activeDataset, chunkIndex, loadRecords, readChunk } from './datasetStore';
+import { ensureDemoRecords } from './demoDatasets';
 import { keepErrorCodes } from './errorTransfer';
 import type {
   DatasetInfo,
@@ -53,6 +26,8 @@ import type {
   TrainProgress,
 } from './protocol';
 import { siteOutbox } from './outbox';
+import { finiteOrUndefined, trainingProgress } from './progress';
+import { setMemoryBudget, siteSplit, splitKey, streams } from './splits';
 import { encodeUpdate, fetchModel, newIdempotencyKey } from './transfer';
 
 /**
@@ -74,6 +49,7 @@ let perturbBackend: BackendName | undefined;
  * Long enough that the evaluation following a round, and the next round of a busy study, keep it.
  */
 const IDLE_RELEASE_MS = 60_000;
+let idleReleaseMs = IDLE_RELEASE_MS;
 let idleTimer: ReturnType<typeof setTimeout> | null = null;
 let running = 0;
 
@@ -90,7 +66,7 @@ function exclusive<T>(job: () => Promise<T>): Promise<T> {
     idleTimer = setTimeout(() => {
       // Queued behind any job that slipped in meanwhile; such a job starts the backend again.
       queue = queue.then(() => running === 0 && releaseCurrentGpuBackend());
-    }, IDLE_RELEASE_MS);
+    }, idleReleaseMs);
   });
   return run;
 }
@@ -123,119 +99,6 @@ function template(id: string): TaskTemplate {
   return t;
 }
 
-/**
- * A dataset whose encoded samples take more than this is never loaded whole: training and evaluation
- * read it from IndexedDB a chunk at a time. The page may set another (`?memoryBudgetMb=`).
- */
-const DEFAULT_MEMORY_BUDGET_BYTES = 256 * 2 ** 20;
-let memoryBudgetBytes = DEFAULT_MEMORY_BUDGET_BYTES;
-
-interface Split {
-  train: TrainingData;
-  validation: TrainingData;
-  records: number;
-  labelCounts: number[];
-  /** Set when the split is read from IndexedDB as it is used. */
-  streaming: { blocks: number; budgetBytes: number; windowSamples: number } | null;
-}
-const splits = new Map<string, Split>();
-
-/** Encoded values per sample of a template's data: feature columns, or pixels. */
-function sampleWidth(tpl: TaskTemplate): number {
-  return tpl.image ? tpl.image.height * tpl.image.width * tpl.image.channels : encodedWidth(tpl.features);
-}
-
-/**
- * What holding a dataset in memory costs per encoded byte: the stored records, their encoding and the
- * split copies. Measured: 200,000 heart records, 17.5 MiB encoded, peaked at 168 MiB of worker heap.
- */
-const IN_MEMORY_OVERHEAD = 8;
-
-/** Whether the dataset, held whole, would exceed the memory budget. */
-const streams = (tpl: TaskTemplate, meta: DatasetMeta) => meta.count * bytesPerSample(sampleWidth(tpl)) * IN_MEMORY_OVERHEAD > memoryBudgetBytes;
-
-/**
- * Samples a streamed window may hold: a quarter of the budget, as the window, its shuffled copy, the
- * next window being read and the chunk being encoded are held at once.
- */
-const windowSamples = (tpl: TaskTemplate) => Math.max(1, Math.floor(memoryBudgetBytes / (4 * bytesPerSample(sampleWidth(tpl)))));
-
-async function siteSplit(siteId: string, tpl: TaskTemplate, config: SplitConfig = tpl.defaults): Promise<Split> {
-  // Keyed by the active dataset and how it is held: an import, a switch of dataset or a new budget is
-  // picked up at the next call.
-  const meta = await activeDataset(siteId, tpl.id);
-  if (!meta || meta.count === 0) throw new Error('This browser holds no records for the site yet');
-  const streamed = streams(tpl, meta);
-  const datasetKey = `${siteId}|${meta.id}|${streamed ? `stream-${memoryBudgetBytes}` : 'memory'}|`;
-  const key = `${datasetKey}${tpl.id}|${config.validationFraction}|${config.seed}|${normalisationKey(config.normalisation)}`;
-  const cached = splits.get(key);
-  if (cached) return cached;
-  for (const k of splits.keys()) if (k.startsWith(`${siteId}|`) && !k.startsWith(datasetKey)) splits.delete(k);
-  const fractions = { validationFraction: config.validationFraction, seed: config.seed };
-  let split: Split;
-  if (streamed) {
-    releaseLoadedRecords();
-    const index = await chunkIndex(siteId, meta);
-    // Encoded with the study's normalisation, as `hospitalSplit` encodes in memory.
-    const features = applyNormalisation(tpl.features, config.normalisation);
-    const image = tpl.image;
-    const { train, validation } = storedSplit({
-      labels: index.labels,
-      chunkSizes: index.chunkSizes,
-      ...fractions,
-      splitKey: splitKey(siteId, meta),
-      width: sampleWidth(tpl),
-      ...(image ? { shape: [image.height, image.width, image.channels] } : {}),
-      readRows: async (c, rows) => {
-        const chunk = await readChunk(siteId, meta.id, index.chunks[c]);
-        return isImageBatch(chunk) ? chunkImageRows(chunk, rows) : encodeChunkRows(features, chunk, rows);
-      },
-    });
-    split = {
-      train,
-      validation,
-      records: meta.count,
-      labelCounts: countLabels(index.labels, labelClasses(tpl).length),
-      streaming: { blocks: index.chunks.length, budgetBytes: memoryBudgetBytes, windowSamples: windowSamples(tpl) },
-    };
-  } else {
-    const loaded = await loadRecords(siteId, tpl.id);
-    if (loaded.count === 0) throw new Error('This browser holds no records for the site yet');
-    // Demo data splits on its profile id, as the simulator and the central baseline do.
-    const { train, validation } = loaded.images
-      ? imageSplit(splitKey(siteId, meta), loaded.images, fractions)
-      : hospitalSplit(tpl, splitKey(siteId, meta), loaded.records, fractions, config.normalisation);
-    split = { train, validation, records: loaded.count, labelCounts: countLabels(loaded.labels, labelClasses(tpl).length), streaming: null };
-  }
-  splits.set(key, split);
-  return split;
-}
-
-/**
- * Scans split as the simulator and the central baseline split the demo scans (`lesionSplit`): stratified
- * by label, seeded by the site, pixels scaled to [0, 1].
- */
-function imageSplit(key: string, images: ImageBatch, config: { validationFraction: number; seed: number }): { train: Dataset; validation: Dataset } {
-  const x = toUnitFloats(images.pixels);
-  if (images.channels === 1) {
-    return lesionSplit(key, { images: x, labels: images.labels, n: images.n, h: images.height, w: images.width, ids: images.ids }, config);
-  }
-  const ds: Dataset = { x, y: Float32Array.from(images.labels), n: images.n, width: images.height * images.width * images.channels, shape: [images.height, images.width, images.channels] };
-  const { train, validation } = splitTrainValidation(ds.y, config.validationFraction, deriveSeed(config.seed, key));
-  return { train: subset(ds, train), validation: subset(ds, validation) };
-}
-
-/** Demo data splits on its profile id, as the simulator and the central baseline do. */
-const splitKey = (siteId: string, meta: DatasetMeta | null) => meta?.profileId ?? siteId;
-
-function normalisationKey(n: Normalisation | null | undefined): string {
-  if (!n) return 'reference';
-  const text = JSON.stringify(n);
-  let h = 0;
-  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return `${n.sites}:${n.rows}:${h >>> 0}`;
-}
-
 async function describeDataset(siteId: string, templateId: string, split?: SplitConfig): Promise<DatasetInfo> {
   const tpl = template(templateId);
   const meta = await activeDataset(siteId, tpl.id);
@@ -259,39 +122,6 @@ async function describeDataset(siteId: string, templateId: string, split?: Split
   };
 }
 
-const finiteOrUndefined = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : undefined);
-
-const PROGRESS_INTERVAL_MS = 250;
-/** On a GPU backend, the longest wait between two reads of a batch's loss (each read is a sync). */
-const GPU_READ_INTERVAL_MS = 500;
-
-/**
- * Progress callbacks for `trainLocal`: the latest batch's loss every `PROGRESS_INTERVAL_MS` on the
- * CPU and WASM; on GPU backends, where reading a batch's loss forces a sync, a batch's loss is read at
- * most every `GPU_READ_INTERVAL_MS` (so progress still reaches the page within an epoch, at least
- * once a second), and each epoch's mean at its end. Reports the start at once.
- */
-function trainingProgress(backend: BackendName, round: number, epochs: number, report: (p: TrainProgress) => void) {
-  const cheapReads = backend === 'cpu' || backend === 'wasm';
-  let epochsDone = 0;
-  let lastReport = 0;
-  report({ phase: 'training', round, epoch: 1, epochs });
-  return {
-    batchReadEveryMs: cheapReads ? 0 : GPU_READ_INTERVAL_MS,
-    onBatchEnd: (batch: number, loss: number) => {
-      const now = Date.now();
-      if (now - lastReport < PROGRESS_INTERVAL_MS) return;
-      lastReport = now;
-      report({ phase: 'training', round, epoch: Math.min(epochsDone + 1, epochs), epochs, batch, loss: finiteOrUndefined(loss) });
-    },
-    onEpochEnd: (_epoch: number, loss: number) => {
-      epochsDone++;
-      lastReport = Date.now();
-      report({ phase: 'training', round, epoch: epochsDone, epochs, loss: finiteOrUndefined(loss) });
-    },
-  };
-}
-
 /** Fire and forget: a slow page must not slow training down. */
 const reporter = (onProgress?: (p: TrainProgress) => void) => (p: TrainProgress) => {
   if (onProgress) Promise.resolve(onProgress(p)).catch(() => undefined);
@@ -304,9 +134,13 @@ const api: TrainingWorkerApi = {
   init(opts: InitOptions = {}) {
     if (opts.memoryBudgetBytes !== undefined) {
       if (!(Number.isFinite(opts.memoryBudgetBytes) && opts.memoryBudgetBytes > 0)) throw new RangeError(`memory budget must be a positive number of bytes, got ${opts.memoryBudgetBytes}`);
-      memoryBudgetBytes = opts.memoryBudgetBytes;
+      setMemoryBudget(opts.memoryBudgetBytes);
     }
     if (opts.perturbBackend) perturbBackend = opts.perturbBackend;
+    if (opts.gpuIdleReleaseMs !== undefined) {
+      if (!(Number.isFinite(opts.gpuIdleReleaseMs) && opts.gpuIdleReleaseMs >= 0)) throw new RangeError(`the idle release delay must be a number of milliseconds, got ${opts.gpuIdleReleaseMs}`);
+      idleReleaseMs = opts.gpuIdleReleaseMs;
+    }
     const tpl = opts.templateId ? template(opts.templateId) : undefined;
     const spec = tpl ? tpl.model : modelSpec;
     const sameBackend = opts.backend === undefined || opts.backend === forcedBackend;
@@ -339,8 +173,11 @@ const api: TrainingWorkerApi = {
   },
 
   memory() {
+    // Released while idle: no backend is current and no tensor lives (a release needs none). Asking
+    // TensorFlow.js now would start the highest-priority backend outside a job.
+    if (currentBackend() === null) return { numTensors: 0, numBytes: 0, backend: null, gpuHeld: heldGpuBackends() };
     const m = tf.memory();
-    return { numTensors: m.numTensors, numBytes: m.numBytes, backend: currentBackend() };
+    return { numTensors: m.numTensors, numBytes: m.numBytes, backend: currentBackend(), gpuHeld: heldGpuBackends() };
   },
 
   memoryTrace() {
