@@ -9,8 +9,9 @@ import { expect, test } from './support/fixtures';
  * still arrives. The admin sees the hospital once.
  */
 
-// Enough local epochs that a round's training lasts several seconds, so the tab is closed mid-training.
-const EPOCHS = 12;
+// Enough local epochs that a round's training lasts several seconds even on an idle machine (12 epochs
+// took about a second there: round 1 could close before the test looked at it), so the tab is closed mid-training.
+const EPOCHS = 60;
 test.use({ serverOptions: { env: { DEMO_ROUNDS: '2', DEMO_DEADLINE_MS: '180000', DEMO_EPOCHS: String(EPOCHS) } } });
 
 interface TabSample {

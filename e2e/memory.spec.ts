@@ -65,3 +65,35 @@ for (const backend of ['webgl', 'wasm', 'webgpu'] as const) {
     expect(counts[ROUNDS - 1]).toEqual(counts[1]);
   });
 }
+
+/**
+ * An idle GPU backend gives its device back (memory, compiled programs) and starts again for the next
+ * job. The page's worker waits 60 s; the test shortens that to 2 s through the worker's `init`.
+ */
+test('the worker releases an idle GPU backend and starts it again for the next job', async ({ openHospitals }) => {
+  test.setTimeout(180_000);
+  const [h] = await openHospitals(1, { backend: 'webgl', join: false });
+  await expect(h.page.getByTestId('backend')).toHaveText('webgl', { timeout: 60_000 });
+  const seen = await h.page.evaluate(async (siteId) => {
+    const w = window.__consilium!.worker;
+    await w.init({ gpuIdleReleaseMs: 2_000 });
+    const job = (seed: number) => w.benchmark({ siteId, templateId: 'heart-risk', epochs: 1, seed });
+    await job(1);
+    const busy = await w.memory();
+    const start = performance.now();
+    let idle = await w.memory();
+    while (idle.gpuHeld.length > 0 && performance.now() - start < 30_000) {
+      await new Promise((r) => setTimeout(r, 250));
+      idle = await w.memory();
+    }
+    const releasedAfterMs = Math.round(performance.now() - start);
+    const next = await job(2);
+    return { busy, idle, releasedAfterMs, next: { backend: next.backend, samplesPerSecond: next.samplesPerSecond }, again: await w.memory() };
+  }, h.siteId);
+  console.log(`webgl: held after a job ${JSON.stringify(seen.busy.gpuHeld)}, released after ${seen.releasedAfterMs} ms idle; the next job ran on ${seen.next.backend}`);
+  expect(seen.busy.gpuHeld).toEqual(['webgl']);
+  expect(seen.idle).toMatchObject({ gpuHeld: [], numTensors: 0, backend: null });
+  expect(seen.next.backend).toBe('webgl');
+  expect(seen.next.samplesPerSecond).toBeGreaterThan(0);
+  expect(seen.again).toMatchObject({ gpuHeld: ['webgl'], backend: 'webgl', numTensors: 0 });
+});
