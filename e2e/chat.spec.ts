@@ -1,3 +1,5 @@
+import { redeemInvite } from './support/accounts';
+import { adminApi } from './support/adminApi';
 import { expect, test } from './support/fixtures';
 
 const PHONE = { width: 375, height: 740 };
@@ -133,4 +135,37 @@ test('an answer streams in over the socket, growing as it arrives, then shows wh
     expect(seen[i].length).toBeGreaterThan(seen[i - 1].length);
   }
   expect(seen[seen.length - 1]).toContain('Blood pressure');
+});
+
+test('a signed-in patient finds their conversation again after a reload, reopens it, and deletes their history', async ({ browser, consilium }, testInfo) => {
+  const admin = await adminApi(consilium);
+  const page = await redeemInvite(browser, await admin.invite({ role: 'patient' }), 'history@patients.test');
+  await admin.dispose();
+  await expect(page).toHaveURL(/\/chat$/);
+  const history = page.getByTestId('chat-history');
+  await expect(history.locator('summary')).toHaveText('Your saved conversations (0)');
+
+  await page.getByTestId('chat-input').fill('What is a normal blood pressure?');
+  await page.getByTestId('chat-send').click();
+  await expect(page.getByTestId('chat-reply').last()).toHaveAttribute('data-kind', 'answer');
+  await expect(page.getByTestId('chat-streaming')).toHaveCount(0);
+
+  // Another visit: the page starts empty, and the conversation is in the account, titled by its question.
+  await page.reload();
+  await expect(page.getByTestId('chat-message')).toHaveCount(0);
+  await expect(history.locator('summary')).toHaveText('Your saved conversations (1)');
+  await history.locator('summary').click();
+  await history.getByRole('button', { name: 'What is a normal blood pressure?' }).click();
+  const messages = page.getByTestId('chat-message');
+  await expect(messages).toHaveCount(2);
+  await expect(messages.first()).toContainText('What is a normal blood pressure?');
+  await expect(messages.last()).toContainText('Blood pressure');
+  await page.screenshot({ path: testInfo.outputPath('chat-history.png'), fullPage: true });
+
+  await history.getByRole('button', { name: 'Delete my history' }).click();
+  await history.getByRole('button', { name: 'Yes, delete everything' }).click();
+  await expect(history).toContainText('Your history has been deleted.');
+  await expect(page.getByTestId('chat-message')).toHaveCount(0);
+  await page.reload();
+  await expect(history.locator('summary')).toHaveText('Your saved conversations (0)');
 });

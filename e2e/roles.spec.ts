@@ -1,19 +1,6 @@
-import type { Browser, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { redeemInvite as redeem, TEST_PASSWORD as PASSWORD } from './support/accounts';
 import { expect, test } from './support/fixtures';
-
-const PASSWORD = 'a long enough password';
-
-/** A person opens an invite link in their own browser and makes their account; returns their page. */
-async function redeem(browser: Browser, url: string, email: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(url);
-  await expect(page.getByRole('heading', { name: 'Create your account' })).toBeVisible();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password (at least 10 characters)').fill(PASSWORD);
-  await page.getByLabel('Password again').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  return page;
-}
 
 async function invite(admin: Page, role: string): Promise<string> {
   const panel = role === 'Patient' ? admin.getByRole('region', { name: 'Patient accounts' }) : admin.getByTestId('site-panel');

@@ -1,4 +1,5 @@
 import { request, type APIRequestContext } from '@playwright/test';
+import type { CreateInvite, CreatedInvite } from '../../shared/protocol/accounts';
 import type { Dashboard, RoundView } from '../../shared/protocol/schemas';
 import type { ConsiliumServer } from './server';
 
@@ -7,6 +8,8 @@ export interface AdminApi {
   round(n: number, studyId?: string): Promise<RoundView | undefined>;
   /** Approves a model version for patients, as the console's Approve button does. */
   approve(version: number, note: string, studyId?: string): Promise<void>;
+  /** An invite, as the console's Create invite makes it; returns its link. */
+  invite(invite: CreateInvite): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -28,6 +31,11 @@ export async function adminApi(server: ConsiliumServer): Promise<AdminApi> {
     approve: async (version, note, studyId = 'heart-demo') => {
       const res = await api.post(`/api/studies/${studyId}/versions/${version}/approve`, { data: { note }, headers: { 'X-CSRF-Token': csrf } });
       if (!res.ok()) throw new Error(`approve version ${version}: ${res.status()} ${await res.text()}`);
+    },
+    invite: async (invite) => {
+      const res = await api.post('/api/invites', { data: invite, headers: { 'X-CSRF-Token': csrf } });
+      if (!res.ok()) throw new Error(`invite: ${res.status()} ${await res.text()}`);
+      return ((await res.json()) as CreatedInvite).url;
     },
     dispose: () => api.dispose(),
   };
