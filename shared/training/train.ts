@@ -23,9 +23,12 @@ export interface TrainOptions {
   /** `batch` counts from 1 across the whole call. Reading each batch's loss costs a GPU sync. */
   onBatchEnd?: (batch: number, loss: number) => void | Promise<void>;
   /**
-   * With `onBatchEnd`: call it (reading the batch's loss) only once this many milliseconds have passed
-   * since the last call, so a GPU backend syncs a few times a second rather than every batch, yet
-   * progress still arrives within an epoch. Default 0: every batch. Training itself is unchanged.
+   * With `onBatchEnd`, for a GPU backend: read a batch's loss only about every this many milliseconds
+   * of the backend's work (by the clock in the first epoch, then by batches at the pace the last
+   * epoch ran), each read collected at the next one or at the epoch's end, so the backend keeps the
+   * batches queued after it and progress still arrives within an epoch. `onBatchEnd` still sees
+   * batches in order, each with its own loss. Default 0: every batch, at once. Training itself is
+   * unchanged.
    */
   batchReadEveryMs?: number;
   /**
@@ -150,7 +153,52 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
   const losses: number[] = [];
   let batchNo = 0;
   let lastYield = Date.now();
+  // Batch reads (see `readBatch`): when and at which batch the last one was started, and how many
+  // batches make about `batchReadEveryMs` of the backend's work (learnt from the last epoch).
+  const readEveryMs = opts.batchReadEveryMs ?? 0;
   let lastRead = -Infinity;
+  let lastReadBatch = 0;
+  let readEvery = Infinity;
+  /** A GPU read started and not yet handed to `onBatchEnd`. */
+  let inFlight: { batch: number; loss: Promise<number> } | null = null;
+  /**
+   * A GPU backend queues batches far faster than it runs them, so the worker's clock says little
+   * about the backend's progress: paced by the clock alone, reads would let a whole epoch queue up
+   * between two of them (seconds without progress). An epoch ends with a read of all its losses, which
+   * waits for the backend to finish every batch, so its length is what its batches took: reads are
+   * then paced by batches, about `batchReadEveryMs` of the backend's own work apart.
+   */
+  let epochFrom = Date.now();
+  const learnPace = (batchesInEpoch: number) => {
+    const now = Date.now();
+    if (readEveryMs > 0 && batchesInEpoch > 0) readEvery = Math.max(1, Math.floor(readEveryMs / Math.max(1e-3, (now - epochFrom) / batchesInEpoch)));
+    epochFrom = now;
+  };
+  /** Hands the read in flight, if any, to `onBatchEnd` once it is back. */
+  const collect = async () => {
+    if (!inFlight) return;
+    const { batch, loss } = inFlight;
+    inFlight = null;
+    await opts.onBatchEnd!(batch, await loss);
+  };
+  /**
+   * Reports a batch's loss. On the CPU and WASM a read costs nothing: at once. On a GPU backend
+   * (`batchReadEveryMs` set) the read of this batch is started and the previous one collected: the
+   * backend keeps working through the batches queued after it while the worker waits, instead of
+   * draining its queue at every read.
+   */
+  const readBatch = async (cost: tf.Scalar) => {
+    if (readEveryMs <= 0) {
+      await opts.onBatchEnd!(batchNo, (await cost.data())[0]);
+      return;
+    }
+    await collect();
+    const loss = cost.data().then((v) => v[0]);
+    loss.catch(() => undefined); // collected later; a failure then surfaces there
+    inFlight = { batch: batchNo, loss };
+    lastRead = Date.now();
+    lastReadBatch = batchNo;
+  };
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const costs: tf.Scalar[] = [];
@@ -166,19 +214,18 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
           costs.push(cost);
           sizes.push(rows);
           batchNo++;
-          if (opts.onBatchEnd && Date.now() - lastRead >= (opts.batchReadEveryMs ?? 0)) {
-            await opts.onBatchEnd(batchNo, (await cost.data())[0]);
-            lastRead = Date.now();
-          }
+          if (opts.onBatchEnd && (Date.now() - lastRead >= readEveryMs || batchNo - lastReadBatch >= readEvery)) await readBatch(cost);
           if (Date.now() - lastYield > YIELD_EVERY_MS) {
             await yieldToEventLoop();
             lastYield = Date.now();
           }
         }
-        // One read per epoch: on a GPU backend every read is a sync.
+        // The read still in flight first (its batch is this epoch's), then one read for the epoch.
+        await collect();
         const stacked = tf.stack(costs);
         const values = await stacked.data();
         stacked.dispose();
+        learnPace(costs.length);
         let sum = 0;
         for (let b = 0; b < values.length; b++) sum += values[b] * sizes[b];
         losses.push(sum / n);

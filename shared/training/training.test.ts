@@ -122,6 +122,20 @@ describe('trainLocal', () => {
     expect(throttled.weights).toEqual(plain.weights);
   });
 
+  it('paced by batches after the first epoch, reports each read batch with its own loss, in order', async () => {
+    const every: [number, number][] = [];
+    await trainLocal({ ...base, epochs: 3, onBatchEnd: (batch, loss) => void every.push([batch, loss]) });
+    const paced: [number, number][] = [];
+    // Next to no "backend work" between reads: after the first epoch, a read every batch, each collected at the next.
+    const result = await trainLocal({ ...base, epochs: 3, batchReadEveryMs: 1e-6, onBatchEnd: (batch, loss) => void paced.push([batch, loss]) });
+    const perEpoch = every.length / 3;
+    expect(paced.map(([b]) => b)).toEqual([...paced.map(([b]) => b)].sort((a, b) => a - b));
+    for (const [batch, loss] of paced) expect(loss).toBe(every[batch - 1][1]);
+    // Epochs 2 and 3: every batch.
+    expect(paced.filter(([b]) => b > perEpoch).map(([b]) => b)).toEqual(Array.from({ length: 2 * perEpoch }, (_, i) => perEpoch + i + 1));
+    expect(result.losses).toHaveLength(3);
+  });
+
   it('epochLoss is the first epoch of trainLocal', async () => {
     const { losses } = await trainLocal(base);
     expect(await epochLoss(base)).toBe(losses[0]);

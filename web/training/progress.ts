@@ -5,14 +5,17 @@ import type { TrainProgress } from './protocol';
 export const finiteOrUndefined = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : undefined);
 
 const PROGRESS_INTERVAL_MS = 250;
-/** On a GPU backend, the longest wait between two reads of a batch's loss (each read is a sync). */
-const GPU_READ_INTERVAL_MS = 500;
+/**
+ * On a GPU backend, about how much of the backend's work passes between two reads of a batch's loss
+ * (`trainLocal` paces them by batches and keeps the backend busy while a read comes back).
+ */
+const GPU_READ_INTERVAL_MS = 250;
 
 /**
  * Progress callbacks for `trainLocal`: the latest batch's loss every `PROGRESS_INTERVAL_MS` on the
- * CPU and WASM; on GPU backends, where reading a batch's loss forces a sync, a batch's loss is read at
- * most every `GPU_READ_INTERVAL_MS` (so progress still reaches the page within an epoch, at least
- * once a second), and each epoch's mean at its end. Reports the start at once.
+ * CPU and WASM; on GPU backends, where a read waits for the backend, a batch's loss about every
+ * `GPU_READ_INTERVAL_MS` of its work (so progress reaches the page within an epoch, about once a
+ * second at worst), and each epoch's mean at its end. Reports the start at once.
  */
 export function trainingProgress(backend: BackendName, round: number, epochs: number, report: (p: TrainProgress) => void) {
   const cheapReads = backend === 'cpu' || backend === 'wasm';
