@@ -143,7 +143,7 @@ const label = (b: BackendName, device?: string) => {
 };
 const fmt = (x: number, digits = 0) => x.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function report(rows: Row[], auto: Record<string, BackendFigure[]>, meta: { seconds: number; chromium: string }): string {
+function report(rows: Row[], auto: Record<string, BackendFigure[]>, meta: { seconds: number; chromium: string; load: number }): string {
   const lines = [
     '## Browser training',
     '',
@@ -151,7 +151,7 @@ function report(rows: Row[], auto: Record<string, BackendFigure[]>, meta: { seco
     'npm run bench:browser -- --write',
     '```',
     '',
-    `Headless Chromium (${meta.chromium}) on the development machine above (2 shared cores, loaded), one`,
+    `Headless Chromium (${meta.chromium}) on the development machine above (2 shared cores, load average ${meta.load.toFixed(1)} at the start), one`,
     'tab at a time, its dedicated worker training one local round of a demo site on its own data: the',
     "template's local epochs, batch size and optimiser, from the template's initial weights, after a few",
     'warm-up steps (shader compilation excluded). heart-risk and hcv-stage train on the first heart demo',
@@ -213,13 +213,14 @@ function writeSection(section: string): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const startLoad = os.loadavg()[0];
   process.env.STATIC_DIR = await buildWeb();
   const server = await startConsilium({ env: { DEMO_ROUNDS: '1' } });
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
   try {
     const rows = await forcedRows(browser, server);
     const auto = await automaticChoice(browser, server);
-    const section = report(rows, auto, { seconds: (Date.now() - started) / 1000, chromium: `Chromium ${browser.version()}` });
+    const section = report(rows, auto, { seconds: (Date.now() - started) / 1000, chromium: `Chromium ${browser.version()}`, load: startLoad });
     console.log(`\n${section}`);
     if (write) writeSection(section);
   } finally {
