@@ -82,6 +82,16 @@ test('a hidden training tab trains on; a frozen one is a straggler, not a crash,
     expect((await snapshot(page)).visibility).toBe('visible');
     const row = console_.locator(`[data-testid="participant-row"][data-site="${h.siteId}"]`);
 
+    // Its round-2 upload is held until the tab has resumed from the freeze below, from the start: round
+    // 2 opens as soon as round 1 closes, so however fast it trains, the update cannot slip out before
+    // the freeze, which then always lands while the round is owed.
+    let releaseUpload!: () => void;
+    const uploadHeld = new Promise<void>((r) => (releaseUpload = r));
+    await tabbed.context.route('**/api/studies/*/rounds/2/updates', async (route) => {
+      await uploadHeld;
+      await route.continue();
+    });
+
     // --- Hidden: the hospital joins, then another tab comes to the front of its window. ---
     await page.getByTestId('join-button').click();
     await expect(row.getByTestId('participant-state')).toHaveText('idle', { timeout: 60_000 });
@@ -106,14 +116,6 @@ test('a hidden training tab trains on; a frozen one is a straggler, not a crash,
     expect((await admin.dashboard()).participants.find((p) => p.siteId === h.siteId)).toMatchObject({ lastUpdateRound: 1 });
 
     // --- Frozen: the browser freezes the hidden tab as soon as it starts training round 2. ---
-    // Its round-2 upload is held until the tab has resumed, so that however fast it trains, the
-    // update cannot slip out before the freeze: the freeze always lands while the round is owed.
-    let releaseUpload!: () => void;
-    const uploadHeld = new Promise<void>((r) => (releaseUpload = r));
-    await tabbed.context.route('**/api/studies/*/rounds/2/updates', async (route) => {
-      await uploadHeld;
-      await route.continue();
-    });
     await page.evaluate(
       () =>
         new Promise<void>((resolve) => {
