@@ -1,5 +1,5 @@
 import { clockTime } from '../format';
-import type { ActivityEntry } from './session';
+import type { ActivityEntry } from './hospitalState';
 
 export function ActivityLog({ entries }: { entries: ActivityEntry[] }) {
   return (

@@ -3,7 +3,7 @@ import { labelClasses } from '../../shared/data/stats';
 import { getTemplate } from '../../shared/tasks';
 import { DASH, percent } from '../format';
 import { mebibytes } from './memoryBudget';
-import type { HospitalState } from './session';
+import type { HospitalState } from './hospitalState';
 
 export function DatasetPanel({ state }: { state: HospitalState }) {
   const d = state.dataset;

@@ -1,6 +1,6 @@
 import { DASH, fixed, integer, percent } from '../format';
 import { OutboxStatus } from './OutboxStatus';
-import type { HospitalState } from './session';
+import type { HospitalState } from './hospitalState';
 
 const STATE_TEXT: Record<string, string> = {
   offline: 'Not joined yet',

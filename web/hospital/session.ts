@@ -1,106 +1,16 @@
-import type {
-  BackendName,
-  ParticipantState,
-  ProgressReport,
-  RoundClosed,
-  RoundOpen,
-  Site,
-  StudyStatus,
-  StudySummary,
-} from '../../shared/protocol';
+import type { BackendName, ProgressReport, RoundClosed, RoundOpen } from '../../shared/protocol';
 import { deriveSeed } from '../../shared/synthetic/rng';
 import { getMe, getStudy } from '../api/endpoints';
 import { isUnauthenticated } from '../api/http';
 import { createSocket, emitWithAck, type ConsiliumSocket } from '../api/socket';
 import { progressCallback, startTrainingWorker, type TrainingWorker } from '../training/client';
-import { emptyOutboxView, type OutboxEvent, type OutboxView, type UploadOutcome } from '../training/outboxPolicy';
-import type { BackendProbe, BenchmarkArgs, BenchmarkResult, DatasetInfo, TrainProgress } from '../training/protocol';
+import type { OutboxEvent, UploadOutcome } from '../training/outboxPolicy';
+import type { BenchmarkArgs, BenchmarkResult, DatasetInfo, TrainProgress } from '../training/protocol';
 import { LatestThrottle } from './progressThrottle';
 import { WorkQueue } from './workQueue';
 import { TabCoordinator } from './tabCoordinator';
-import { initialTabView, type Mirror, type TabView } from './tabElection';
-
-export interface ActivityEntry {
-  id: number;
-  at: number;
-  tone: 'info' | 'ok' | 'warn' | 'error';
-  text: string;
-}
-
-export interface EvaluationSummary {
-  version: number;
-  loss: number;
-  accuracy: number;
-  numSamples: number;
-}
-
-export interface HospitalState {
-  /** loading: reading the link, study and local data; ready: can join; failed: cannot go on. */
-  phase: 'loading' | 'ready' | 'failed';
-  error: string | null;
-  site: Site | null;
-  demoProfile: string | null;
-  studyIds: string[];
-  study: StudySummary | null;
-  backend: BackendName | null;
-  adapter: string | null;
-  backendError: string | null;
-  /** How the backend was measured and chosen; null when forced (`?backend=`) or not yet measured. */
-  backendProbe: BackendProbe | null;
-  dataset: DatasetInfo | null;
-  datasetError: string | null;
-  joined: boolean;
-  connected: boolean;
-  participantId: string | null;
-  /** 'offline' until this tab joins. */
-  participantState: ParticipantState;
-  round: number | null;
-  epoch: number | null;
-  epochs: number | null;
-  loss: number | null;
-  roundsDone: number;
-  lastEvaluation: EvaluationSummary | null;
-  currentVersion: number | null;
-  studyStatus: StudyStatus | null;
-  activity: ActivityEntry[];
-  /** Updates stored in this site's outbox until the server acknowledges them. */
-  outbox: OutboxView;
-  /** The latest update the server refused for good (its round closed meanwhile, …), said plainly. */
-  outboxNotice: string | null;
-  /** This tab among the hospital's tabs in this browser: only the leader connects and trains. */
-  tab: TabView;
-}
-
-const initialState: HospitalState = {
-  phase: 'loading',
-  error: null,
-  site: null,
-  demoProfile: null,
-  studyIds: [],
-  study: null,
-  backend: null,
-  adapter: null,
-  backendError: null,
-  backendProbe: null,
-  dataset: null,
-  datasetError: null,
-  joined: false,
-  connected: false,
-  participantId: null,
-  participantState: 'offline',
-  round: null,
-  epoch: null,
-  epochs: null,
-  loss: null,
-  roundsDone: 0,
-  lastEvaluation: null,
-  currentVersion: null,
-  studyStatus: null,
-  activity: [],
-  outbox: emptyOutboxView,
-  outboxNotice: null,
-  tab: initialTabView,
-};
+import { initialHospitalState, type ActivityEntry, type HospitalState } from './hospitalState';
+import type { Mirror } from './tabElection';
 
 function describe(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
@@ -124,7 +34,7 @@ declare global {
 export class HospitalSession {
   readonly worker: TrainingWorker;
   private readonly terminateWorker: () => void;
-  private state: HospitalState = initialState;
+  private state: HospitalState = initialHospitalState;
   private readonly listeners = new Set<() => void>();
   private socket: ConsiliumSocket | null = null;
   private readonly work = new WorkQueue();

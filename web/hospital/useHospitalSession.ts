@@ -1,6 +1,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { BackendName } from '../../shared/protocol';
-import { HospitalSession, type HospitalState } from './session';
+import type { HospitalState } from './hospitalState';
+import { HospitalSession } from './session';
 
 const noopSubscribe = () => () => undefined;
 const nullSnapshot = () => null;

@@ -2,7 +2,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { shortFingerprint } from '../../../shared/data/fingerprint';
 import { getTemplate } from '../../../shared/tasks';
 import type { DatasetSummary } from '../../training/datasetProtocol';
-import type { HospitalSession, HospitalState } from '../session';
+import type { HospitalState } from '../hospitalState';
+import type { HospitalSession } from '../session';
 import { bytes, requestPersistence, storageStatus, type StorageStatus } from './storage';
 import '../import/import.css';
 

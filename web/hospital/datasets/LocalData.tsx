@@ -1,5 +1,6 @@
 import { ImportPanel } from '../import/ImportPanel';
-import type { HospitalSession, HospitalState } from '../session';
+import type { HospitalState } from '../hospitalState';
+import type { HospitalSession } from '../session';
 import { DatasetsPanel, useDatasets } from './DatasetsPanel';
 
 /** The site's own data: importing a CSV file, and the datasets this browser holds. */
