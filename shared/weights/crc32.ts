@@ -17,9 +17,10 @@ const TABLES = (() => {
 
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-export function crc32(bytes: Uint8Array): number {
+/** CRC-32 of `bytes`; pass the CRC of what came before as `previous` to continue it over pieces. */
+export function crc32(bytes: Uint8Array, previous = 0): number {
   const T = TABLES;
-  let c = 0xffffffff;
+  let c = (previous ^ 0xffffffff) >>> 0;
   let i = 0;
   const n = bytes.length;
   if (littleEndian) {

@@ -1,0 +1,222 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+
+/**
+ * Where the bulk bytes live: update payloads, model versions and server-optimiser state, each
+ * named by the SHA-256 of its content. The database keeps only the hash. This is the whole surface
+ * the server uses, narrow on purpose, so an S3-compatible object store can implement it for several
+ * processes (put = PutObject after the hash is known, readRange = GetObject with Range, delete =
+ * DeleteObject).
+ */
+export interface BlobStore {
+  /** Starts a blob written in pieces (an upload as it streams in); nothing is visible until `commit`. */
+  writer(): BlobWriter;
+  /** Stores `bytes` durably and returns their hash (idempotent: the same bytes are stored once). */
+  put(bytes: Uint8Array): Promise<StoredBlob>;
+  /** The whole blob; throws `BlobMissingError` when it is not there. */
+  read(sha256: string): Promise<Uint8Array>;
+  /** `out.length` bytes from `offset` into `out`; throws when the blob is shorter or missing. */
+  readRange(sha256: string, offset: number, out: Uint8Array): Promise<void>;
+  /** The blob as a stream, for serving it. */
+  stream(sha256: string): ReadableStream<Uint8Array>;
+  size(sha256: string): Promise<number | null>;
+  /** Removes the blob; a missing one is not an error. */
+  delete(sha256: string): Promise<void>;
+  /** Every stored hash (audits, tests, the disk figure). */
+  list(): Promise<string[]>;
+  /** Bytes stored in all. */
+  bytes(): Promise<number>;
+  /** Releases what the store holds open (temporary folders of test stores are removed). */
+  close(): Promise<void>;
+}
+
+export interface StoredBlob {
+  sha256: string;
+  bytes: number;
+}
+
+export interface BlobWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Makes the blob durable (fsync, then an atomic rename to its hash) and returns its hash. */
+  commit(): Promise<StoredBlob>;
+  /** Drops what was written. */
+  abort(): Promise<void>;
+}
+
+export class BlobMissingError extends Error {
+  constructor(readonly sha256: string) {
+    super(`stored bytes ${sha256.slice(0, 12)}… are missing from the blob store`);
+    this.name = 'BlobMissingError';
+  }
+}
+
+const HASH = /^[0-9a-f]{64}$/;
+
+/**
+ * The embedded default: an append-only spool of content-addressed files, `<root>/ab/abcdef…`,
+ * written to `<root>/tmp/` first, fsynced, then renamed into place (and the folder fsynced), so a
+ * blob either exists whole and durable or not at all, whatever kill -9 interrupts.
+ */
+export class FsBlobStore implements BlobStore {
+  private readonly tmp: string;
+  private readonly madeDirs = new Set<string>();
+
+  constructor(
+    readonly root: string,
+    private readonly options: { removeOnClose?: boolean } = {},
+  ) {
+    this.tmp = path.join(root, 'tmp');
+    fs.mkdirSync(this.tmp, { recursive: true });
+    // Pieces of writes a crash interrupted: never committed, never referenced.
+    for (const f of fs.readdirSync(this.tmp)) fs.rmSync(path.join(this.tmp, f), { force: true });
+  }
+
+  /** A store in a fresh temporary folder, removed on close (tests, tools). */
+  static temporary(prefix = 'consilium-blobs-'): FsBlobStore {
+    return new FsBlobStore(fs.mkdtempSync(path.join(os.tmpdir(), prefix)), { removeOnClose: true });
+  }
+
+  private pathOf(sha256: string): string {
+    if (!HASH.test(sha256)) throw new Error(`not a SHA-256 hex digest: '${sha256}'`);
+    return path.join(this.root, sha256.slice(0, 2), sha256);
+  }
+
+  writer(): BlobWriter {
+    const file = path.join(this.tmp, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
+    const hash = createHash('sha256');
+    let handle: fsp.FileHandle | null = null;
+    let size = 0;
+    let done = false;
+    const open = async () => (handle ??= await fsp.open(file, 'wx'));
+    return {
+      write: async (chunk) => {
+        if (done) throw new Error('blob writer already finished');
+        const h = await open();
+        hash.update(chunk);
+        let off = 0;
+        while (off < chunk.byteLength) off += (await h.write(chunk, off, chunk.byteLength - off)).bytesWritten;
+        size += chunk.byteLength;
+      },
+      commit: async () => {
+        if (done) throw new Error('blob writer already finished');
+        done = true;
+        const h = await open();
+        await h.sync();
+        await h.close();
+        const sha256 = hash.digest('hex');
+        const target = this.pathOf(sha256);
+        await this.ensureDir(path.dirname(target));
+        await fsp.rename(file, target);
+        await this.syncDir(path.dirname(target));
+        return { sha256, bytes: size };
+      },
+      abort: async () => {
+        if (done) return;
+        done = true;
+        await handle?.close().catch(() => undefined);
+        await fsp.rm(file, { force: true });
+      },
+    };
+  }
+
+  async put(bytes: Uint8Array): Promise<StoredBlob> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if ((await this.size(sha256)) === bytes.byteLength) return { sha256, bytes: bytes.byteLength };
+    const w = this.writer();
+    try {
+      await w.write(bytes);
+      return await w.commit();
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+  }
+
+  async read(sha256: string): Promise<Uint8Array> {
+    try {
+      const buf = await fsp.readFile(this.pathOf(sha256));
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch (err) {
+      throw missing(err, sha256);
+    }
+  }
+
+  async readRange(sha256: string, offset: number, out: Uint8Array): Promise<void> {
+    let h: fsp.FileHandle;
+    try {
+      h = await fsp.open(this.pathOf(sha256), 'r');
+    } catch (err) {
+      throw missing(err, sha256);
+    }
+    try {
+      let got = 0;
+      while (got < out.byteLength) {
+        const { bytesRead } = await h.read(out, got, out.byteLength - got, offset + got);
+        if (bytesRead === 0) throw new Error(`blob ${sha256.slice(0, 12)}… ends before byte ${offset + out.byteLength}`);
+        got += bytesRead;
+      }
+    } finally {
+      await h.close();
+    }
+  }
+
+  stream(sha256: string): ReadableStream<Uint8Array> {
+    return Readable.toWeb(fs.createReadStream(this.pathOf(sha256))) as ReadableStream<Uint8Array>;
+  }
+
+  async size(sha256: string): Promise<number | null> {
+    try {
+      return (await fsp.stat(this.pathOf(sha256))).size;
+    } catch {
+      return null;
+    }
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await fsp.rm(this.pathOf(sha256), { force: true });
+  }
+
+  async list(): Promise<string[]> {
+    const out: string[] = [];
+    for (const dir of await fsp.readdir(this.root)) {
+      if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+      for (const f of await fsp.readdir(path.join(this.root, dir))) if (HASH.test(f)) out.push(f);
+    }
+    return out.sort();
+  }
+
+  async bytes(): Promise<number> {
+    let total = 0;
+    for (const h of await this.list()) total += (await this.size(h)) ?? 0;
+    return total;
+  }
+
+  async close(): Promise<void> {
+    if (this.options.removeOnClose) await fsp.rm(this.root, { recursive: true, force: true });
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    await fsp.mkdir(dir, { recursive: true });
+    await this.syncDir(path.dirname(dir));
+    this.madeDirs.add(dir);
+  }
+
+  /** A rename is durable once its folder is: fsync the folder. */
+  private async syncDir(dir: string): Promise<void> {
+    const h = await fsp.open(dir, 'r');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  }
+}
+
+function missing(err: unknown, sha256: string): Error {
+  return (err as NodeJS.ErrnoException)?.code === 'ENOENT' ? new BlobMissingError(sha256) : (err as Error);
+}
