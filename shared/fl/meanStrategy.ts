@@ -44,8 +44,15 @@ const weighted = (name: StrategyName) => ({ name, minUpdates: 1, weighted: true 
  * takes the in-memory path of every rule (`defineStrategy`).
  */
 export function defineMeanStrategy(def: MeanRuleDefinition): Strategy {
+  const meanStep = (base: readonly Float32Array[], mean: Float64Array[], state: ServerState | null) => {
+    const { prior, stateReset } = usableState(def.name, state, base);
+    const out = def.step(base, mean, prior);
+    return { weights: out.weights, state: out.state, details: out.details ?? {}, stateReset };
+  };
   if (def.normBound)
-    return defineStrategy({
+    return {
+      meanStep,
+      ...defineStrategy({
       ...weighted(def.name),
       normBound: def.normBound,
       rule(base, ordered, state) {
@@ -59,8 +66,10 @@ export function defineMeanStrategy(def: MeanRuleDefinition): Strategy {
         );
         return { ...def.step(base, acc.sum, state), aggregate: acc.sum, weight: sampleWeights(ordered) };
       },
-    });
+      }),
+    };
   return {
+    meanStep,
     name: def.name,
     minUpdates: 1,
     stream: (base, participants, state = null) => new MeanStream(def, base, participants, state),

@@ -17,8 +17,11 @@ export const updateReportSchema = z.object({
   weight: z.number().nullable(),
   /** Krum score (sum of squared distances to its nearest neighbours); null for other rules. */
   score: z.number().nullable(),
-  /** L2 distance from the (clipped) update to the combined update: outliers stand out here. */
-  distance: z.number(),
+  /**
+   * L2 distance from the (clipped) update to the combined update: outliers stand out here. The
+   * server measures it after the round has closed (off the round's critical path): null until then.
+   */
+  distance: z.number().nullable(),
 });
 export type UpdateReport = z.infer<typeof updateReportSchema>;
 

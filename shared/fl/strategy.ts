@@ -43,6 +43,19 @@ export interface Strategy {
    * once. Its result is `aggregate`'s, bit for bit.
    */
   stream?(base: readonly Float32Array[], participants: readonly Participant[], state?: ServerState | null): StreamingAggregation;
+  /**
+   * For the rules built on the sample-weighted mean delta: the server step from that mean (which the
+   * server sums exactly as updates arrive). Absent for rules that need every update.
+   */
+  meanStep?(base: readonly Float32Array[], mean: Float64Array[], state: ServerState | null): MeanStepResult;
+}
+
+export interface MeanStepResult {
+  weights: Float32Array[];
+  state: ServerState | null;
+  details: Record<string, number>;
+  /** Stored state of another strategy was dropped. */
+  stateReset: boolean;
 }
 
 export interface Participant {
