@@ -63,6 +63,8 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** Reverse proxies in front whose X-Forwarded-For names the client's address (default 0: none). */
   trustProxyHops?: number;
+  /** Ended rounds per study whose update payloads are kept for audits (default 0: deleted once their version is written). */
+  keepUpdateRounds?: number;
 }
 
 export interface ConsiliumApp {
@@ -92,11 +94,15 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
 
   // The coordinator talks to sockets that exist only once attached; until then its events go nowhere.
   let events: CoordinatorEvents = { roundOpened() {}, roundClosed() {}, changed() {} };
+  const largestModel = Math.max(...Object.values(templates).map((t) => parameterCount(t.model)));
+  const maxUpdateBytes = largestModel * 4 + 256 * 1024;
   const coordinator = new Coordinator({
     db,
     clock,
     presence,
     log,
+    maxUpdateBytes,
+    keepUpdateRounds: deps.keepUpdateRounds ?? 0,
     events: {
       roundOpened: (ids, round) => {
         void audit({ action: 'round.opened', actor: null, studyId: round.studyId, target: `round ${round.round}`, detail: { participants: ids.length, baseVersion: round.baseVersion } });
@@ -113,9 +119,6 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
         ),
     },
   });
-
-  const largestModel = Math.max(...Object.values(templates).map((t) => parameterCount(t.model)));
-  const maxUpdateBytes = largestModel * 4 + 256 * 1024;
 
   let realtime: ReturnType<typeof attachRealtime> | undefined;
   const app = new Hono<AppEnv>();

@@ -3,7 +3,7 @@
  * flush, the open transaction cut off). `CONSILIUM_TEST_CRASH_AT=<point>[:<n>]` kills the process the
  * n-th time (default the first) it reaches that point; unset, every point is a no-op.
  */
-export type CrashPoint = 'update-accepted' | 'aggregation-tx';
+export type CrashPoint = 'update-stored' | 'update-accepted' | 'aggregation-tx';
 
 const spec = process.env.CONSILIUM_TEST_CRASH_AT?.trim() || null;
 const reached = new Map<CrashPoint, number>();

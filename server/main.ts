@@ -9,6 +9,7 @@ import { ensurePlatformAdmin } from './auth/accounts';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/client';
 import { DataDirLockedError, lockDataDir } from './db/dataDirLock';
+import { seedBenchStudy, writeBenchStudyFile } from './demo/benchStudy';
 import { seedDemo } from './demo/seed';
 
 function fail(message: string): never {
@@ -43,13 +44,17 @@ async function main() {
   }
 
   const database = await openDatabase(
-    config.databaseUrl ? { url: config.databaseUrl, exclusive: true } : { dataDir: path.join(config.dataDir, 'pglite') },
+    config.databaseUrl
+      ? { url: config.databaseUrl, exclusive: true, blobDir: path.join(config.dataDir, 'blobs') }
+      : { dataDir: path.join(config.dataDir, 'pglite'), blobDir: path.join(config.dataDir, 'blobs') },
   ).catch((err: Error) => fail(`Could not open the database: ${err.message}`));
 
   const admin = await ensurePlatformAdmin(database.db, config.adminEmail);
   const demo = config.demo
     ? await seedDemo(database.db, { rounds: config.demoRounds, roundDeadlineMs: config.demoDeadlineMs, localEpochs: config.demoEpochs, heartHospitals: config.demoHeartHospitals })
     : null;
+  // Benchmarks only; before createApp, which sizes the upload limit from the registered templates.
+  const bench = config.benchStudy ? await seedBenchStudy(database.db, config.benchStudy) : null;
 
   // Browsers reach the server over TLS when it serves TLS itself, or when its public URL (a proxy) is https.
   const overTls = !!config.tls || !!config.publicUrl?.startsWith('https:');
@@ -60,6 +65,7 @@ async function main() {
     secureCookies: overTls,
     tls: overTls,
     trustProxyHops: config.trustProxyHops,
+    keepUpdateRounds: config.keepUpdateRounds,
     chat: config.chat,
   });
 
@@ -105,6 +111,10 @@ async function main() {
     const open = min < d.hospitals.length ? `open at least ${min} of these hospitals, each in its own tab` : 'open each hospital in its own tab';
     lines.push('', `  Demo study "${d.study.name}": ${open}, then press Join:`);
     for (const h of d.hospitals) lines.push(`    ${h.name.padEnd(34)} ${url}/hospital/${await consilium.tokens.hospitalLink(h.siteId, h.userId)}`);
+  }
+  if (bench) {
+    const file = await writeBenchStudyFile(config.dataDir, url, bench, consilium.tokens);
+    lines.push('', `  Bench study "${bench.study.id}" (BENCH_STUDY): ${bench.siteIds.length} sites, ${bench.params} parameters; their links are in ${file}`);
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
 

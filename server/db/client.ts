@@ -8,6 +8,8 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import * as schema from './schema';
+import { FsBlobStore, type BlobStore } from '../storage/blobStore';
+import { moveLegacyBlobs } from '../storage/legacyBlobs';
 
 export type Schema = typeof schema;
 /** The one database type the server codes against, whichever driver is underneath. */
@@ -16,6 +18,8 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** Where the bytes of updates, model versions and server state live; the rows keep their hashes. */
+  blobs: BlobStore;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -35,6 +39,37 @@ export interface OpenOptions {
    * PGlite needs none: its data folder is locked (see dataDirLock).
    */
   exclusive?: boolean;
+  /** Folder of the blob store (`<DATA_DIR>/blobs`); omitted means a temporary one, removed on close. */
+  blobDir?: string;
+}
+
+const storeOfDb = new WeakMap<object, BlobStore>();
+
+/** The blob store beside a database opened with `openDatabase`. */
+export function blobsOf(db: Db): BlobStore {
+  const store = storeOfDb.get(db);
+  if (!store) throw new Error('this database handle was not opened with openDatabase: it has no blob store');
+  return store;
+}
+
+function withBlobs(opened: Omit<Database, 'blobs'>, opts: OpenOptions): Promise<Database> {
+  const blobs = opts.blobDir ? new FsBlobStore(opts.blobDir) : FsBlobStore.temporary();
+  storeOfDb.set(opened.db, blobs);
+  const database: Database = {
+    ...opened,
+    blobs,
+    close: async () => {
+      await opened.close();
+      await blobs.close();
+    },
+  };
+  return moveLegacyBlobs(opened.db, blobs).then(
+    () => database,
+    async (err) => {
+      await database.close();
+      throw err;
+    },
+  );
 }
 
 /** The advisory-lock key of the one coordinating server per database ("Cons" in ASCII). */
@@ -69,7 +104,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
       await client.end({ timeout: 5 });
       throw err;
     }
-    return {
+    return withBlobs({
       db,
       kind: 'postgres',
       ping: () => ping(db),
@@ -80,19 +115,19 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
         }
         await client.end({ timeout: 5 });
       },
-    };
+    }, opts);
   }
   const client = opts.pglite ?? (opts.dataDir ? new PGlite(opts.dataDir) : new PGlite());
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder });
-  return {
+  return withBlobs({
     db,
     kind: 'pglite',
     ping: () => ping(db),
     close: async () => {
       if (!opts.pglite) await client.close();
     },
-  };
+  }, opts);
 }
 
 async function ping(db: Db): Promise<boolean> {

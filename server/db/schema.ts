@@ -14,6 +14,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { Normalisation, SiteStatistics } from '../../shared/fl/normalisation';
 import type { AggregationReport } from '../../shared/fl/report';
+import type { RoundBounds } from '../../shared/fl/bounds';
 import type { ClinicalMetrics } from '../../shared/metrics/clinical';
 import { studyConfigSchema, type StudyConfig, type StudyStatus } from '../../shared/protocol/schemas';
 
@@ -215,6 +216,8 @@ export const rounds = pgTable(
     contributors: integer('contributors'),
     totalSamples: integer('total_samples'),
     meanTrainLoss: doublePrecision('mean_train_loss'),
+    /** The bounds fixed when the round opened: every update is checked, clipped and summed by them as it arrives. */
+    bounds: jsonb('bounds').$type<RoundBounds>(),
     /** What the strategy did with each update: clipped, selected, weight, distance. */
     aggregationReport: jsonb('aggregation_report').$type<AggregationReport>(),
   },
@@ -236,11 +239,23 @@ export const updates = pgTable(
     staleness: integer('staleness').notNull().default(0),
     /** Multiplies the update's sample weight (the straggler policy's down-weight). */
     weight: doublePrecision('weight').notNull().default(1),
-    payload: bytea('payload').notNull(),
+    /** SHA-256 of the payload as uploaded, in the blob store (server/storage). */
+    payloadSha256: text('payload_sha256'),
+    payloadBytes: integer('payload_bytes'),
+    /** Byte offset of the first value in the payload: value k of the flattened update is at this + 4k. */
+    payloadDataOffset: integer('payload_data_offset'),
+    /** L2 norm of the update as received, measured at intake. */
+    norm: doublePrecision('norm'),
+    /** The factor intake scaled the update by to the round's clipping bound (1 when within it). */
+    clipScale: doublePrecision('clip_scale').notNull().default(1),
+    /** When the payload was deleted from the blob store (its version written, retention over). */
+    payloadDeletedAt: timestamp('payload_deleted_at', { withTimezone: true }),
+    /** Bytes of updates stored before the blob store; moved out at start (`moveLegacyBlobs`). */
+    payload: bytea('payload'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   // One on-time update per participant and round, and at most one late one (staleness > 0) beside it.
-  (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId, t.staleness)],
+  (t) => [uniqueIndex('updates_round_participant').on(t.roundId, t.participantId, t.staleness), index('updates_payload').on(t.payloadSha256)],
 );
 
 /** Updates refused before aggregation, with the reason; the payload itself is not kept. */
@@ -267,11 +282,14 @@ export const modelVersions = pgTable(
     version: integer('version').notNull(),
     parentVersion: integer('parent_version'),
     roundNumber: integer('round_number'),
-    /** A codec payload of kind 'model'. */
-    weights: bytea('weights').notNull(),
-    /** The strategy's server state after making this version (momentum, Adam moments): `encodeServerState`. */
+    /** Legacy: versions stored before the blob store kept their bytes here; moved out at start. */
+    weights: bytea('weights'),
     serverState: bytea('server_state'),
+    /** SHA-256 of the version's codec payload (kind 'model'), its name in the blob store. */
     sha256: text('sha256').notNull(),
+    weightsBytes: integer('weights_bytes'),
+    /** The strategy's server state after making this version (momentum, Adam moments: `encodeServerState`), in the blob store. */
+    serverStateSha256: text('server_state_sha256'),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.studyId, t.version] })],

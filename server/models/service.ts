@@ -3,7 +3,7 @@ import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { poolClinicalMetrics, type ClinicalMetrics } from '../../shared/metrics/clinical';
 import { approvalSchema, type ApprovalView, type ModelVersionView, type VersionEvaluation } from '../../shared/protocol/models';
 import { decodeWeights } from '../../shared/weights/codec';
-import type { Db } from '../db/client';
+import { blobsOf, type Db } from '../db/client';
 import { evaluations, modelApprovals, modelVersions, participants, sites, studies } from '../db/schema';
 import { versionMetrics } from '../studies/dashboard';
 import { templateOf } from '../studies/service';
@@ -92,13 +92,13 @@ function toApprovalView(r: typeof modelApprovals.$inferSelect): ApprovalView {
 /** A stored version as TensorFlow.js layers-model files (loads TF.js on first use only). */
 export async function layersModelFiles(db: Db, studyId: string, version: number) {
   const [row] = await db
-    .select({ weights: modelVersions.weights, sha256: modelVersions.sha256, templateId: studies.templateId, round: modelVersions.roundNumber })
+    .select({ sha256: modelVersions.sha256, templateId: studies.templateId, round: modelVersions.roundNumber })
     .from(modelVersions)
     .innerJoin(studies, eq(studies.id, modelVersions.studyId))
     .where(and(eq(modelVersions.studyId, studyId), eq(modelVersions.version, version)));
   if (!row) throw new ConsiliumError(ErrorCode.NotFound, `study ${studyId} has no model version ${version}`, 404);
   const template = templateOf(row.templateId);
-  const weights = decodeWeights(row.weights).tensors.map((t) => t.data);
+  const weights = decodeWeights(await blobsOf(db).read(row.sha256)).tensors.map((t) => t.data);
   const { toLayersModelFiles } = await import('../../shared/training/export');
   return toLayersModelFiles(template.model, weights, {
     metadata: { studyId, version, templateId: template.id, sha256: row.sha256, ...(row.round !== null ? { round: row.round } : {}) },

@@ -1,54 +1,70 @@
 import { and, asc, eq, max } from 'drizzle-orm';
-import { createStrategy, type StrategyConfigInput } from '../../shared/fl/registry';
+import { aggregateBlockwise, supportsBlockwise } from '../../shared/fl/blockwise';
+import type { RoundBounds } from '../../shared/fl/bounds';
+import { FixedPointSum } from '../../shared/fl/fixedPoint';
+import { createStrategy } from '../../shared/fl/registry';
+import type { AggregationReport } from '../../shared/fl/report';
 import { decodeServerState, encodeServerState, type ServerState } from '../../shared/fl/state';
 import { StrategyError, type AggregationResult } from '../../shared/fl/strategy';
+import type { StudyConfig } from '../../shared/protocol/schemas';
 import { decodeWeights } from '../../shared/weights/codec';
 import { crashPoint } from '../crashPoints';
-import type { Db } from '../db/client';
+import { blobsOf, type Db } from '../db/client';
 import { modelVersions, participants, rounds, studies, updates } from '../db/schema';
-import { encodeModel, sha256Hex, templateOf } from '../studies/service';
-import { runStrategy } from './runInWorker';
+import type { BlobStore } from '../storage/blobStore';
+import { encodeModel, templateOf } from '../studies/service';
+import type { RoundLedger } from './ledger';
+import { foldInto, readClipped, type StoredUpdate } from './payloads';
 import type { CoordinatorDeps, RoundRow } from './types';
 
 /**
- * A round's aggregation: the study's strategy over the round's accepted updates, in site-id order,
- * and the new model version, its server state, the round's metrics and the study's progress
- * written in one transaction.
- *
- * Memory: the rules built on the sample-weighted mean (FedAvg, FedAvgM, FedProx, FedAdam, FedYogi,
- * FedAdagrad, without a norm bound) stream: each update is read from the database, decoded in place
- * and added into one float64 sum, then dropped, so memory holds a few models whatever the number of
- * updates (a second pass the same way measures each update's distance to the mean for the report).
- * The robust rules (median, trimmed mean, Krum, multi-Krum) and a norm bound need every update at
- * once; they get them all, in a worker thread when the round is large.
+ * A round's aggregation, once its policy says so. The mean-based rules (FedAvg, FedAvgM, FedProx,
+ * FedAdam, FedYogi, FedAdagrad) already hold the round's exact sum, folded as updates arrived: the
+ * mean and the server step are all that is left. The robust rules (median, trimmed mean, Krum) read
+ * the stored payloads in coordinate blocks. The new version's bytes go to the blob store first; its
+ * row, the round's metrics and the study's progress are written in one transaction; the round-closed
+ * event goes out; what needs the mean and every update again (each update's distance to it, for the
+ * report) runs after that, off the critical path.
  */
 export interface AggregationContext {
   deps: CoordinatorDeps;
   /** Ends the round without a version, telling the live views. */
   abandon(round: RoundRow, reason: string): Promise<void>;
+  ledgerFor(round: RoundRow): Promise<RoundLedger>;
 }
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-
-/** One update of the round as the strategy sees it: its label and weight, its payload left in the database. */
-interface RoundInput {
+/** An accepted update as the aggregation sees it, in site-id order. */
+export interface RoundUpdate extends StoredUpdate {
   id: number;
-  participantId: string;
+  /** The site id (with a suffix for a late update): the order every rule works in. */
+  label: string;
   numSamples: number;
+  trainLoss: number | null;
+  norm: number;
 }
 
-export async function aggregate(ctx: AggregationContext, round: RoundRow, reason: string): Promise<void> {
+export interface Closed {
+  version: number;
+  contributors: number;
+  studyStatus: 'running' | 'paused' | 'completed' | 'waiting' | 'stopped';
+  evaluate: boolean;
+  /** What the report's distances are measured against: the round's combined update (mean rules). */
+  mean: Float64Array[] | null;
+  updates: RoundUpdate[];
+}
+
+export async function aggregate(ctx: AggregationContext, round: RoundRow, reason: string): Promise<Closed | null> {
   const { log, events } = ctx.deps;
-  let closed;
+  let closed: Closed | null;
   try {
-    closed = await aggregateInTransaction(ctx.deps, round, reason);
+    closed = await aggregateRound(ctx, round, reason);
   } catch (err) {
     if (!(err instanceof StrategyError)) throw err;
     // The rule cannot aggregate these updates (Krum with too few, say): the round ends without a version.
     await ctx.abandon(round, `aggregation failed: ${err.message}`);
-    return;
+    return null;
   }
-  if (!closed) return;
+  if (!closed) return null;
   log.info({ studyId: round.studyId, round: round.number, version: closed.version, contributors: closed.contributors, reason }, 'round aggregated');
   events.roundClosed(round.studyId, {
     studyId: round.studyId,
@@ -60,82 +76,139 @@ export async function aggregate(ctx: AggregationContext, round: RoundRow, reason
     evaluate: closed.evaluate,
   });
   events.changed(round.studyId);
+  return closed;
 }
 
-/** The aggregation's one transaction: the strategy's result, the new version, the round and study rows. */
-export async function aggregateInTransaction(deps: CoordinatorDeps, round: RoundRow, reason: string) {
-  const { db, clock } = deps;
-  return db.transaction(async (tx) => {
+/** The round's accepted updates in site-id order (late ones after their site's on-time one). */
+export async function roundUpdates(db: Db, roundId: number): Promise<RoundUpdate[]> {
+  const rows = await db
+    .select({
+      id: updates.id,
+      numSamples: updates.numSamples,
+      trainLoss: updates.trainLoss,
+      staleness: updates.staleness,
+      weight: updates.weight,
+      siteId: participants.siteId,
+      sha256: updates.payloadSha256,
+      dataOffset: updates.payloadDataOffset,
+      bytes: updates.payloadBytes,
+      norm: updates.norm,
+      clipScale: updates.clipScale,
+    })
+    .from(updates)
+    .innerJoin(participants, eq(participants.id, updates.participantId))
+    .where(eq(updates.roundId, roundId))
+    .orderBy(asc(participants.siteId), asc(updates.staleness));
+  return rows.map((r) => {
+    if (!r.sha256 || r.dataOffset === null || r.bytes === null) throw new Error(`update ${r.id} has no stored payload`);
+    return {
+      id: r.id,
+      label: r.staleness ? `${r.siteId}~late${r.staleness}` : r.siteId,
+      numSamples: r.numSamples,
+      trainLoss: r.trainLoss,
+      norm: r.norm ?? Number.NaN,
+      sha256: r.sha256,
+      dataOffset: r.dataOffset,
+      values: (r.bytes - r.dataOffset - 4) / 4,
+      weight: r.numSamples * r.weight,
+      clipScale: r.clipScale,
+    };
+  });
+}
+
+/** The round's sum rebuilt from its stored payloads: the same bits as the one folded live. */
+export async function rebuildSum(blobs: BlobStore, lengths: readonly number[], bounds: RoundBounds, list: readonly StoredUpdate[]): Promise<FixedPointSum> {
+  const sum = new FixedPointSum(lengths, bounds.scaleBits);
+  for (const u of list) await foldInto(sum, blobs, u);
+  return sum;
+}
+
+/** Σ weights in site-id order: the fixed order that makes the mean's last division the same every time. */
+export function totalWeight(list: readonly RoundUpdate[]): number {
+  let w = 0;
+  for (const u of list) w += u.weight;
+  return w;
+}
+
+async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: string): Promise<Closed | null> {
+  const { db, clock } = ctx.deps;
+  const blobs = blobsOf(db);
+  const ledger = await ctx.ledgerFor(round);
+  ledger.close();
+  let sum = ledger.sum;
+  try {
+    await ledger.settled();
+  } catch (err) {
+    ctx.deps.log.warn({ err, roundId: round.id }, 'a fold failed; the round sum is rebuilt from the stored updates');
+    sum = null;
+  }
+  const [study] = await db.select().from(studies).where(eq(studies.id, round.studyId));
+  const template = templateOf(study.templateId);
+  const config: StudyConfig = round.config ?? study.config;
+  const list = await roundUpdates(db, round.id);
+  if (list.length === 0) throw new StrategyError('no_updates', `${config.strategy.name} needs at least one update`);
+
+  const [base] = await db
+    .select({ sha256: modelVersions.sha256, serverStateSha256: modelVersions.serverStateSha256 })
+    .from(modelVersions)
+    .where(and(eq(modelVersions.studyId, round.studyId), eq(modelVersions.version, round.baseVersion)));
+  const global = decodeWeights(await blobs.read(base.sha256)).tensors.map((t) => t.data);
+  // The round's strategy, from the base version's server state (kept with it, so a restart, or a
+  // restart from an older version, continues exactly).
+  const state = base.serverStateSha256 ? decodeServerState(await blobs.read(base.serverStateSha256)) : null;
+  const lengths = global.map((t) => t.length);
+  const strategy = createStrategy(config.strategy);
+  let result: AggregationResult;
+  let mean: Float64Array[] | null = null;
+  try {
+    if (strategy.meanStep) {
+      if (!sum || sum.updates !== list.length) sum = await rebuildSum(blobs, lengths, ledger.bounds, list);
+      const total = totalWeight(list);
+      mean = sum.mean(total);
+      const step = strategy.meanStep(global, mean, state);
+      result = { weights: step.weights, state: step.state, report: meanReport(config, ledger.bounds, list, total, step) };
+    } else if (supportsBlockwise(config.strategy.name)) {
+      const src = { count: list.length, read: (k: number, start: number, out: Float32Array) => readClipped(blobs, list[k], start, out) };
+      result = await aggregateBlockwise(
+        config.strategy,
+        global,
+        list.map((u) => ({ participantId: u.label, numSamples: u.numSamples, norm: u.norm, scale: u.clipScale, clipped: u.clipScale < 1 })),
+        src,
+        state,
+        { normBound: ledger.bounds.clipNorm },
+      );
+    } else throw new Error(`no way to aggregate ${config.strategy.name}`);
+  } catch (err) {
+    if (err instanceof StrategyError) err.message = `${config.strategy.name}: ${err.message}`;
+    throw err;
+  }
+
+  const [{ latest }] = await db
+    .select({ latest: max(modelVersions.version) })
+    .from(modelVersions)
+    .where(eq(modelVersions.studyId, round.studyId));
+  const version = (latest ?? 0) + 1;
+  // The bytes first, durably, then the rows that name them: a crash between leaves an unnamed blob, never a dangling name.
+  const weights = await blobs.put(encodeModel(round.studyId, version, result.weights, template));
+  const serverState = result.state ? await blobs.put(encodeServerState(result.state as ServerState)) : null;
+  const totalSamples = list.reduce((s, u) => s + u.numSamples, 0);
+  const losses = list.filter((u) => u.trainLoss !== null);
+  const meanTrainLoss = losses.length
+    ? losses.reduce((s, u) => s + (u.trainLoss as number) * u.numSamples, 0) / losses.reduce((s, u) => s + u.numSamples, 0)
+    : null;
+
+  const written = await db.transaction(async (tx) => {
     const [locked] = await tx.select().from(rounds).where(eq(rounds.id, round.id)).for('update');
     if (!locked || locked.status !== 'open') return null;
-    await tx.update(rounds).set({ status: 'aggregating' }).where(eq(rounds.id, round.id));
-    const [study] = await tx.select().from(studies).where(eq(studies.id, round.studyId)).for('update');
-    const template = templateOf(study.templateId);
-    // Keyed and summed in site-id order: the same updates make the same model bit for bit, whatever
-    // their arrival order and whichever participant ids a database generated. Payloads stay behind.
-    const rows = (
-      await tx
-        .select({
-          id: updates.id,
-          numSamples: updates.numSamples,
-          trainLoss: updates.trainLoss,
-          staleness: updates.staleness,
-          weight: updates.weight,
-          siteId: participants.siteId,
-        })
-        .from(updates)
-        .innerJoin(participants, eq(participants.id, updates.participantId))
-        .where(eq(updates.roundId, round.id))
-        .orderBy(asc(participants.siteId), asc(updates.staleness))
-    ).map((r) => ({ ...r, siteId: r.staleness ? `${r.siteId}~late${r.staleness}` : r.siteId }));
-    const [base] = await tx
-      .select({ weights: modelVersions.weights, serverState: modelVersions.serverState })
-      .from(modelVersions)
-      .where(and(eq(modelVersions.studyId, round.studyId), eq(modelVersions.version, round.baseVersion)));
-    const global = decodeWeights(base.weights).tensors.map((t) => t.data);
-    // The round's strategy, from the base version's server state (kept in the database, so a restart
-    // or a restart from an older version continues exactly).
-    const config = round.config ?? study.config;
-    // The study-wide clipping factor, when set, is the strategy's norm bound.
-    const strategy =
-      config.normBoundFactor !== null
-        ? { ...config.strategy, options: { ...config.strategy.options, normBound: { factor: config.normBoundFactor } } }
-        : config.strategy;
-    let result;
-    try {
-      result = await runRound(
-        tx,
-        round.id,
-        strategy,
-        global,
-        rows.map((r) => ({ id: r.id, participantId: r.siteId, numSamples: r.numSamples * r.weight })),
-        base.serverState ? decodeServerState(base.serverState) : null,
-      );
-    } catch (err) {
-      // Thrown on, so the transaction (and its 'aggregating' mark) rolls back.
-      if (err instanceof StrategyError) err.message = `${strategy.name}: ${err.message}`;
-      throw err;
-    }
-    const next = result.weights;
-    const [{ latest }] = await tx
-      .select({ latest: max(modelVersions.version) })
-      .from(modelVersions)
-      .where(eq(modelVersions.studyId, round.studyId));
-    const version = (latest ?? 0) + 1;
-    const bytes = encodeModel(round.studyId, version, next, template);
-    const totalSamples = rows.reduce((s, r) => s + r.numSamples, 0);
-    const losses = rows.filter((r) => r.trainLoss !== null);
-    const meanTrainLoss = losses.length
-      ? losses.reduce((s, r) => s + (r.trainLoss as number) * r.numSamples, 0) / losses.reduce((s, r) => s + r.numSamples, 0)
-      : null;
+    const [current] = await tx.select().from(studies).where(eq(studies.id, round.studyId)).for('update');
     await tx.insert(modelVersions).values({
       studyId: round.studyId,
       version,
       parentVersion: round.baseVersion,
       roundNumber: round.number,
-      weights: bytes,
-      sha256: sha256Hex(bytes),
-      serverState: result.state ? encodeServerState(result.state) : null,
+      sha256: weights.sha256,
+      weightsBytes: weights.bytes,
+      serverStateSha256: serverState?.sha256 ?? null,
     });
     await tx
       .update(rounds)
@@ -144,52 +217,48 @@ export async function aggregateInTransaction(deps: CoordinatorDeps, round: Round
         closedAt: new Date(clock.now()),
         closeReason: reason,
         resultVersion: version,
-        contributors: rows.length,
+        contributors: list.length,
         totalSamples,
         meanTrainLoss,
         aggregationReport: result.report,
       })
       .where(eq(rounds.id, round.id));
-    const completedRounds = study.completedRounds + 1;
+    const completedRounds = current.completedRounds + 1;
     // A study paused while this round ran stays paused.
-    const studyStatus = completedRounds >= study.config.rounds ? 'completed' : study.status === 'paused' ? 'paused' : 'running';
-    await tx.update(studies).set({ currentVersion: version, completedRounds, status: studyStatus }).where(eq(studies.id, study.id));
+    const studyStatus = completedRounds >= current.config.rounds ? 'completed' : current.status === 'paused' ? 'paused' : 'running';
+    await tx.update(studies).set({ currentVersion: version, completedRounds, status: studyStatus }).where(eq(studies.id, current.id));
     crashPoint('aggregation-tx');
     // Sites evaluate every evaluateEvery-th version, and always the study's last.
     const evaluate = studyStatus === 'completed' || round.number % config.evaluateEvery === 0;
-    return { version, contributors: rows.length, studyStatus, evaluate } as const;
+    return { studyStatus, evaluate } as const;
   });
+  if (!written) return null;
+  return { version, contributors: list.length, studyStatus: written.studyStatus, evaluate: written.evaluate, mean, updates: list };
 }
 
-/** The strategy over the round's updates: streamed one payload at a time where the rule allows, else all at once. */
-async function runRound(
-  tx: Tx,
-  roundId: number,
-  config: StrategyConfigInput,
-  global: Float32Array[],
-  inputs: readonly RoundInput[],
-  state: ServerState | null,
-): Promise<AggregationResult> {
-  const strategy = createStrategy(config);
-  if (strategy.stream) {
-    const stream = strategy.stream(global, inputs, state);
-    const deltaOf = async (i: number) => {
-      const [row] = await tx.select({ payload: updates.payload }).from(updates).where(eq(updates.id, inputs[i].id));
-      return decodeWeights(row.payload).tensors.map((t) => t.data);
-    };
-    for (const i of stream.order) stream.add(await deltaOf(i));
-    for (const i of stream.order) stream.measure(await deltaOf(i));
-    return stream.finish();
-  }
-  const payloads = new Map(
-    (await tx.select({ id: updates.id, payload: updates.payload }).from(updates).where(eq(updates.roundId, roundId))).map((r) => [r.id, r.payload]),
-  );
-  // Each payload decoded into buffers of its own (handed to the worker without a further copy) and
-  // dropped: the round is held once, not twice.
-  const all = inputs.map(({ id, participantId, numSamples }) => {
-    const delta = decodeWeights(payloads.get(id)!, { copy: true }).tensors.map((t) => t.data);
-    payloads.delete(id);
-    return { participantId, numSamples, delta };
-  });
-  return runStrategy(config, global, all, state, { handOver: true });
+/** The mean rules' report; distances are measured after the round has closed (`measureDistances`). */
+function meanReport(
+  config: StudyConfig,
+  bounds: RoundBounds,
+  list: readonly RoundUpdate[],
+  total: number,
+  step: { details: Record<string, number>; stateReset: boolean },
+): AggregationReport {
+  return {
+    strategy: config.strategy.name,
+    normBound: bounds.clipNorm,
+    stateReset: step.stateReset,
+    updates: list.map((u) => ({
+      participantId: u.label,
+      numSamples: u.weight,
+      norm: u.norm,
+      clipped: u.clipScale < 1,
+      scale: u.clipScale,
+      selected: true,
+      weight: u.weight / total,
+      score: null,
+      distance: null,
+    })),
+    details: step.details,
+  };
 }

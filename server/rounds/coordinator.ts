@@ -1,12 +1,19 @@
-import { and, asc, desc, eq, inArray, max, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, max, sql } from 'drizzle-orm';
+import { roundBounds, type RoundBounds } from '../../shared/fl/bounds';
 import { combineStatistics, type SiteStatistics } from '../../shared/fl/normalisation';
+import { createStrategy } from '../../shared/fl/registry';
 import { canOpenRound, decideRound } from '../../shared/fl/roundPolicy';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import type { EvaluationReport, RoundOpen, UploadReceipt } from '../../shared/protocol/schemas';
+import type { EvaluationReport, RoundOpen, StudyConfig, UploadReceipt } from '../../shared/protocol/schemas';
+import { weightShapes } from '../../shared/tasks';
+import { blobsOf } from '../db/client';
 import { evaluations, modelVersions, rounds, siteStatistics, studies, updates } from '../db/schema';
 import { templateOf } from '../studies/service';
-import { aggregate } from './aggregation';
+import { measureDistances, pruneUpdates, resumeAfterClose } from './afterClose';
+import { aggregate, roundUpdates } from './aggregation';
 import { countUpdates, submitUpdate, type IntakeContext } from './intake';
+import { RoundLedger } from './ledger';
+import { UpdateRecorder } from './recorder';
 import { sampleParticipants } from './sampling';
 import type { CoordinatorDeps, RoundRow, StudyRow, SubmitUpdate } from './types';
 
@@ -21,11 +28,117 @@ export class Coordinator {
   private queues = new Map<string, Promise<unknown>>();
   private timers = new Map<number, NodeJS.Timeout>();
   private stopped = false;
-  /** Update intake (./intake.ts) runs in this study's queue and closes rounds through this coordinator. */
+  /** Update intake (./intake.ts): uploads run side by side and tell the coordinator what they recorded. */
   private readonly intake: IntakeContext;
+  /** The open rounds' ledgers (who sent what, the running sum), by round id. */
+  private readonly ledgers = new Map<number, Promise<RoundLedger>>();
+  /** Each study's open round's ledger, once built. */
+  private readonly openLedgers = new Map<string, RoundLedger>();
+  /** Rounds whose policy check is queued and not yet started: one queued check serves every upload before it. */
+  private readonly policyQueued = new Set<number>();
+  /** Work after a round's close (report distances, payload deletion), awaited by `settle`. */
+  private background = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: CoordinatorDeps) {
-    this.intake = { deps, serial: (studyId, fn) => this.serial(studyId, fn), applyPolicy: (roundId) => this.applyPolicy(roundId) };
+    this.intake = {
+      deps,
+      recorder: new UpdateRecorder(deps.db),
+      maxUpdateBytes: deps.maxUpdateBytes ?? Number.MAX_SAFE_INTEGER,
+      ledgerFor: (round) => this.ledgerFor(round),
+      openLedger: (studyId, number) => this.openLedger(studyId, number),
+      recorded: (round) => this.checkPolicySoon(round),
+    };
+  }
+
+  /** The round's policy, checked in the study's queue once the uploads recorded so far are in. */
+  private checkPolicySoon(round: RoundRow): void {
+    if (this.policyQueued.has(round.id)) return;
+    this.policyQueued.add(round.id);
+    void this.serial(round.studyId, () => {
+      this.policyQueued.delete(round.id);
+      return this.applyPolicy(round.id);
+    }).catch((err) => this.deps.log.error({ err, roundId: round.id }, 'round policy check failed'));
+  }
+
+  /**
+   * The open round's ledger, built on first use: after a restart from the round's rows, its sum from
+   * the stored payloads (exact, so the same bits as the sum the last process held).
+   */
+  private ledgerFor(round: RoundRow): Promise<RoundLedger> {
+    let ledger = this.ledgers.get(round.id);
+    if (!ledger) {
+      ledger = this.buildLedger(round);
+      this.ledgers.set(round.id, ledger);
+      ledger.catch(() => this.ledgers.delete(round.id));
+    }
+    return ledger;
+  }
+
+  private async buildLedger(round: RoundRow): Promise<RoundLedger> {
+    const { db } = this.deps;
+    const [study] = await db.select().from(studies).where(eq(studies.id, round.studyId));
+    const config = round.config ?? study.config;
+    let bounds = round.bounds;
+    if (!bounds) {
+      // A round opened before bounds were kept: fixed now, before its first update is taken.
+      bounds = await this.boundsFor(round.studyId, config, round.number);
+      await db.update(rounds).set({ bounds }).where(eq(rounds.id, round.id));
+    }
+    const lengths = weightShapes(templateOf(study.templateId).model).map((w) => w.shape.reduce((a, b) => a * b, 1));
+    const ledger = new RoundLedger(
+      { row: { ...round, bounds }, sampled: new Set(round.sampled), templateId: study.templateId, config },
+      bounds,
+      lengths,
+      !!createStrategy(config.strategy).meanStep,
+      blobsOf(db),
+    );
+    const rows = await db
+      .select({ participantId: updates.participantId, staleness: updates.staleness, key: updates.idempotencyKey })
+      .from(updates)
+      .where(eq(updates.roundId, round.id));
+    for (const r of rows) {
+      (r.staleness ? ledger.late : ledger.onTime).add(r.participantId);
+      ledger.keys.set(r.key, r.participantId);
+    }
+    ledger.committed = rows.filter((r) => !r.staleness).length;
+    if (ledger.sum) for (const u of await roundUpdates(db, round.id)) ledger.fold(u);
+    if (round.status === 'open') this.openLedgers.set(round.studyId, ledger);
+    return ledger;
+  }
+
+  /** The study's open round's ledger if it is round `number` and already in memory: intake's query-free path. */
+  private openLedger(studyId: string, number: number): RoundLedger | null {
+    const ledger = this.openLedgers.get(studyId);
+    return ledger && ledger.round.row.number === number && !ledger.closed ? ledger : null;
+  }
+
+  /** A round's bounds: the study's settings, and the previous round's update norms for a clipping factor. */
+  private async boundsFor(studyId: string, config: StudyConfig, number: number): Promise<RoundBounds> {
+    const { db } = this.deps;
+    const [previous] = await db
+      .select({ id: rounds.id })
+      .from(rounds)
+      .where(and(eq(rounds.studyId, studyId), eq(rounds.status, 'closed'), sql`${rounds.number} < ${number}`))
+      .orderBy(desc(rounds.number))
+      .limit(1);
+    const norms = previous
+      ? (await db.select({ norm: updates.norm }).from(updates).where(and(eq(updates.roundId, previous.id), isNotNull(updates.norm)))).map((r) => r.norm as number)
+      : [];
+    return roundBounds(config, norms);
+  }
+
+  private dropLedger(roundId: number): void {
+    this.ledgers.delete(roundId);
+    for (const [studyId, l] of this.openLedgers) if (l.roundId === roundId) this.openLedgers.delete(studyId);
+    this.policyQueued.delete(roundId);
+  }
+
+  /** Runs `task` after the current action, tracked so `settle` waits for it. */
+  private later(task: () => Promise<unknown>): void {
+    const p: Promise<unknown> = task()
+      .catch((err) => this.deps.log.error({ err }, 'work after a round failed'))
+      .finally(() => this.background.delete(p));
+    this.background.add(p);
   }
 
   /** Run `fn` after every earlier task of this study: one coordinator action at a time per study. */
@@ -36,9 +149,17 @@ export class Coordinator {
     return next;
   }
 
+  /** Rounds whose in-memory state (ledger, running sum) is held: only open ones. */
+  openRounds(): number {
+    return this.ledgers.size;
+  }
+
   /** Idle until every queued action has run (tests, shutdown). */
   async settle(): Promise<void> {
-    for (let i = 0; i < 5; i++) await Promise.all([...this.queues.values()]);
+    for (let i = 0; i < 5; i++) {
+      await Promise.all([...this.queues.values()]);
+      await Promise.all([...this.background]);
+    }
   }
 
   stop(): void {
@@ -56,6 +177,8 @@ export class Coordinator {
       this.scheduleDeadline(r);
       void this.serial(r.studyId, () => this.applyPolicy(r.id));
     }
+    // Reports left without distances and payloads left undeleted by the last process.
+    for (const s of await db.select({ id: studies.id }).from(studies)) this.later(() => resumeAfterClose(this.deps, s.id));
   }
 
   /** Open the next round of a study if it has rounds left, none open, and enough hospitals online. */
@@ -81,6 +204,7 @@ export class Coordinator {
     const [{ last }] = await db.select({ last: max(rounds.number) }).from(rounds).where(eq(rounds.studyId, studyId));
     const number = (last ?? 0) + 1;
     const sampled = sampleParticipants(online, study.config, number);
+    const bounds = await this.boundsFor(studyId, study.config, number);
     const now = clock.now();
     const [round] = await db
       .insert(rounds)
@@ -91,6 +215,7 @@ export class Coordinator {
         baseVersion: study.currentVersion,
         sampled,
         config: study.config,
+        bounds,
         openedAt: new Date(now),
         deadline: new Date(now + study.config.roundDeadlineMs),
       })
@@ -219,13 +344,27 @@ export class Coordinator {
   /** Close the round if its policy says so. Runs inside the study's queue. */
   private async applyPolicy(roundId: number): Promise<void> {
     const { db, clock } = this.deps;
-    const [round] = await db.select().from(rounds).where(eq(rounds.id, roundId));
-    if (!round || round.status !== 'open') return;
-    const [study] = await db.select().from(studies).where(eq(studies.id, round.studyId));
+    // The open round's ledger knows the round and its count: no query until it is time to close.
+    const held = [...this.openLedgers.values()].find((l) => l.roundId === roundId && !l.closed);
+    let round: RoundRow;
+    let received: number;
+    let minUpdates: number;
+    if (held) {
+      round = held.round.row;
+      received = held.committed;
+      minUpdates = held.round.config.minUpdates;
+    } else {
+      const [row] = await db.select().from(rounds).where(eq(rounds.id, roundId));
+      if (!row || row.status !== 'open') return;
+      const [study] = await db.select().from(studies).where(eq(studies.id, row.studyId));
+      round = row;
+      received = await countUpdates(db, row.id);
+      minUpdates = (row.config ?? study.config).minUpdates;
+    }
     const decision = decideRound({
       sampled: round.sampled.length,
-      received: await countUpdates(db, round.id),
-      minParticipants: (round.config ?? study.config).minUpdates,
+      received,
+      minParticipants: minUpdates,
       deadline: round.deadline.getTime(),
       now: clock.now(),
     });
@@ -239,6 +378,9 @@ export class Coordinator {
 
   private async abandon(round: RoundRow, reason: string): Promise<void> {
     const { db, clock, log } = this.deps;
+    const ledger = this.ledgers.get(round.id);
+    if (ledger) await ledger.then((l) => (l.close(), l.settled())).catch(() => undefined);
+    this.dropLedger(round.id);
     const [study] = await db.select().from(studies).where(eq(studies.id, round.studyId));
     await db
       .update(rounds)
@@ -254,10 +396,18 @@ export class Coordinator {
       studyStatus: study.status,
     });
     this.deps.events.changed(round.studyId);
+    this.later(() => pruneUpdates(db, round.studyId, this.deps.keepUpdateRounds ?? 0));
   }
 
-  private aggregate(round: RoundRow, reason: string): Promise<void> {
-    return aggregate({ deps: this.deps, abandon: (r, why) => this.abandon(r, why) }, round, reason);
+  private async aggregate(round: RoundRow, reason: string): Promise<void> {
+    const closed = await aggregate({ deps: this.deps, abandon: (r, why) => this.abandon(r, why), ledgerFor: (r) => this.ledgerFor(r) }, round, reason);
+    this.dropLedger(round.id);
+    if (!closed) return;
+    const { db } = this.deps;
+    this.later(async () => {
+      if (closed.mean) await measureDistances(db, round.id, closed.mean, closed.updates);
+      await pruneUpdates(db, round.studyId, this.deps.keepUpdateRounds ?? 0);
+    });
   }
 
   /** A participant's evaluation of a version on its validation split; a repeat replaces the earlier report. */

@@ -1,46 +1,55 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { checkUpdateTensors } from '../../shared/fl/updateChecks';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { updateMetaSchema, type UploadReceipt } from '../../shared/protocol/schemas';
-import { weightShapes } from '../../shared/tasks';
-import { l2Norm } from '../../shared/fl/vectors';
-import { CodecError, decodeWeights } from '../../shared/weights/codec';
+import { weightShapes, type WeightShape } from '../../shared/tasks';
+import type { StreamLayout } from '../../shared/weights/streamDecoder';
 import { crashPoint } from '../crashPoints';
-import type { Db } from '../db/client';
-import { participants, refusedUpdates, rounds, studies, updates } from '../db/schema';
+import { blobsOf, type Db } from '../db/client';
+import { refusedUpdates, rounds, studies, updates } from '../db/schema';
 import { templateOf } from '../studies/service';
+import type { RoundLedger } from './ledger';
+import { receiveUpdate, type ReceivedUpdate } from './receiver';
+import type { UpdateRecorder } from './recorder';
 import type { CoordinatorDeps, RoundRow, StudyRow, SubmitUpdate } from './types';
 
 /*
- * Update intake: an uploaded update checked (codec, metadata, round, sender, shape, finite values,
- * norm), stored once (its idempotency key recognises a retry wherever the update went), or refused
- * with a reason kept for the admins. A stored update may close its round.
+ * Update intake. An upload streams into the blob store while it is decoded and measured; it is
+ * then checked (metadata, round, sender, shape, finite values, the round's bounds), committed
+ * durably (fsync), recorded (group commit), acknowledged, and folded into the round's exact sum
+ * in the background. Uploads of one study run side by side: the only serial step is the
+ * ledger's synchronous reservation of the sender's slot. A retry is recognised by its idempotency
+ * key wherever its update went; anything malformed is refused with its reason and changes nothing
+ * but the record of refusals the admins see.
  */
 
 /** What intake needs of the coordinator. */
 export interface IntakeContext {
   deps: CoordinatorDeps;
-  /** Runs `fn` in the study's queue, after every earlier coordinator action of that study. */
-  serial<T>(studyId: string, fn: () => Promise<T>): Promise<T>;
-  /** Closes the round if its policy says so; called inside the study's queue. */
-  applyPolicy(roundId: number): Promise<void>;
+  recorder: UpdateRecorder;
+  maxUpdateBytes: number;
+  /** The open round's ledger, built (or rebuilt after a restart) on first use. */
+  ledgerFor(round: RoundRow): Promise<RoundLedger>;
+  /** The study's open round's ledger when it is round `number` and in memory already (no query needed). */
+  openLedger(studyId: string, number: number): RoundLedger | null;
+  /** An update was recorded in this round: let the round policy look (in the study's queue, not awaited). */
+  recorded(round: RoundRow): void;
 }
 
-/**
- * Validate an update and store it. A repeat with the same idempotency key is acknowledged without
- * being counted again; anything malformed is refused with its reason and changes nothing but the
- * record of refusals the admins see.
- */
 export async function submitUpdate(ctx: IntakeContext, req: SubmitUpdate): Promise<UploadReceipt> {
+  let received: ReceivedUpdate | null = null;
+  const seen = { bytes: 0 };
   try {
-    return await acceptUpdate(ctx, req);
+    received = await receiveUpdate(blobsOf(ctx.deps.db), req.body, ctx.maxUpdateBytes, seen);
+    return await acceptUpdate(ctx, req, received);
   } catch (err) {
-    if (err instanceof ConsiliumError && err.code !== ErrorCode.NotFound && err.code !== ErrorCode.Internal) await recordRefusal(ctx.deps, req, err);
+    await received?.writer.abort();
+    if (err instanceof ConsiliumError && err.code !== ErrorCode.NotFound && err.code !== ErrorCode.Internal)
+      await recordRefusal(ctx.deps, req, err, seen.bytes);
     throw err;
   }
 }
 
-async function recordRefusal(deps: CoordinatorDeps, req: SubmitUpdate, err: ConsiliumError): Promise<void> {
+async function recordRefusal(deps: CoordinatorDeps, req: SubmitUpdate, err: ConsiliumError, bytes: number): Promise<void> {
   const { db, log, clock } = deps;
   try {
     await db.insert(refusedUpdates).values({
@@ -49,27 +58,22 @@ async function recordRefusal(deps: CoordinatorDeps, req: SubmitUpdate, err: Cons
       participantId: req.participantId,
       code: err.code,
       reason: err.message,
-      bytes: req.body.byteLength,
+      bytes,
       receivedAt: new Date(clock.now()),
     });
     log.warn({ studyId: req.studyId, round: req.round, participantId: req.participantId, code: err.code, reason: err.message }, 'update refused');
     deps.events.changed(req.studyId);
-    deps.events.updateRefused?.({ studyId: req.studyId, round: req.round, participantId: req.participantId, code: err.code, reason: err.message, bytes: req.body.byteLength });
+    deps.events.updateRefused?.({ studyId: req.studyId, round: req.round, participantId: req.participantId, code: err.code, reason: err.message, bytes });
   } catch (e) {
     log.error({ err: e, studyId: req.studyId }, 'could not record a refused update');
   }
 }
 
-async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate): Promise<UploadReceipt> {
-  let payload;
-  try {
-    payload = decodeWeights(req.body);
-  } catch (err) {
-    if (err instanceof CodecError) throw new ConsiliumError(ErrorCode.MalformedUpdate, `malformed update: ${err.message}`, 400);
-    throw err;
-  }
-  if (payload.kind !== 'update') throw new ConsiliumError(ErrorCode.MalformedUpdate, `expected an update, got a ${payload.kind}`, 400);
-  const meta = updateMetaSchema.safeParse(payload.meta);
+async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: ReceivedUpdate): Promise<UploadReceipt> {
+  const { db, clock, log } = ctx.deps;
+  const { layout } = received;
+  if (layout.kind !== 'update') throw new ConsiliumError(ErrorCode.MalformedUpdate, `expected an update, got a ${layout.kind}`, 400);
+  const meta = updateMetaSchema.safeParse(layout.meta);
   if (!meta.success)
     throw new ConsiliumError(
       ErrorCode.MalformedUpdate,
@@ -79,78 +83,157 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate): Promise<Uplo
   if (meta.data.studyId !== req.studyId || meta.data.round !== req.round)
     throw new ConsiliumError(ErrorCode.MalformedUpdate, 'the update names another study or round than the URL', 400);
 
-  return ctx.serial(req.studyId, async () => {
-    const { db } = ctx.deps;
-    const [study] = await db.select().from(studies).where(eq(studies.id, req.studyId));
+  // The open round, from its ledger when it is in memory (the common case: no query at all), else from the database.
+  const open = ctx.openLedger(req.studyId, req.round);
+  let round: RoundRow;
+  let templateId: string;
+  let study: StudyRow | null = null;
+  if (open) {
+    round = open.round.row;
+    templateId = open.round.templateId;
+    const sender = open.keys.get(req.idempotencyKey);
+    if (sender === req.participantId) return { accepted: true, duplicate: true, round: round.number, received: open.committed, expected: round.sampled.length };
+    if (open.onTime.has(req.participantId) && !open.inFlight.has(req.idempotencyKey))
+      throw new ConsiliumError(ErrorCode.DuplicateUpdate, `an update for round ${round.number} was already accepted from this hospital`, 409);
+    if (!open.round.sampled.has(req.participantId)) throw new ConsiliumError(ErrorCode.NotSampled, `this hospital was not sampled for round ${round.number}`, 403);
+  } else {
+    [study] = await db.select().from(studies).where(eq(studies.id, req.studyId));
     if (!study) throw new ConsiliumError(ErrorCode.NotFound, `no study '${req.studyId}'`, 404);
-    const [round] = await db
+    templateId = study.templateId;
+    const [row] = await db
       .select()
       .from(rounds)
       .where(and(eq(rounds.studyId, req.studyId), eq(rounds.number, req.round)));
-    if (!round) throw new ConsiliumError(ErrorCode.RoundNotOpen, `round ${req.round} does not exist`, 409);
-
+    if (!row) throw new ConsiliumError(ErrorCode.RoundNotOpen, `round ${req.round} does not exist`, 409);
+    round = row;
     // A retry is recognised by its key wherever its update went (a late one lands in a later round).
-    const [retried] = await db
-      .select({ roundId: updates.roundId })
-      .from(updates)
-      .innerJoin(rounds, eq(rounds.id, updates.roundId))
-      .where(and(eq(rounds.studyId, req.studyId), eq(updates.participantId, req.participantId), eq(updates.idempotencyKey, req.idempotencyKey)));
-    if (retried) {
-      const [stored] = await db.select().from(rounds).where(eq(rounds.id, retried.roundId));
-      return receipt(db, stored, true);
-    }
+    const retried = await findRetry(db, req);
+    if (retried) return receipt(db, retried, true);
     const [existing] = await db
       .select({ key: updates.idempotencyKey })
       .from(updates)
       .where(and(eq(updates.roundId, round.id), eq(updates.participantId, req.participantId), eq(updates.staleness, 0)));
-    if (existing)
-      throw new ConsiliumError(ErrorCode.DuplicateUpdate, `an update for round ${round.number} was already accepted from this hospital`, 409);
-    if (!round.sampled.includes(req.participantId))
-      throw new ConsiliumError(ErrorCode.NotSampled, `this hospital was not sampled for round ${round.number}`, 403);
-    if (meta.data.baseVersion !== round.baseVersion)
-      throw new ConsiliumError(
-        ErrorCode.WrongBaseVersion,
-        `the update was trained from version ${meta.data.baseVersion}, round ${round.number} is based on version ${round.baseVersion}`,
-        409,
-      );
-    // A straggler: dropped, or taken into the open round down-weighted when the study says so.
-    const target = round.status === 'open' ? { round, staleness: 0, weight: 1 } : await lateTarget(db, study, round, req.participantId);
-    const check = checkUpdateTensors(payload.tensors, weightShapes(templateOf(study.templateId).model));
-    if (!check.ok) throw new ConsiliumError(check.code, check.reason, 400);
-    const maxNorm = study.config.maxUpdateNorm;
-    if (maxNorm !== null) {
-      const norm = l2Norm(payload.tensors.map((t) => t.data));
-      if (!(norm <= maxNorm))
-        throw new ConsiliumError(ErrorCode.UpdateNormExceeded, `the update's L2 norm ${norm.toPrecision(4)} exceeds the study's bound of ${maxNorm}`, 400);
-    }
-
-    await db.transaction(async (tx) => {
-      await tx.insert(updates).values({
-        roundId: target.round.id,
-        participantId: req.participantId,
-        idempotencyKey: req.idempotencyKey,
-        numSamples: meta.data.numSamples,
-        backend: meta.data.backend,
-        trainLoss: meta.data.trainLoss ?? null,
-        staleness: target.staleness,
-        weight: target.weight,
-        payload: req.body,
-      });
-      await tx
-        .update(participants)
-        .set({ lastBackend: meta.data.backend, numSamples: meta.data.numSamples, lastSeenAt: new Date(ctx.deps.clock.now()) })
-        .where(eq(participants.id, req.participantId));
-    });
-    crashPoint('update-accepted');
-    ctx.deps.log.info(
-      { studyId: req.studyId, round: target.round.number, participantId: req.participantId, ...(target.staleness ? { lateFrom: round.number } : {}) },
-      target.staleness ? 'late update accepted' : 'update accepted',
+    if (existing) throw new ConsiliumError(ErrorCode.DuplicateUpdate, `an update for round ${round.number} was already accepted from this hospital`, 409);
+    if (!round.sampled.includes(req.participantId)) throw new ConsiliumError(ErrorCode.NotSampled, `this hospital was not sampled for round ${round.number}`, 403);
+  }
+  if (meta.data.baseVersion !== round.baseVersion)
+    throw new ConsiliumError(
+      ErrorCode.WrongBaseVersion,
+      `the update was trained from version ${meta.data.baseVersion}, round ${round.number} is based on version ${round.baseVersion}`,
+      409,
     );
-    const accepted = await receipt(db, target.round, false);
-    ctx.deps.events.changed(req.studyId);
-    await ctx.applyPolicy(target.round.id);
-    return target.staleness ? { ...accepted, lateBy: target.staleness } : accepted;
-  });
+  // A straggler: dropped, or taken into the open round down-weighted when the study says so.
+  const target = open || round.status === 'open' ? { round, staleness: 0, weight: 1 } : await lateTarget(db, study!, round, req.participantId);
+  checkShapes(layout, weightShapes(templateOf(templateId).model), received);
+
+  const ledger = await ctx.ledgerFor(target.round);
+  const { bounds } = ledger;
+  if (bounds.maxNorm !== null && !(received.norm <= bounds.maxNorm))
+    throw new ConsiliumError(ErrorCode.UpdateNormExceeded, `the update's L2 norm ${received.norm.toPrecision(4)} exceeds the study's bound of ${bounds.maxNorm}`, 400);
+  const clipScale = bounds.clipNorm !== null && received.norm > bounds.clipNorm ? bounds.clipNorm / received.norm : 1;
+  if (received.maxAbs * clipScale > bounds.valueBound)
+    throw new ConsiliumError(
+      ErrorCode.UpdateOutOfRange,
+      `the update holds a value of magnitude ${received.maxAbs.toPrecision(4)}${clipScale < 1 ? ` (${(received.maxAbs * clipScale).toPrecision(4)} once clipped)` : ''}, beyond the round's range of ±${bounds.valueBound}`,
+      400,
+    );
+  const weight = meta.data.numSamples * target.weight;
+
+  // Durable before it is counted: fsync and rename into the store, then the row.
+  const stored = await received.writer.commit();
+  crashPoint('update-stored');
+  const key = req.idempotencyKey;
+  const slot = target.staleness ? ledger.late : ledger.onTime;
+  const racing = ledger.inFlight.get(key);
+  if (racing) {
+    // The same upload sent twice at once: the second waits for the first and is its duplicate.
+    await racing.catch(() => undefined);
+    if (ledger.keys.get(key) === req.participantId)
+      return { accepted: true, duplicate: true, round: target.round.number, received: ledger.committed, expected: target.round.sampled.length };
+  }
+  if (ledger.closed) throw new ConsiliumError(ErrorCode.RoundNotOpen, `round ${target.round.number} closed while the update arrived`, 409);
+  if (slot.has(req.participantId))
+    throw new ConsiliumError(
+      ErrorCode.DuplicateUpdate,
+      target.staleness
+        ? `round ${target.round.number} already took a late update from this hospital`
+        : `an update for round ${target.round.number} was already accepted from this hospital`,
+      409,
+    );
+  slot.add(req.participantId);
+  const now = new Date(clock.now());
+  const commit = ctx.recorder.record(
+    {
+      roundId: target.round.id,
+      participantId: req.participantId,
+      idempotencyKey: key,
+      numSamples: meta.data.numSamples,
+      backend: meta.data.backend,
+      trainLoss: meta.data.trainLoss ?? null,
+      staleness: target.staleness,
+      weight: target.weight,
+      payloadSha256: stored.sha256,
+      payloadBytes: stored.bytes,
+      payloadDataOffset: layout.dataOffset,
+      norm: received.norm,
+      clipScale,
+      receivedAt: now,
+    },
+    { participantId: req.participantId, lastBackend: meta.data.backend, numSamples: meta.data.numSamples, lastSeenAt: now },
+  );
+  ledger.inFlight.set(key, commit);
+  try {
+    await commit;
+  } catch (err) {
+    slot.delete(req.participantId);
+    throw err;
+  } finally {
+    ledger.inFlight.delete(key);
+  }
+  ledger.keys.set(key, req.participantId);
+  if (!target.staleness) ledger.committed++;
+  crashPoint('update-accepted');
+  ledger.fold({ sha256: stored.sha256, dataOffset: layout.dataOffset, values: layout.totalValues, weight, clipScale });
+  log.info(
+    { studyId: req.studyId, round: target.round.number, participantId: req.participantId, ...(target.staleness ? { lateFrom: round.number } : {}), ...(clipScale < 1 ? { clipScale } : {}) },
+    target.staleness ? 'late update accepted' : 'update accepted',
+  );
+  ctx.deps.events.changed(req.studyId);
+  ctx.recorded(target.round);
+  const accepted: UploadReceipt = { accepted: true, duplicate: false, round: target.round.number, received: ledger.committed, expected: target.round.sampled.length };
+  return target.staleness ? { ...accepted, lateBy: target.staleness } : accepted;
+}
+
+async function findRetry(db: Db, req: SubmitUpdate): Promise<RoundRow | null> {
+  const [row] = await db
+    .select({ round: rounds })
+    .from(updates)
+    .innerJoin(rounds, eq(rounds.id, updates.roundId))
+    .where(and(eq(rounds.studyId, req.studyId), eq(updates.participantId, req.participantId), eq(updates.idempotencyKey, req.idempotencyKey)));
+  return row?.round ?? null;
+}
+
+/** The header's shapes against the model's, then the values' finiteness (found while streaming). */
+function checkShapes(layout: StreamLayout, expected: readonly WeightShape[], received: ReceivedUpdate): void {
+  const got = layout.shapes;
+  if (got.length !== expected.length)
+    throw new ConsiliumError(ErrorCode.UpdateShapeMismatch, `expected ${expected.length} tensors, got ${got.length}`, 400);
+  for (let t = 0; t < expected.length; t++) {
+    const want = expected[t].shape;
+    if (want.length !== got[t].length || want.some((d, i) => d !== got[t][i]))
+      throw new ConsiliumError(ErrorCode.UpdateShapeMismatch, `tensor ${t} (${expected[t].name}) has shape [${got[t]}], expected [${want}]`, 400);
+  }
+  const bad = received.nonFinite;
+  if (bad) {
+    let t = 0;
+    let start = 0;
+    for (; t < got.length; t++) {
+      const n = got[t].reduce((a, b) => a * b, 1);
+      if (bad.flatIndex < start + n) break;
+      start += n;
+    }
+    throw new ConsiliumError(ErrorCode.UpdateNotFinite, `tensor ${t} (${expected[t].name}) holds a non-finite value (${bad.value}) at index ${bad.flatIndex - start}`, 400);
+  }
 }
 
 /**
@@ -194,4 +277,3 @@ export async function countUpdates(db: Db, roundId: number): Promise<number> {
     .where(and(eq(updates.roundId, roundId), eq(updates.staleness, 0)));
   return rows.length;
 }
-

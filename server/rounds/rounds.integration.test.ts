@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fedAvg } from '../../shared/fl/fedavg';
+import { roundBounds } from '../../shared/fl/bounds';
+import { exactFedAvg } from '../../shared/fl/fixedPoint';
+import { defaultStrategyConfig } from '../../shared/fl/registry';
 import { combineStatistics, siteStatistics } from '../../shared/fl/normalisation';
 import type { Dashboard, JoinResult, RoundOpen, StudyConfig } from '../../shared/protocol/schemas';
 import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
@@ -88,6 +91,72 @@ describe.each(testDatabaseTargets())('a federated round over HTTP and Socket.IO 
     await server?.stop();
   });
 
+  it('makes the same model, bit for bit, whatever order the updates arrive in, one by one or all at once', async () => {
+    const samples = [120, 80, 40];
+    const meta = (i: number) => ({ studyId: STUDY, round: 1, baseVersion: 0, numSamples: samples[i], backend: 'cpu' });
+    const digests: string[] = [];
+    for (const order of [[0, 1, 2], [2, 0, 1], [1, 2, 0], 'together'] as const) {
+      if (digests.length > 0) {
+        for (const s of sockets) s.disconnect();
+        sockets = [];
+        await server.stop();
+      }
+      await setup({ roundDeadlineMs: 60_000, rounds: 1 });
+      await joinAll();
+      const closed = nextEvent(sockets[0], 'round:closed');
+      const send = async (i: number) => expect((await upload(hospitals[i], 1, updateBody(meta(i), deltaFor(i)), `key-order-${i}`)).status).toBe(200);
+      if (order === 'together') await Promise.all([0, 1, 2].map(send));
+      else for (const i of order) await send(i);
+      expect(await closed).toMatchObject({ round: 1, status: 'closed', version: 1, contributors: 3 });
+      const res = await fetch(`${server.url}/api/studies/${STUDY}/models/1`, { headers: { authorization: `Bearer ${await tokenOf(hospitals[0])}` } });
+      digests.push(createHash('sha256').update(new Uint8Array(await res.arrayBuffer())).digest('hex'));
+      // The version is served by its content hash.
+      expect(res.headers.get('etag')).toBe(`"${digests.at(-1)}"`);
+    }
+    expect(new Set(digests).size).toBe(1);
+  });
+
+  it('keeps disk flat over a 50-round study: payloads go once their version is written, the latest kept when asked', async () => {
+    for (const keep of [0, 2]) {
+      if (keep > 0) {
+        for (const s of sockets) s.disconnect();
+        sockets = [];
+        await server.stop();
+      }
+      await setup({ roundDeadlineMs: 60_000, rounds: 50 });
+      await server.stop();
+      server = await startServer(database, { keepUpdateRounds: keep });
+      await joinAll();
+      const blobs = database.blobs;
+      const before = new Set(await blobs.list());
+      let versionBytes = 0;
+      for (let round = 1; round <= 50; round++) {
+        const closed = nextEvent(sockets[0], 'round:closed');
+        const opened = round < 50 ? nextEvent(sockets[0], 'round:open') : null;
+        await Promise.all(
+          [0, 1, 2].map(async (i) => {
+            const meta = { studyId: STUDY, round, baseVersion: round - 1, numSamples: 50 + i, backend: 'cpu' };
+            expect((await upload(hospitals[i], round, updateBody(meta, deltaFor(1000 * (keep + 1) + i + 3 * round)), `keep-${keep}-${round}-${i}`)).status).toBe(200);
+          }),
+        );
+        expect(await closed).toMatchObject({ round, status: 'closed', version: round });
+        await opened;
+        await server.consilium.coordinator.settle();
+        if (round === 1) versionBytes = (await blobs.bytes()) - (await Promise.all([...before].map((h) => blobs.size(h)))).reduce<number>((a, b) => a + (b ?? 0), 0);
+      }
+      // Every round's payloads are gone but the latest `keep` rounds'; the versions stay.
+      const kept = await database.db.select({ round: updates.roundId, deleted: updates.payloadDeletedAt }).from(updates);
+      expect(kept).toHaveLength(150);
+      expect(kept.filter((u) => u.deleted === null)).toHaveLength(3 * keep);
+      const payloads = (await blobs.list()).filter((h) => !before.has(h));
+      // 50 versions and 3 × keep payloads remain of what the study wrote.
+      expect(payloads.length).toBe(50 + 3 * keep);
+      expect(versionBytes).toBeGreaterThan(0);
+      // Memory: no round's state outlives the round.
+      expect(server.consilium.coordinator.openRounds()).toBe(1 - 1);
+    }
+  }, 120_000);
+
   it('aggregates three hospitals by FedAvg, refusing duplicates and bad bodies without changing the aggregate', async () => {
     await setup({ roundDeadlineMs: 60_000 });
     const opens = await joinAll();
@@ -149,10 +218,12 @@ describe.each(testDatabaseTargets())('a federated round over HTTP and Socket.IO 
     const participants = (await database.db.select().from(updates)).map((u) => u.participantId);
     expect(participants).toHaveLength(3);
 
-    const expected = fedAvg(
+    // The server sums exactly at the round's fixed-point scale, keyed and ordered by site id.
+    const { scaleBits } = roundBounds({ strategy: defaultStrategyConfig, normBoundFactor: null, maxUpdateNorm: null }, []);
+    const expected = exactFedAvg(
       global,
-      // The server keys and orders updates by site id.
       [0, 1, 2].map((i) => ({ participantId: hospitals[i], numSamples: samples[i], delta: deltaFor(i) })),
+      scaleBits,
     );
     const v1 = await model(1);
     v1.forEach((t, i) => expect(Buffer.from(t.buffer, t.byteOffset, t.byteLength).equals(Buffer.from(expected[i].buffer))).toBe(true));

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { studyIdSchema } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
@@ -13,12 +12,13 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
   const { db, coordinator } = deps;
   return new Hono<AppEnv>().post(
     '/:id/rounds/:round{[0-9]+}/updates',
-    bodyLimit({
-      maxSize: deps.maxUpdateBytes,
-      onError: () => {
-        throw new ConsiliumError(ErrorCode.PayloadTooLarge, `an update may not exceed ${deps.maxUpdateBytes} bytes`, 413);
-      },
-    }),
+    async (c, next) => {
+      // A declared length over the limit is refused before a byte is read; a chunked body is counted
+      // as it streams (intake stops at the limit). Hono's bodyLimit would buffer a chunked body whole.
+      const declared = Number(c.req.header('content-length') ?? 0);
+      if (declared > deps.maxUpdateBytes) throw new ConsiliumError(ErrorCode.PayloadTooLarge, `an update may not exceed ${deps.maxUpdateBytes} bytes`, 413);
+      await next();
+    },
     async (c) => {
       const p = requireHospital(c);
       const studyId = studyIdSchema.parse(c.req.param('id'));
@@ -31,7 +31,8 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
         throw new ConsiliumError(ErrorCode.BadRequest, 'updates are sent as application/octet-stream', 415);
       const participant = await findParticipant(db, studyId, p.siteId);
       if (!participant) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
-      const body = new Uint8Array(await c.req.arrayBuffer());
+      // Streamed into the blob store as it arrives: never held whole in memory.
+      const body = c.req.raw.body ?? new Uint8Array(0);
       const receipt = await coordinator.submitUpdate({ studyId, round, participantId: participant.id, idempotencyKey: key, body });
       return c.json(receipt);
     },

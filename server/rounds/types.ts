@@ -4,6 +4,7 @@ import type { Clock } from '../clock';
 import type { Db } from '../db/client';
 import type { rounds, studies } from '../db/schema';
 import type { Presence } from '../realtime/presence';
+import type { UploadBody } from './receiver';
 
 /** What the coordinator tells the outside world; the Socket.IO layer implements it. */
 export interface CoordinatorEvents {
@@ -20,6 +21,13 @@ export interface CoordinatorDeps {
   presence: Presence;
   events: CoordinatorEvents;
   log: Logger;
+  /** Largest update body accepted (bytes). */
+  maxUpdateBytes?: number;
+  /**
+   * Closed rounds whose update payloads are kept, per study, for audits (the latest ones); older
+   * payloads are deleted once their version is written. Default 0: deleted at once.
+   */
+  keepUpdateRounds?: number;
 }
 
 export type RoundRow = typeof rounds.$inferSelect;
@@ -30,5 +38,6 @@ export interface SubmitUpdate {
   round: number;
   participantId: string;
   idempotencyKey: string;
-  body: Uint8Array;
+  /** The upload as it streams in (or whole, from tests and tools). */
+  body: UploadBody;
 }

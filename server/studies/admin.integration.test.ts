@@ -287,7 +287,7 @@ describe.each(testDatabaseTargets())('study administration by a platform admin (
     expect(r2.aggregationReport?.updates.find((u) => u.participantId === `${SITES[2]}~late1`)?.weight).toBeCloseTo(25 / 175, 10);
   });
 
-  it('refuses an update above the norm limit, clips to the round median by factor, and evaluates every Nth version and the last', async () => {
+  it('refuses an update above the norm limit, clips by factor to the previous round median norm, and evaluates every Nth version and the last', async () => {
     const params = shapes.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
     const normal = 0.001 * Math.sqrt(params);
     await create('norm-study', { rounds: 3, minParticipants: 2, roundDeadlineMs: 60_000, evaluateEvery: 2, maxUpdateNorm: normal * 2, normBoundFactor: 1.5 });
@@ -306,6 +306,8 @@ describe.each(testDatabaseTargets())('study administration by a platform admin (
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'update_norm_exceeded', message: expect.stringMatching(/L2 norm .* exceeds the study's bound/) });
     for (let round = 1; round <= 3; round++) {
+      // Clients upload once told the round is open (the close is announced before the next round opens).
+      await until(`round ${round} to open`, () => joined.every((h) => h.opens.length === round));
       for (const h of joined) expect((await upload('norm-study', h.siteId, round, round - 1)).status).toBe(200);
       await until(`round ${round} to close`, () => joined[0].closes.length === round);
     }

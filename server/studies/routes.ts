@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { studyIdSchema } from '../../shared/protocol/schemas';
-import type { Db } from '../db/client';
+import { blobsOf, type Db } from '../db/client';
 import { requireAdmin, requireStaffOrAdmin, type AppEnv } from '../http/principal';
 import type { Presence } from '../realtime/presence';
 import { buildDashboard } from './dashboard';
-import { findParticipant, getStudySummary, listStudies, loadModelBytes, studiesOfSite } from './service';
+import { findParticipant, getStudySummary, listStudies, findModelVersion, studiesOfSite } from './service';
 
 /** Hospitals see only the studies they are enrolled in; admins see all. */
 async function assertCanSee(db: Db, c: Parameters<typeof requireStaffOrAdmin>[0], studyId: string) {
@@ -38,14 +38,19 @@ export function studyRoutes(deps: { db: Db; presence: Presence }) {
       const id = studyIdSchema.parse(c.req.param('id'));
       await assertCanSee(db, c, id);
       const version = Number(c.req.param('version'));
-      const etag = `"${id}-v${version}"`;
-      const model = await loadModelBytes(db, id, version);
+      const model = await findModelVersion(db, id, version);
       if (!model) throw new ConsiliumError(ErrorCode.NotFound, `study ${id} has no model version ${version}`, 404);
-      // A version never changes once written: browsers may keep it for good.
+      // A version never changes once written: browsers may keep it for good, and its hash is its tag.
+      const etag = `"${model.sha256}"`;
       c.header('Cache-Control', 'private, max-age=31536000, immutable');
       c.header('ETag', etag);
       c.header('X-Content-SHA256', model.sha256);
       if (c.req.header('if-none-match') === etag) return c.body(null, 304);
-      return c.body(model.weights as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/octet-stream' });
+      // Streamed from the blob store, never read whole into memory.
+      const size = model.bytes ?? (await blobsOf(db).size(model.sha256));
+      return c.body(blobsOf(db).stream(model.sha256), 200, {
+        'Content-Type': 'application/octet-stream',
+        ...(size !== null ? { 'Content-Length': String(size) } : {}),
+      });
     });
 }

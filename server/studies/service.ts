@@ -4,7 +4,7 @@ import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { mergeStudyConfig, studyConfigSchema, type StudyConfig, type StudyConfigPatch, type StudySummary } from '../../shared/protocol/schemas';
 import { getTemplate, initialWeights, weightShapes, type TaskTemplate } from '../../shared/tasks';
 import { encodeWeights } from '../../shared/weights/codec';
-import type { Db } from '../db/client';
+import { blobsOf, type Db } from '../db/client';
 import { modelVersions, participants, studies } from '../db/schema';
 
 export interface CreateStudyInput {
@@ -59,7 +59,8 @@ export async function insertStudy(db: Db, input: CreateStudyInput, then?: (tx: T
   const template = templateOf(input.templateId);
   const config = resolveStudyConfig(template.defaults, input.config);
   const weights = initialWeights(template.model, config.seed);
-  const bytes = encodeModel(input.id, 0, weights, template);
+  // The bytes first, durably; the row that names them second (an unreferenced blob is harmless).
+  const stored = await blobsOf(db).put(encodeModel(input.id, 0, weights, template));
   return db.transaction(async (tx) => {
     const created = await tx
       .insert(studies)
@@ -67,7 +68,7 @@ export async function insertStudy(db: Db, input: CreateStudyInput, then?: (tx: T
       .onConflictDoNothing()
       .returning({ id: studies.id });
     if (created.length === 0) return false;
-    await tx.insert(modelVersions).values({ studyId: input.id, version: 0, weights: bytes, sha256: sha256Hex(bytes) });
+    await tx.insert(modelVersions).values({ studyId: input.id, version: 0, sha256: stored.sha256, weightsBytes: stored.bytes });
     await then?.(tx);
     return true;
   });
@@ -122,10 +123,17 @@ export async function studiesOfSite(db: Db, siteId: string): Promise<string[]> {
   return rows.map((r) => r.id).sort();
 }
 
-export async function loadModelBytes(db: Db, studyId: string, version: number) {
+/** A stored version's content hash and size; its bytes are `blobsOf(db)`'s blob of that hash. */
+export async function findModelVersion(db: Db, studyId: string, version: number) {
   const [row] = await db
-    .select({ weights: modelVersions.weights, sha256: modelVersions.sha256 })
+    .select({ sha256: modelVersions.sha256, bytes: modelVersions.weightsBytes, serverStateSha256: modelVersions.serverStateSha256 })
     .from(modelVersions)
     .where(and(eq(modelVersions.studyId, studyId), eq(modelVersions.version, version)));
   return row ?? null;
+}
+
+/** A stored version's codec payload, read whole from the blob store (the server's own uses: aggregation, exports). */
+export async function loadModelBytes(db: Db, studyId: string, version: number): Promise<{ sha256: string; weights: Uint8Array } | null> {
+  const row = await findModelVersion(db, studyId, version);
+  return row ? { sha256: row.sha256, weights: await blobsOf(db).read(row.sha256) } : null;
 }

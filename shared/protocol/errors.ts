@@ -9,6 +9,8 @@ export const ErrorCode = {
   UpdateShapeMismatch: 'update_shape_mismatch',
   UpdateNotFinite: 'update_not_finite',
   UpdateNormExceeded: 'update_norm_exceeded',
+  /** A value beyond the round's representable range (see shared/fl/bounds.ts). */
+  UpdateOutOfRange: 'update_out_of_range',
   RoundNotOpen: 'round_not_open',
   WrongBaseVersion: 'wrong_base_version',
   NotSampled: 'not_sampled',

@@ -1,0 +1,72 @@
+import type { FixedPointSum } from '../../shared/fl/fixedPoint';
+import type { BlobStore } from '../storage/blobStore';
+
+/**
+ * Reading accepted updates back from the blob store, a stretch of coordinates at a time: folding one
+ * into a round's sum, serving the robust rules' coordinate blocks, measuring distances for the
+ * report. Memory per reader is one stretch (256 KiB), whatever the model's size.
+ */
+export interface StoredUpdate {
+  sha256: string;
+  /** Byte offset of value 0 in the payload. */
+  dataOffset: number;
+  /** Values in the flattened update. */
+  values: number;
+  /** Sample count × straggler weight. */
+  weight: number;
+  /** Intake's clipping factor (1: within the round's bound). */
+  clipScale: number;
+}
+
+const STRETCH = 64 * 1024;
+
+/** Calls `fn` for every stretch of the update's values, in order; `values` is reused between calls. */
+export async function forEachStretch(blobs: BlobStore, u: StoredUpdate, fn: (offset: number, values: Float32Array) => void, stretch = STRETCH): Promise<void> {
+  const buffer = new Float32Array(Math.min(stretch, u.values));
+  const bytes = new Uint8Array(buffer.buffer);
+  for (let off = 0; off < u.values; off += buffer.length) {
+    const n = Math.min(buffer.length, u.values - off);
+    await blobs.readRange(u.sha256, u.dataOffset + 4 * off, bytes.subarray(0, 4 * n));
+    fn(off, n === buffer.length ? buffer : buffer.subarray(0, n));
+  }
+}
+
+/** Adds the update, weighted and clipped as intake decided, into the round's exact sum. */
+export async function foldInto(sum: FixedPointSum, blobs: BlobStore, u: StoredUpdate): Promise<void> {
+  if (u.values !== sum.length) throw new Error(`an update of ${u.values} values cannot join a sum of ${sum.length}`);
+  const m = sum.multiplier(u.weight, u.clipScale);
+  await forEachStretch(blobs, u, (off, v) => sum.addRange(m, off, v));
+  sum.countUpdate();
+}
+
+/** Values [start, start + out.length) of the update, clipped as intake decided (float32, as `scaleTensors` rounds). */
+export async function readClipped(blobs: BlobStore, u: StoredUpdate, start: number, out: Float32Array): Promise<void> {
+  await blobs.readRange(u.sha256, u.dataOffset + 4 * start, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+  if (u.clipScale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i] * u.clipScale;
+}
+
+/** ‖clipped update − mean‖, the report's distance, mean given per tensor and walked in order. */
+export async function distanceTo(blobs: BlobStore, u: StoredUpdate, mean: readonly Float64Array[]): Promise<number> {
+  const flat = flatten(mean);
+  let s = 0;
+  const scale = u.clipScale;
+  await forEachStretch(blobs, u, (off, v) => {
+    if (scale !== 1) for (let i = 0; i < v.length; i++) v[i] = v[i] * scale;
+    for (let i = 0; i < v.length; i++) {
+      const e = v[i] - flat[off + i];
+      s += e * e;
+    }
+  });
+  return Math.sqrt(s);
+}
+
+function flatten(tensors: readonly Float64Array[]): Float64Array {
+  if (tensors.length === 1) return tensors[0];
+  const out = new Float64Array(tensors.reduce((a, t) => a + t.length, 0));
+  let off = 0;
+  for (const t of tensors) {
+    out.set(t, off);
+    off += t.length;
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { participants, updates } from '../db/schema';
+
+export type UpdateRow = typeof updates.$inferInsert;
+export interface ParticipantSeen {
+  participantId: string;
+  lastBackend: string;
+  numSamples: number;
+  lastSeenAt: Date;
+}
+
+interface Pending {
+  row: UpdateRow;
+  seen: ParticipantSeen;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit for accepted updates: rows that arrive while a transaction is writing wait for the
+ * next one and go in together (one multi-row insert), so a thousand uploads landing at once cost a
+ * few dozen transactions, not a thousand. Each caller's promise resolves once its row is committed.
+ * Should a batch fail (a constraint the intake's checks did not foresee), its rows are retried one
+ * by one, so one bad row refuses only itself.
+ */
+export class UpdateRecorder {
+  private queue: Pending[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxBatch = 256,
+  ) {}
+
+  record(row: UpdateRow, seen: ParticipantSeen): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, seen, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          await this.write(batch);
+          for (const p of batch) p.resolve();
+        } catch {
+          for (const p of batch)
+            await this.write([p]).then(
+              () => p.resolve(),
+              (err) => p.reject(err),
+            );
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private write(batch: Pending[]): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await tx.insert(updates).values(batch.map((p) => p.row));
+      // The latest of each participant's sightings in this batch, in one statement.
+      const seen = [...new Map(batch.map((p) => [p.seen.participantId, p.seen])).values()];
+      const rows = sql.join(
+        seen.map((s) => sql`(${s.participantId}, ${s.lastBackend}, ${s.numSamples}::integer, ${s.lastSeenAt.toISOString()}::timestamptz)`),
+        sql`, `,
+      );
+      await tx.execute(sql`
+        update ${participants} set last_backend = v.backend, num_samples = v.samples, last_seen_at = v.seen
+        from (values ${rows}) as v(id, backend, samples, seen)
+        where ${participants.id} = v.id`);
+    });
+  }
+}
