@@ -2,6 +2,9 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { strategies } from '../shared/fl/registry';
+import type { StrategyName } from '../shared/fl/strategy';
+import { DENSE_BENCH_MAX_PARAMS, DENSE_BENCH_MIN_PARAMS } from '../shared/tasks';
 import { chatConfigFromEnv, type ChatConfig } from './chat/config';
 
 const flag = z
@@ -14,6 +17,39 @@ const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER, what = 'a whole
   return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 
+const BENCH_STUDY_FORM = 'params:P,sites:N[,strategy:S]';
+
+/**
+ * `BENCH_STUDY=params:P,sites:N[,strategy:S]`, for benchmarks only (scripts/bench-round.ts): one study
+ * of a dense model of about P parameters with N sites, its hospital links written to the data folder.
+ */
+const benchStudySchema = z
+  .string()
+  .transform((v, ctx) => {
+    const fields: Record<string, unknown> = {};
+    for (const part of v.split(',')) {
+      const m = /^\s*([a-z]+)\s*:\s*(\S+?)\s*$/.exec(part);
+      if (!m || m[1] in fields) {
+        ctx.addIssue({ code: 'custom', message: `must be ${BENCH_STUDY_FORM}, not '${v}'` });
+        return z.NEVER;
+      }
+      fields[m[1]] = m[2];
+    }
+    return fields;
+  })
+  .pipe(
+    z.strictObject(
+      {
+        params: wholeNumber(DENSE_BENCH_MIN_PARAMS, DENSE_BENCH_MAX_PARAMS, 'a number of parameters'),
+        sites: wholeNumber(1, 10_000, 'a number of sites'),
+        strategy: z
+          .enum(Object.keys(strategies) as [StrategyName, ...StrategyName[]], { error: `must be one of ${Object.keys(strategies).join(', ')}` })
+          .default('fedavg'),
+      },
+      { error: (issue) => (issue.code === 'unrecognized_keys' ? `must be ${BENCH_STUDY_FORM}` : undefined) },
+    ),
+  );
+
 const envSchema = z.object({
   PORT: wholeNumber(0, 65535, 'a port number').default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -22,6 +58,8 @@ const envSchema = z.object({
     .refine((v) => /^postgres(ql)?:\/\/./.test(v) && URL.canParse(v), 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATA_DIR: z.string().min(1).default('.data'),
+  /** Ended rounds (per study, the latest) whose update payloads are kept for audits; 0 deletes them once their version is written. */
+  KEEP_UPDATE_ROUNDS: wholeNumber(0, 1_000_000, 'a number of rounds').default(0),
   DEMO: flag.optional(),
   DEMO_ROUNDS: wholeNumber(1, 1000).optional(),
   DEMO_DEADLINE_MS: wholeNumber(1000, Number.MAX_SAFE_INTEGER, 'a number of milliseconds').optional(),
@@ -47,6 +85,7 @@ const envSchema = z.object({
   LLM_API_KEY: z.string().min(1).optional(),
   LLM_TIMEOUT_MS: wholeNumber(1000, Number.MAX_SAFE_INTEGER, 'a number of milliseconds').default(20_000),
   LLM_FIRST_TOKEN_TIMEOUT_MS: wholeNumber(500, Number.MAX_SAFE_INTEGER, 'a number of milliseconds').default(10_000),
+  BENCH_STUDY: benchStudySchema.optional(),
 });
 
 export type Config = {
@@ -54,6 +93,8 @@ export type Config = {
   host: string;
   databaseUrl?: string;
   dataDir: string;
+  /** Ended rounds per study whose update payloads stay in the blob store (`KEEP_UPDATE_ROUNDS`). */
+  keepUpdateRounds: number;
   demo: boolean;
   demoRounds?: number;
   demoDeadlineMs?: number;
@@ -69,6 +110,8 @@ export type Config = {
   staticDir: string;
   /** The patient chat: daily limit and the optional language model. */
   chat: ChatConfig;
+  /** Benchmarks only (`BENCH_STUDY`): seed one study of a dense model of about `params` parameters and `sites` sites. */
+  benchStudy?: { params: number; sites: number; strategy: StrategyName };
 };
 
 export class ConfigError extends Error {
@@ -92,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
+    keepUpdateRounds: e.KEEP_UPDATE_ROUNDS,
     // The demo seeds itself only on the embedded database unless asked for explicitly.
     demo: e.DEMO ?? !e.DATABASE_URL,
     demoRounds: e.DEMO_ROUNDS,
@@ -105,6 +149,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     staticDir: e.STATIC_DIR,
     trustProxyHops: e.TRUST_PROXY,
     chat,
+    benchStudy: e.BENCH_STUDY,
   };
 }
 

@@ -20,6 +20,8 @@ export interface ConsiliumServer {
   output(): string;
   /** Whether the server process is up. */
   running(): boolean;
+  /** The server process's id while it is up (to read its memory in /proc, say). */
+  pid(): number | undefined;
   /**
    * Stops the process but keeps its port and data folder, so `start()` brings the same server back
    * and open tabs reconnect. `SIGKILL` is a crash: no shutdown code runs.
@@ -46,7 +48,9 @@ interface Launched {
 
 /** Spawns `tsx server/main.ts` and waits for its console banner (URL, admin, hospital links). */
 async function launch(env: Record<string, string>, log: (chunk: string) => void): Promise<Launched> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  // CONSILIUM_SERVER_NODE_ARGS: extra flags for the server's Node, e.g. `--cpu-prof` to profile it under a bench.
+  const extra = process.env.CONSILIUM_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...extra, '--import', 'tsx', 'server/main.ts'], {
     cwd: process.cwd(),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -146,6 +150,7 @@ export async function startConsilium(opts: StartOptions = {}): Promise<Consilium
     hospitals,
     output: () => out,
     running: isRunning,
+    pid: () => (isRunning() ? current.pid : undefined),
     kill,
     start,
     exited: (timeoutMs = 30_000) =>

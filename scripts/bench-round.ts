@@ -1,0 +1,607 @@
+/**
+ * One whole round through the real server: `npm run bench:round -- --params P --clients N
+ * [--database URL] [--strategy S] [--runs 3]`.
+ *
+ * Each run starts `node --import tsx server/main.ts` as a child process on a fresh data folder
+ * (embedded PGlite; with --database, a fresh database made in that PostgreSQL and dropped after) with
+ * `BENCH_STUDY=params:P,sites:N,strategy:S` (bench-only, see server/config.ts): one study of a dense
+ * model of about P float32 parameters, N enrolled sites, all sampled, all needed, a one-hour deadline.
+ * The server writes the sites' link tokens to bench-study.json in its data folder.
+ *
+ * N simulated sites in this process join over Socket.IO (websocket only) and send their aggregate
+ * statistics; once every one has round 1's `round:open`, the server's idle RSS is read and its peak
+ * reset (`5 > /proc/PID/clear_refs`), then all N uploads start together (pre-encoded; node:http with
+ * an agent without a socket limit, one connection each). Figures:
+ *   intake_per_s   accepted uploads / (last ack − first send)
+ *   overhead_ms    last accepted ack → the first client's `round:closed` (negative when the server
+ *                  announces the close before it answers the last upload)
+ *   idle_rss_mib   the server's VmRSS with the round open and no upload yet
+ *   peak_rss_mib   the server's VmHWM from the uploads to `round:closed`
+ *   accumulate_vs_numpy  numpy's time over the server's accumulate's for N updates of the study's
+ *                  layout (numpy `acc += w * d`, acc float64, d float32), medians of 3 alternating
+ *                  tries after each run's server stopped; > 1: ours is faster; `na` without numpy.
+ * Every figure is the median over --runs fresh servers; the last line sums them up.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { io as connect, type Socket } from 'socket.io-client';
+import { startConsilium, type ConsiliumServer } from '../e2e/support/server';
+import type { ClientToServerEvents, ServerToClientEvents } from '../shared/protocol/events';
+import type { RoundClosed, RoundOpen, UploadReceipt } from '../shared/protocol/schemas';
+import { denseBenchTemplate, weightShapes } from '../shared/tasks';
+import { encodeWeights } from '../shared/weights/codec';
+import { BENCH_STUDY_FILE, type BenchStudyFile } from '../server/demo/benchStudy';
+
+// ---------------------------------------------------------------- the server's accumulate, one seam
+
+/**
+ * What a round without a norm bound sums at: scaleBitsFor(MAX_UPDATE_SAMPLES = 1e8,
+ * DEFAULT_VALUE_BOUND = 1024) in shared/fl/bounds.ts.
+ */
+const FIXED_POINT_SCALE_BITS = 23;
+
+interface ServerAccumulate {
+  name: string;
+  /** Folds every update in, weighted by its sample count, as the server's round sum does. */
+  run(lengths: number[], samples: readonly number[], deltaOf: (k: number) => readonly Float32Array[]): void;
+}
+
+/**
+ * The server's accumulator: shared/fl/fixedPoint.ts `FixedPointSum` (exact fixed-point sum, weight =
+ * sample count), or, where that module is not there, shared/fl/meanAccumulator.ts
+ * `WeightedMeanAccumulator` (float64, weight = share of the samples; reading `sum` sums the last held).
+ */
+async function serverAccumulate(): Promise<ServerAccumulate> {
+  const fixedPoint = new URL('../shared/fl/fixedPoint.ts', import.meta.url);
+  if (fs.existsSync(fileURLToPath(fixedPoint))) {
+    type FixedPointSum = { add(weight: number, delta: readonly Float32Array[]): void };
+    const { FixedPointSum } = (await import(fixedPoint.href)) as { FixedPointSum: new (lengths: number[], scaleBits: number) => FixedPointSum };
+    return {
+      name: 'FixedPointSum',
+      run(lengths, samples, deltaOf) {
+        const acc = new FixedPointSum(lengths, FIXED_POINT_SCALE_BITS);
+        samples.forEach((n, k) => acc.add(n, deltaOf(k)));
+      },
+    };
+  }
+  type Mean = { add(numSamples: number, delta: readonly Float32Array[]): void; readonly sum: Float64Array[] };
+  const mean = new URL('../shared/fl/meanAccumulator.ts', import.meta.url);
+  const { WeightedMeanAccumulator } = (await import(mean.href)) as { WeightedMeanAccumulator: new (lengths: number[], totalSamples: number) => Mean };
+  return {
+    name: 'WeightedMeanAccumulator',
+    run(lengths, samples, deltaOf) {
+      const acc = new WeightedMeanAccumulator(lengths, samples.reduce((a, b) => a + b, 0));
+      samples.forEach((n, k) => acc.add(n, deltaOf(k)));
+      if (acc.sum.length !== lengths.length) throw new Error('unreachable');
+    },
+  };
+}
+
+// ---------------------------------------------------------------- arguments
+
+const { values: args } = parseArgs({
+  options: {
+    params: { type: 'string' },
+    clients: { type: 'string' },
+    database: { type: 'string' },
+    strategy: { type: 'string', default: 'fedavg' },
+    runs: { type: 'string', default: '3' },
+  },
+  strict: true,
+});
+
+function wholeArg(name: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench:round: --${name} must be a whole number from ${min} (usage: npm run bench:round -- --params P --clients N [--database URL] [--strategy S] [--runs 3])\n`);
+    process.exit(2);
+  }
+  return n;
+}
+const wantedParams = wholeArg('params', args.params, 4);
+const clients = wholeArg('clients', args.clients, 1);
+const runs = wholeArg('runs', args.runs, 1);
+const strategy = args.strategy!;
+const adminDatabaseUrl = args.database;
+if (adminDatabaseUrl && !/^postgres(ql)?:\/\/./.test(adminDatabaseUrl)) {
+  process.stderr.write('bench:round: --database must be a postgres:// or postgresql:// URL\n');
+  process.exit(2);
+}
+
+const template = denseBenchTemplate(wantedParams);
+const shapes = weightShapes(template.model).map((w) => w.shape);
+const lengths = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+const params = lengths.reduce((a, b) => a + b, 0);
+const features = template.features.map((f) => f.name);
+/** Samples each site declares: 50 to 500, varied. */
+const samples = Array.from({ length: clients }, (_, k) => 50 + ((k * 173) % 451));
+
+// ---------------------------------------------------------------- small helpers
+
+const MiB = 2 ** 20;
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const dec = (x: number, digits: number) => x.toFixed(digits);
+const loadLine = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${(ms / 1000).toFixed(0)} s: ${what}`)), ms);
+    }),
+  ]);
+}
+
+/** VmRSS or VmHWM of a process, in MiB. */
+function procMemory(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]) / 1024;
+}
+
+/** Cheap deterministic values in ±0.01 (an LCG: the bench measures the server, not generation). */
+function fill(t: Float32Array, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < t.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    t[i] = (s / 4294967296 - 0.5) * 0.02;
+  }
+  return t;
+}
+
+// ---------------------------------------------------------------- cleanup on any exit
+
+/**
+ * Every data folder of this bench lies in one folder of its own (startConsilium makes its folder in
+ * os.tmpdir(), which follows TMPDIR), so an exit at any moment, a server mid-start included, leaves none.
+ */
+const benchTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'consilium-bench-'));
+process.env.TMPDIR = benchTmp;
+
+let liveServer: ConsiliumServer | null = null;
+let liveDatabase: { drop(): Promise<void> } | null = null;
+let numpyChild: ChildProcessWithoutNullStreams | null = null;
+
+/** This process's own child processes (a server still starting has no handle yet), by /proc. */
+function ownChildren(): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid …: comm may hold spaces, so read after its closing parenthesis.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+process.on('exit', () => {
+  // Last resort (an uncaught error, a signal, process.exit): no async work runs here.
+  for (const pid of ownChildren()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  fs.rmSync(benchTmp, { recursive: true, force: true });
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    process.stderr.write(`\nbench:round: ${signal}, stopping the server\n`);
+    numpyChild?.kill('SIGKILL');
+    void Promise.allSettled([liveServer?.stop(), liveDatabase?.drop()]).then(() => process.exit(130));
+  });
+
+// ---------------------------------------------------------------- PostgreSQL
+
+async function freshDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `consilium_bench_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = () => postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const a = admin();
+  try {
+    await withTimeout(a.unsafe(`CREATE DATABASE ${name}`), 30_000, `creating database ${name}`);
+  } finally {
+    await a.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const b = admin();
+      try {
+        await withTimeout(b.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`), 30_000, `dropping database ${name}`);
+      } finally {
+        await b.end();
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the sites
+
+type SiteSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Each site's update, encoded once for every run (study 'bench', round 1, from version 0). */
+function encodeUpdates(studyId: string): Uint8Array[] {
+  const scratch = lengths.map((n) => new Float32Array(n));
+  return samples.map((numSamples, k) => {
+    scratch.forEach((t, i) => fill(t, 1 + 7919 * k + 31 * i));
+    const meta = { studyId, round: 1, baseVersion: 0, numSamples, backend: 'cpu' };
+    return encodeWeights({ kind: 'update', meta, tensors: scratch.map((data, i) => ({ shape: shapes[i], data })) });
+  });
+}
+
+/** Aggregate statistics of `rows` records: per feature a mean near 0, a variance of 1 (never a row). */
+function statisticsOf(k: number, rows: number) {
+  const numeric = Object.fromEntries(
+    features.map((name, i) => {
+      const mean = Math.sin(k + 3 * i) * 0.5;
+      return [name, { count: rows, sum: rows * mean, sumSquares: rows * (1 + mean * mean) }];
+    }),
+  );
+  return { rows, numeric, categorical: {} };
+}
+
+interface Upload {
+  status: number;
+  ackAt: number;
+  receipt?: UploadReceipt;
+  error?: string;
+}
+
+function upload(agent: http.Agent, url: string, studyId: string, token: string, key: string, body: Uint8Array, timeoutMs: number): Promise<Upload> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      `${url}/api/studies/${studyId}/rounds/1/updates`,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/octet-stream',
+          'content-length': body.byteLength,
+          'idempotency-key': key,
+        },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const ackAt = performance.now();
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            const json = JSON.parse(text) as UploadReceipt & { error?: { code: string; message: string } };
+            resolve(json.error ? { status: res.statusCode!, ackAt, error: `${json.error.code}: ${json.error.message}` } : { status: res.statusCode!, ackAt, receipt: json });
+          } catch {
+            resolve({ status: res.statusCode!, ackAt, error: text.slice(0, 200) });
+          }
+        });
+        res.on('error', (err) => resolve({ status: 0, ackAt: performance.now(), error: err.message }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (err) => resolve({ status: 0, ackAt: performance.now(), error: err.message }));
+    req.end(body);
+  });
+}
+
+// ---------------------------------------------------------------- accumulate against numpy
+
+/** Distinct updates held for the accumulate comparison, at most 128 MiB a side; both sides cycle them alike. */
+const distinctUpdates = Math.max(1, Math.min(clients, Math.floor((128 * MiB) / (4 * params))));
+/** Whole sums per timed try, about 10 M values at least (one at 1 M × 10 and above). */
+const ACCUMULATE_REPS = Math.max(1, Math.ceil(10_000_000 / (clients * params)));
+
+const NUMPY_SCRIPT = `
+import json, sys, time
+import numpy as np
+lengths, n, distinct, samples, reps = json.loads(sys.argv[1])
+rng = np.random.default_rng(7)
+data = [[(rng.random(l, dtype=np.float32) - np.float32(0.5)) * np.float32(0.02) for l in lengths] for _ in range(distinct)]
+total = float(sum(samples))
+ws = [s / total for s in samples]
+print('ready', np.__version__, sys.executable, flush=True)
+for line in sys.stdin:
+    if line.strip() != 'go':
+        break
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        acc = [np.zeros(l) for l in lengths]
+        for k in range(n):
+            w = ws[k]
+            for a, d in zip(acc, data[k % distinct]):
+                a += w * d
+    print(f'{(time.perf_counter() - t0) * 1000 / reps:.6f}', flush=True)
+`;
+
+/** A numpy process that holds its updates and times one weighted sum per `go`; null without numpy. */
+class Numpy {
+  private lines: string[] = [];
+  private waiting: { resolve: (line: string) => void; reject: (err: Error) => void } | null = null;
+  private exited: Error | null = null;
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    let buffer = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      buffer += d;
+      for (let i; (i = buffer.indexOf('\n')) >= 0; ) {
+        const line = buffer.slice(0, i).trim();
+        buffer = buffer.slice(i + 1);
+        const w = this.waiting;
+        this.waiting = null;
+        if (w) w.resolve(line);
+        else this.lines.push(line);
+      }
+    });
+    child.once('exit', (code) => {
+      this.exited = new Error(`numpy exited with ${code}`);
+      this.waiting?.reject(this.exited);
+      this.waiting = null;
+    });
+  }
+
+  static async start(): Promise<Numpy | null> {
+    if (spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status !== 0) return null;
+    const child = spawn('python3', ['-c', NUMPY_SCRIPT, JSON.stringify([lengths, clients, distinctUpdates, samples, ACCUMULATE_REPS])], { stdio: ['pipe', 'pipe', 'pipe'] });
+    numpyChild = child;
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const np = new Numpy(child);
+    const ready = await withTimeout(np.next(), 300_000, 'numpy generating its updates').catch((e: Error) => {
+      throw new Error(`${e.message}\n${err}`);
+    });
+    if (!ready.startsWith('ready ')) throw new Error(`numpy said '${ready}': ${err}`);
+    const [, version, python] = ready.split(' ');
+    console.log(`numpy ${version} (${python}): ${distinctUpdates} distinct updates held, cycled over ${clients} (ours likewise)`);
+    return np;
+  }
+
+  private next(): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.exited) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  async time(): Promise<number> {
+    this.child.stdin.write('go\n');
+    return Number(await withTimeout(this.next(), 300_000, 'numpy weighted sum'));
+  }
+
+  stop(): void {
+    this.child.stdin.end();
+    this.child.kill();
+    numpyChild = null;
+  }
+}
+
+let nodeUpdates: Float32Array[][] | null = null;
+let accumulate: ServerAccumulate | null = null;
+let numpy: Numpy | null | undefined;
+
+/**
+ * Each side sums N updates `reps` times a try (so a try lasts some milliseconds however small the
+ * model), ours then numpy's, three times; null numpy when it is not installed.
+ */
+async function compareAccumulate(): Promise<{ name: string; reps: number; nodeMs: number[]; numpyMs: number[] | null }> {
+  accumulate ??= await serverAccumulate();
+  nodeUpdates ??= Array.from({ length: distinctUpdates }, (_, u) => lengths.map((n, i) => fill(new Float32Array(n), 90_001 + 7919 * u + 31 * i)));
+  if (numpy === undefined) numpy = await Numpy.start();
+  const deltas = nodeUpdates;
+  const sum = () => {
+    for (let r = 0; r < ACCUMULATE_REPS; r++) accumulate!.run(lengths, samples, (k) => deltas[k % deltas.length]);
+  };
+  sum(); // warm the JIT
+  const nodeMs: number[] = [];
+  const numpyMs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    gc();
+    const t0 = performance.now();
+    sum();
+    nodeMs.push((performance.now() - t0) / ACCUMULATE_REPS);
+    if (numpy) numpyMs.push(await numpy.time());
+  }
+  return { name: accumulate.name, reps: ACCUMULATE_REPS, nodeMs, numpyMs: numpy ? numpyMs : null };
+}
+
+// ---------------------------------------------------------------- one run
+
+interface RunResult {
+  intakePerS: number;
+  overheadMs: number;
+  idleRssMiB: number;
+  peakRssMiB: number;
+  accepted: number;
+  ratio: number | null;
+}
+
+async function runOnce(run: number, payloads: Uint8Array[]): Promise<RunResult> {
+  const label = `run ${run}/${runs}`;
+  const t0 = performance.now();
+  const database = adminDatabaseUrl ? await freshDatabase(adminDatabaseUrl) : null;
+  liveDatabase = database;
+  const sockets: SiteSocket[] = [];
+  let server: ConsiliumServer | null = null;
+  try {
+    server = await startConsilium({
+      env: {
+        DEMO: '0',
+        BENCH_STUDY: `params:${wantedParams},sites:${clients},strategy:${strategy}`,
+        ...(database ? { DATABASE_URL: database.url } : {}),
+      },
+    });
+    liveServer = server;
+    const pid = server.pid();
+    if (!pid) throw new Error('the server has no process id');
+    const study = JSON.parse(fs.readFileSync(path.join(server.dataDir, BENCH_STUDY_FILE), 'utf8')) as BenchStudyFile;
+    if (study.params !== params) throw new Error(`the server's model has ${study.params} parameters, the bench's ${params}`);
+    if (study.sites.length !== clients) throw new Error(`the server made ${study.sites.length} sites, not ${clients}`);
+    const tStarted = performance.now();
+
+    // Join: every site connects and joins; each listens for round 1's open and close first.
+    const opened: Promise<RoundOpen>[] = [];
+    const closedAt: Promise<{ at: number; closed: RoundClosed }>[] = [];
+    await withTimeout(
+      Promise.all(
+        study.sites.map(async (site, k) => {
+          const s: SiteSocket = connect(server!.url, { transports: ['websocket'], auth: { token: site.token }, reconnection: false, forceNew: true });
+          sockets.push(s);
+          opened.push(new Promise((resolve) => s.on('round:open', (r) => r.round === 1 && resolve(r))));
+          closedAt.push(new Promise((resolve) => s.on('round:closed', (c) => c.round === 1 && resolve({ at: performance.now(), closed: c }))));
+          await new Promise<void>((resolve, reject) => {
+            s.once('connect', () => resolve());
+            s.once('connect_error', (err) => reject(new Error(`${site.siteId} could not connect: ${err.message}`)));
+          });
+          const ack = await s.emitWithAck('hospital:join', { studyId: study.studyId, numSamples: samples[k], backend: 'cpu' });
+          if (!ack.ok) throw new Error(`${site.siteId} could not join: ${ack.error.code}: ${ack.error.message}`);
+          if (!ack.data.statisticsNeeded) throw new Error(`${site.siteId}: the server does not ask for statistics; is this a fresh study?`);
+        }),
+      ),
+      30_000 + 100 * clients,
+      `${clients} sites connecting and joining`,
+    );
+    const tJoined = performance.now();
+
+    // Statistics: the round opens once every site online has sent them.
+    await withTimeout(
+      Promise.all(
+        sockets.map(async (s, k) => {
+          const ack = await s.emitWithAck('hospital:statistics', { studyId: study.studyId, statistics: statisticsOf(k, samples[k]) });
+          if (!ack.ok) throw new Error(`${study.sites[k].siteId}'s statistics were refused: ${ack.error.code}: ${ack.error.message}`);
+        }),
+      ),
+      30_000 + 100 * clients,
+      'statistics acknowledged',
+    );
+    const rounds = await withTimeout(Promise.all(opened), 60_000 + 100 * clients, `round 1 open at all ${clients} sites`);
+    const tOpen = performance.now();
+    const baseVersion = rounds[0].baseVersion;
+    if (rounds.some((r) => r.baseVersion !== 0)) throw new Error(`round 1 is based on version ${baseVersion}, the updates on version 0`);
+
+    // Idle: the round is open, nothing uploaded yet.
+    gc();
+    await new Promise((r) => setTimeout(r, 500));
+    const idleRssMiB = procMemory(pid, 'VmRSS');
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+
+    // Uploads: all at once, each on its own connection.
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    const uploadTimeout = 60_000 + (clients * params * 4) / 1000; // 1 MB/s of the round's bytes, and a minute
+    const tFirstSend = performance.now();
+    const results = await withTimeout(
+      Promise.all(
+        study.sites.map((site, k) => upload(agent, server!.url, study.studyId, site.token, `bench-${run}-${k}-${randomBytes(4).toString('hex')}`, payloads[k], uploadTimeout)),
+      ),
+      uploadTimeout + 10_000,
+      `${clients} uploads answered`,
+    );
+    agent.destroy();
+    const acceptedAcks = results.filter((r) => r.status === 200 && r.receipt?.accepted && !r.receipt.duplicate).map((r) => r.ackAt);
+    const accepted = acceptedAcks.length;
+    const tLastAck = Math.max(...results.map((r) => r.ackAt));
+    if (accepted !== clients) {
+      const refused = results.map((r, k) => ({ r, k })).filter(({ r }) => !(r.status === 200 && r.receipt?.accepted && !r.receipt.duplicate));
+      console.log(`!!! ERROR ${label}: only ${accepted} of ${clients} uploads were accepted; the round cannot close. Refused:`);
+      for (const { r, k } of refused.slice(0, 10)) console.log(`!!!   ${study.sites[k].siteId}: HTTP ${r.status} ${r.error ?? JSON.stringify(r.receipt)}`);
+      throw new Error(`${label}: ${clients - accepted} of ${clients} uploads were not accepted`);
+    }
+    const tLastAccepted = Math.max(...acceptedAcks);
+
+    // Close: the first site to hear of it.
+    const closeTimeout = 60_000 + (clients * params) / 1000; // 1 M values/s, and a minute
+    const first = await withTimeout(Promise.race(closedAt), closeTimeout, `round 1 closing after ${clients} accepted updates`);
+    const peakRssMiB = procMemory(pid, 'VmHWM');
+    const all = await withTimeout(Promise.all(closedAt), 30_000, `round:closed at all ${clients} sites`);
+    const tAllClosed = Math.max(...all.map((c) => c.at));
+    if (first.closed.status !== 'closed' || first.closed.contributors !== clients)
+      console.log(`!!! ERROR ${label}: round 1 ended ${first.closed.status} with ${first.closed.contributors} of ${clients} contributors`);
+
+    const intakePerS = accepted / ((tLastAck - tFirstSend) / 1000);
+    const overheadMs = first.at - tLastAccepted;
+    const s = (a: number, b: number) => `${dec((b - a) / 1000, 3)} s`;
+    console.log(
+      `${label}: server start ${s(t0, tStarted)}, join ${s(tStarted, tJoined)}, statistics ${s(tJoined, tOpen)}, ` +
+        `uploads ${s(tFirstSend, tLastAck)} (${accepted}/${clients} accepted), close ${s(tLastAccepted, first.at)} ` +
+        `(all sites ${s(tLastAccepted, tAllClosed)}; version ${first.closed.version})`,
+    );
+
+    for (const sock of sockets) sock.disconnect();
+    sockets.length = 0;
+    await server.stop();
+    liveServer = null;
+
+    // With this run's server gone, so it competes with neither side.
+    const acc = await compareAccumulate();
+    const nodeMed = median(acc.nodeMs);
+    const ratio = acc.numpyMs ? median(acc.numpyMs) / nodeMed : null;
+    console.log(
+      `${label}: intake ${dec(intakePerS, 2)}/s, overhead ${dec(overheadMs, 1)} ms, idle RSS ${dec(idleRssMiB, 1)} MiB, peak RSS ${dec(peakRssMiB, 1)} MiB; ` +
+        `accumulate ${clients} × ${params} (per sum, ${acc.reps} a try): ${acc.name} ${dec(nodeMed, 2)} ms (best ${dec(Math.min(...acc.nodeMs), 2)}), ` +
+        (acc.numpyMs ? `numpy ${dec(median(acc.numpyMs), 2)} ms (best ${dec(Math.min(...acc.numpyMs), 2)}), ratio ${dec(ratio!, 3)}` : 'numpy na'),
+    );
+    return { intakePerS, overheadMs, idleRssMiB, peakRssMiB, accepted, ratio };
+  } catch (err) {
+    if (server) process.stderr.write(`\n--- server output (${label}) ---\n${server.output().slice(-4000)}\n`);
+    throw err;
+  } finally {
+    for (const sock of sockets) sock.disconnect();
+    if (server) await server.stop().catch(() => undefined);
+    liveServer = null;
+    if (database) await database.drop().catch((e: Error) => process.stderr.write(`could not drop the bench database: ${e.message}\n`));
+    liveDatabase = null;
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const layout = `${template.model.inputDim} inputs, hidden ${template.model.layers.slice(0, -1).map((l) => (l.type === 'dense' ? l.units : 0)).join('×')}, 1 output`;
+  console.log(
+    `bench:round: ${params} parameters (${layout}; asked ${wantedParams}), ${clients} clients, strategy ${strategy}, ${runs} run(s), ` +
+      `${adminDatabaseUrl ? 'PostgreSQL (fresh database each run)' : 'embedded PGlite'}; ${os.cpus().length} CPUs, Node ${process.version}`,
+  );
+  console.log(`load average at start (1/5/15 min): ${loadLine()}`);
+  const payloads = encodeUpdates('bench');
+  console.log(`updates: ${clients} × ${dec(payloads[0].byteLength / 1024, 1)} KiB, encoded before the runs`);
+
+  const results: RunResult[] = [];
+  try {
+    for (let r = 1; r <= runs; r++) results.push(await runOnce(r, payloads));
+  } finally {
+    numpy?.stop();
+  }
+  const m = (f: (r: RunResult) => number) => median(results.map(f));
+  const ratios = results.map((r) => r.ratio).filter((r): r is number => r !== null);
+  console.log(`load average at end (1/5/15 min): ${loadLine()}`);
+  console.log(
+    `bench:round params=${params} clients=${clients} strategy=${strategy} intake_per_s=${dec(m((r) => r.intakePerS), 2)} ` +
+      `overhead_ms=${dec(m((r) => r.overheadMs), 1)} idle_rss_mib=${dec(m((r) => r.idleRssMiB), 1)} peak_rss_mib=${dec(m((r) => r.peakRssMiB), 1)} ` +
+      `accumulate_vs_numpy=${ratios.length === results.length ? dec(median(ratios), 3) : 'na'}`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`\nbench:round failed: ${err.stack ?? err}\n`);
+    process.exit(1);
+  },
+);
