@@ -59,6 +59,31 @@ export function createSessions(deps: { db: Db; tokens: Tokens; clock: Clock; opt
     return principalOf(row.user, sessionId, !!row.suspendedAt);
   }
 
+  /*
+   * Hospital link tokens are checked against their site's suspension at every request (a thousand
+   * tabs uploading at once would make as many queries). One read of every site's state answers them
+   * for SITE_STATES_MS; a suspension or reinstatement made through this server clears it at once
+   * (`forgetSites`), so only a change made by another process can take that long to be seen here.
+   */
+  const SITE_STATES_MS = 1000;
+  let siteStates: { at: number; suspended: Map<string, boolean> } | null = null;
+  let loadingSites: Promise<void> | null = null;
+  async function siteSuspended(siteId: string): Promise<boolean | undefined> {
+    const fresh = () => siteStates && performance.now() - siteStates.at <= SITE_STATES_MS;
+    // A site unknown to the last read may be new: read again.
+    if (!fresh() || !siteStates!.suspended.has(siteId)) {
+      loadingSites ??= db
+        .select({ id: sites.id, suspendedAt: sites.suspendedAt })
+        .from(sites)
+        .then((rows) => {
+          siteStates = { at: performance.now(), suspended: new Map(rows.map((r) => [r.id, !!r.suspendedAt])) };
+        })
+        .finally(() => (loadingSites = null));
+      await loadingSites;
+    }
+    return siteStates?.suspended.get(siteId);
+  }
+
   async function issue(sessionId: string, userId: string, expiresAt: Date): Promise<IssuedSession> {
     const refreshSeconds = Math.max(1, Math.floor((expiresAt.getTime() - clock.now()) / 1000));
     const accessSeconds = Math.min(opts.accessSeconds, refreshSeconds);
@@ -98,8 +123,8 @@ export function createSessions(deps: { db: Db; tokens: Tokens; clock: Clock; opt
       const claims = await tokens.verify(token);
       if (!claims || claims.type === 'refresh') return null;
       if (claims.type === 'access') return load(claims.sessionId, claims.userId);
-      const [site] = await db.select({ suspendedAt: sites.suspendedAt }).from(sites).where(eq(sites.id, claims.siteId));
-      if (!site || site.suspendedAt) return null;
+      const suspended = await siteSuspended(claims.siteId);
+      if (suspended !== false) return null;
       if (!claims.userId) return { kind: 'hospital', siteId: claims.siteId, userId: null, email: null, role: 'staff', sessionId: null };
       const [user] = await db.select().from(users).where(eq(users.id, claims.userId));
       if (!user || user.siteId !== claims.siteId) return null;
@@ -108,6 +133,11 @@ export function createSessions(deps: { db: Db; tokens: Tokens; clock: Clock; opt
 
     async end(sessionId: string): Promise<void> {
       await db.update(sessions).set({ revokedAt: new Date(clock.now()) }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+    },
+
+    /** A site was suspended or reinstated: forget what was read of the sites' states. */
+    forgetSites(): void {
+      siteStates = null;
     },
 
     /** End every session of some users (a password reset) or of everyone at a site (suspension). */

@@ -6,6 +6,8 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
 import postgres from 'postgres';
 import * as schema from './schema';
 import { FsBlobStore, type BlobStore } from '../storage/blobStore';
@@ -118,7 +120,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
     }, opts);
   }
   const client = opts.pglite ?? (opts.dataDir ? new PGlite(opts.dataDir) : new PGlite());
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client, { schema, logger: process.env.SQLLOG ? { logQuery: (q: string) => require('node:fs').appendFileSync(process.env.SQLLOG!, `${Date.now()} ${q.slice(0, 100).replace(/\n/g, ' ')}\n`) } : false }) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder });
   return withBlobs({
     db,

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { weightShapes } from '../../shared/tasks';
 import { blobsOf, type Db } from '../db/client';
 import { rounds, studies, updates } from '../db/schema';
@@ -49,24 +49,25 @@ export async function pruneUpdates(db: Db, studyId: string, keep: number): Promi
     .orderBy(desc(rounds.number));
   const prune = ended.slice(keep).map((r) => r.id);
   if (prune.length === 0) return 0;
-  const rows = await db
-    .select({ id: updates.id, sha256: updates.payloadSha256 })
-    .from(updates)
-    .where(and(inArray(updates.roundId, prune), isNull(updates.payloadDeletedAt)));
+  // Marked first, in one statement; then each blob goes unless an update still kept names the same bytes.
+  const marked = await db
+    .update(updates)
+    .set({ payloadDeletedAt: new Date() })
+    .where(and(inArray(updates.roundId, prune), isNull(updates.payloadDeletedAt)))
+    .returning({ sha256: updates.payloadSha256 });
+  const hashes = [...new Set(marked.flatMap((r) => (r.sha256 ? [r.sha256] : [])))];
+  if (hashes.length === 0) return 0;
+  const stillKept = new Set(
+    (await db.select({ sha256: updates.payloadSha256 }).from(updates).where(and(inArray(updates.payloadSha256, hashes), isNull(updates.payloadDeletedAt)))).map(
+      (r) => r.sha256,
+    ),
+  );
   let deleted = 0;
-  for (const r of rows) {
-    await db.update(updates).set({ payloadDeletedAt: new Date() }).where(eq(updates.id, r.id));
-    if (!r.sha256) continue;
-    const [other] = await db
-      .select({ id: updates.id })
-      .from(updates)
-      .where(and(eq(updates.payloadSha256, r.sha256), isNull(updates.payloadDeletedAt), ne(updates.id, r.id)))
-      .limit(1);
-    if (!other) {
-      await blobs.delete(r.sha256);
+  for (const h of hashes)
+    if (!stillKept.has(h)) {
+      await blobs.delete(h);
       deleted++;
     }
-  }
   return deleted;
 }
 

@@ -270,13 +270,15 @@ export class Coordinator {
    */
   private async normalise(study: StudyRow, online: string[]) {
     const { db, log } = this.deps;
+    // Who has contributed, first (ids only: a thousand sites reporting one by one must not each load every report).
+    const ids = await db.select({ id: siteStatistics.participantId }).from(siteStatistics).where(eq(siteStatistics.studyId, study.id));
+    const contributed = new Set(ids.map((r) => r.id));
+    if (ids.length < study.config.minParticipants || !online.every((id) => contributed.has(id))) return null;
     const rows = await db
       .select()
       .from(siteStatistics)
       .where(eq(siteStatistics.studyId, study.id))
       .orderBy(asc(siteStatistics.participantId));
-    const contributed = new Set(rows.map((r) => r.participantId));
-    if (rows.length < study.config.minParticipants || !online.every((id) => contributed.has(id))) return null;
     const normalisation = combineStatistics(templateOf(study.templateId).features, rows.map((r) => r.statistics));
     await db.update(studies).set({ normalisation }).where(and(eq(studies.id, study.id), sql`${studies.normalisation} is null`));
     const [fixed] = await db.select({ n: studies.normalisation }).from(studies).where(eq(studies.id, study.id));

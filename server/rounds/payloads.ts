@@ -20,13 +20,24 @@ export interface StoredUpdate {
 
 const STRETCH = 64 * 1024;
 
-/** Calls `fn` for every stretch of the update's values, in order; `values` is reused between calls. */
-export async function forEachStretch(blobs: BlobStore, u: StoredUpdate, fn: (offset: number, values: Float32Array) => void, stretch = STRETCH): Promise<void> {
-  const buffer = new Float32Array(Math.min(stretch, u.values));
+/**
+ * Calls `fn` for every stretch of the update's values, in order; `values` is reused between calls.
+ * With `sync`, a local store is read synchronously (see `BlobStore.readRangeSync`).
+ */
+export async function forEachStretch(
+  blobs: BlobStore,
+  u: StoredUpdate,
+  fn: (offset: number, values: Float32Array) => void,
+  options: { stretch?: number; sync?: boolean } = {},
+): Promise<void> {
+  const buffer = new Float32Array(Math.min(options.stretch ?? STRETCH, u.values));
   const bytes = new Uint8Array(buffer.buffer);
+  const readSync = options.sync ? blobs.readRangeSync?.bind(blobs) : undefined;
   for (let off = 0; off < u.values; off += buffer.length) {
     const n = Math.min(buffer.length, u.values - off);
-    await blobs.readRange(u.sha256, u.dataOffset + 4 * off, bytes.subarray(0, 4 * n));
+    const into = bytes.subarray(0, 4 * n);
+    if (readSync) readSync(u.sha256, u.dataOffset + 4 * off, into);
+    else await blobs.readRange(u.sha256, u.dataOffset + 4 * off, into);
     fn(off, n === buffer.length ? buffer : buffer.subarray(0, n));
   }
 }
@@ -35,7 +46,7 @@ export async function forEachStretch(blobs: BlobStore, u: StoredUpdate, fn: (off
 export async function foldInto(sum: FixedPointSum, blobs: BlobStore, u: StoredUpdate): Promise<void> {
   if (u.values !== sum.length) throw new Error(`an update of ${u.values} values cannot join a sum of ${sum.length}`);
   const m = sum.multiplier(u.weight, u.clipScale);
-  await forEachStretch(blobs, u, (off, v) => sum.addRange(m, off, v));
+  await forEachStretch(blobs, u, (off, v) => sum.addRange(m, off, v), { sync: true, stretch: 4 * STRETCH });
   sum.countUpdate();
 }
 
@@ -43,30 +54,4 @@ export async function foldInto(sum: FixedPointSum, blobs: BlobStore, u: StoredUp
 export async function readClipped(blobs: BlobStore, u: StoredUpdate, start: number, out: Float32Array): Promise<void> {
   await blobs.readRange(u.sha256, u.dataOffset + 4 * start, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
   if (u.clipScale !== 1) for (let i = 0; i < out.length; i++) out[i] = out[i] * u.clipScale;
-}
-
-/** ‖clipped update − mean‖, the report's distance, mean given per tensor and walked in order. */
-export async function distanceTo(blobs: BlobStore, u: StoredUpdate, mean: readonly Float64Array[]): Promise<number> {
-  const flat = flatten(mean);
-  let s = 0;
-  const scale = u.clipScale;
-  await forEachStretch(blobs, u, (off, v) => {
-    if (scale !== 1) for (let i = 0; i < v.length; i++) v[i] = v[i] * scale;
-    for (let i = 0; i < v.length; i++) {
-      const e = v[i] - flat[off + i];
-      s += e * e;
-    }
-  });
-  return Math.sqrt(s);
-}
-
-function flatten(tensors: readonly Float64Array[]): Float64Array {
-  if (tensors.length === 1) return tensors[0];
-  const out = new Float64Array(tensors.reduce((a, t) => a + t.length, 0));
-  let off = 0;
-  for (const t of tensors) {
-    out.set(t, off);
-    off += t.length;
-  }
-  return out;
 }

@@ -31,17 +31,22 @@ export class UpdateRecorder {
   constructor(
     private readonly db: Db,
     private readonly maxBatch = 256,
+    /** How long the first row of a batch waits for others (ms): the price of one upload's ack, paid once per batch. */
+    private readonly lingerMs = 2,
   ) {}
 
   record(row: UpdateRow, seen: ParticipantSeen): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ row, seen, resolve, reject });
-      if (!this.writing) void this.drain();
+      if (this.writing) return;
+      this.writing = true;
+      // Rows arriving within the linger join this transaction: uploads that land together commit together.
+      if (this.queue.length >= this.maxBatch) void this.drain();
+      else setTimeout(() => void this.drain(), this.lingerMs);
     });
   }
 
   private async drain(): Promise<void> {
-    this.writing = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);

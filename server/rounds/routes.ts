@@ -3,13 +3,24 @@ import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { studyIdSchema } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
 import { requireHospital, type AppEnv } from '../http/principal';
-import { findParticipant } from '../studies/service';
+import { eq } from 'drizzle-orm';
+import { participants } from '../db/schema';
 import type { Coordinator } from './coordinator';
 
 const idempotencyKeySchema = /^[A-Za-z0-9_-]{8,128}$/;
 
 export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateBytes: number }) {
   const { db, coordinator } = deps;
+  // An enrolment is never undone (a site is suspended instead, which sign-in checks): a study's
+  // enrolments are loaded in one query and kept; a site not found reloads them (it may be new).
+  const enrolled = new Map<string, Map<string, string>>();
+  const participantOf = async (studyId: string, siteId: string): Promise<string | null> => {
+    const known = enrolled.get(studyId)?.get(siteId);
+    if (known) return known;
+    const rows = await db.select({ id: participants.id, siteId: participants.siteId }).from(participants).where(eq(participants.studyId, studyId));
+    enrolled.set(studyId, new Map(rows.map((r) => [r.siteId, r.id])));
+    return enrolled.get(studyId)!.get(siteId) ?? null;
+  };
   return new Hono<AppEnv>().post(
     '/:id/rounds/:round{[0-9]+}/updates',
     async (c, next) => {
@@ -29,11 +40,11 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
       const type = c.req.header('content-type') ?? '';
       if (!type.startsWith('application/octet-stream'))
         throw new ConsiliumError(ErrorCode.BadRequest, 'updates are sent as application/octet-stream', 415);
-      const participant = await findParticipant(db, studyId, p.siteId);
-      if (!participant) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
+      const participantId = await participantOf(studyId, p.siteId);
+      if (!participantId) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
       // Streamed into the blob store as it arrives: never held whole in memory.
       const body = c.req.raw.body ?? new Uint8Array(0);
-      const receipt = await coordinator.submitUpdate({ studyId, round, participantId: participant.id, idempotencyKey: key, body });
+      const receipt = await coordinator.submitUpdate({ studyId, round, participantId, idempotencyKey: key, body });
       return c.json(receipt);
     },
   );

@@ -36,6 +36,7 @@ export function siteRoutes(deps: SiteRouteDeps) {
     const admin = requireAdmin(c);
     const siteId = c.req.param('id')!;
     const changed = await setSuspended(db, clock, siteId, suspended);
+    if (changed) sessions.forgetSites();
     if (changed && suspended) {
       const ended = await sessions.endAll({ siteId });
       const withdrawn = await revokeInvites(db, clock, { siteId });

@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 
 /**
  * Where the bulk bytes live: update payloads, model versions and server-optimiser state, each
@@ -21,6 +22,12 @@ export interface BlobStore {
   read(sha256: string): Promise<Uint8Array>;
   /** `out.length` bytes from `offset` into `out`; throws when the blob is shorter or missing. */
   readRange(sha256: string, offset: number, out: Uint8Array): Promise<void>;
+  /**
+   * The same, synchronously, where the store is a local disk (absent elsewhere). Folding an update
+   * into a round's sum reads this way: a fold's reads must not queue behind a hundred uploads' writes
+   * in the thread pool, or the round's sum lags its intake and the close waits for it.
+   */
+  readRangeSync?(sha256: string, offset: number, out: Uint8Array): void;
   /** The blob as a stream, for serving it. */
   stream(sha256: string): ReadableStream<Uint8Array>;
   size(sha256: string): Promise<number | null>;
@@ -55,6 +62,8 @@ export class BlobMissingError extends Error {
 }
 
 const HASH = /^[0-9a-f]{64}$/;
+/** Blobs up to this size are written in one call at commit. */
+const SMALL_BLOB = 256 * 1024;
 
 /**
  * The embedded default: an append-only spool of content-addressed files, `<root>/ab/abcdef…`,
@@ -64,6 +73,7 @@ const HASH = /^[0-9a-f]{64}$/;
 export class FsBlobStore implements BlobStore {
   private readonly tmp: string;
   private readonly madeDirs = new Set<string>();
+  private readonly dirSyncs = new GroupedDirSync();
 
   constructor(
     readonly root: string,
@@ -88,37 +98,56 @@ export class FsBlobStore implements BlobStore {
   writer(): BlobWriter {
     const file = path.join(this.tmp, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
-    let handle: fsp.FileHandle | null = null;
+    // A small blob is kept until commit and written in one call (open, write, fsync and close in one
+    // trip to the thread pool); past SMALL_BLOB bytes it goes to a file as it comes. Plain file
+    // descriptors: the FileHandle wrappers cost more than the writes for small updates.
+    let held: Uint8Array[] | null = [];
+    let heldBytes = 0;
+    let fd: number | null = null;
     let size = 0;
     let done = false;
-    const open = async () => (handle ??= await fsp.open(file, 'wx'));
+    const spill = async (chunks: readonly Uint8Array[]) => {
+      fd ??= await fsOpen(file, 'wx');
+      for (const chunk of chunks) {
+        let off = 0;
+        while (off < chunk.byteLength) off += await fsWrite(fd, chunk, off, chunk.byteLength - off);
+      }
+    };
     return {
       write: async (chunk) => {
         if (done) throw new Error('blob writer already finished');
-        const h = await open();
         hash.update(chunk);
-        let off = 0;
-        while (off < chunk.byteLength) off += (await h.write(chunk, off, chunk.byteLength - off)).bytesWritten;
         size += chunk.byteLength;
+        if (held && heldBytes + chunk.byteLength <= SMALL_BLOB) {
+          // Copied: the caller may reuse its buffer.
+          held.push(chunk.slice());
+          heldBytes += chunk.byteLength;
+          return;
+        }
+        const pending = held ?? [];
+        held = null;
+        await spill([...pending, chunk]);
       },
       commit: async () => {
         if (done) throw new Error('blob writer already finished');
         done = true;
-        const h = await open();
-        await h.sync();
-        await h.close();
+        if (held) await fsp.writeFile(file, held.length === 1 ? held[0] : Buffer.concat(held), { flag: 'wx', flush: true });
+        else {
+          await fsFsync(fd!);
+          await fsClose(fd!);
+        }
         const sha256 = hash.digest('hex');
         const target = this.pathOf(sha256);
         await this.ensureDir(path.dirname(target));
         await fsp.rename(file, target);
-        await this.syncDir(path.dirname(target));
+        await this.dirSyncs.sync(path.dirname(target));
         return { sha256, bytes: size };
       },
       abort: async () => {
         if (done) return;
         done = true;
-        await handle?.close().catch(() => undefined);
-        await fsp.rm(file, { force: true });
+        if (fd !== null) await fsClose(fd).catch(() => undefined);
+        if (!held) await fsp.rm(file, { force: true });
       },
     };
   }
@@ -164,6 +193,25 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  readRangeSync(sha256: string, offset: number, out: Uint8Array): void {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.pathOf(sha256), 'r');
+    } catch (err) {
+      throw missing(err, sha256);
+    }
+    try {
+      let got = 0;
+      while (got < out.byteLength) {
+        const n = fs.readSync(fd, out, got, out.byteLength - got, offset + got);
+        if (n === 0) throw new Error(`blob ${sha256.slice(0, 12)}… ends before byte ${offset + out.byteLength}`);
+        got += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   stream(sha256: string): ReadableStream<Uint8Array> {
     return Readable.toWeb(fs.createReadStream(this.pathOf(sha256))) as ReadableStream<Uint8Array>;
   }
@@ -202,18 +250,52 @@ export class FsBlobStore implements BlobStore {
   private async ensureDir(dir: string): Promise<void> {
     if (this.madeDirs.has(dir)) return;
     await fsp.mkdir(dir, { recursive: true });
-    await this.syncDir(path.dirname(dir));
+    await this.dirSyncs.sync(path.dirname(dir));
     this.madeDirs.add(dir);
   }
+}
 
-  /** A rename is durable once its folder is: fsync the folder. */
-  private async syncDir(dir: string): Promise<void> {
-    const h = await fsp.open(dir, 'r');
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
-    }
+const fsOpen = promisify(fs.open);
+const fsFsync = promisify(fs.fsync);
+const fsClose = promisify(fs.close);
+const fsWrite = (fd: number, buf: Uint8Array, off: number, len: number) =>
+  new Promise<number>((resolve, reject) => fs.write(fd, buf, off, len, null, (err, n) => (err ? reject(err) : resolve(n))));
+
+async function syncDir(dir: string): Promise<void> {
+  const fd = await fsOpen(dir, 'r');
+  try {
+    await fsFsync(fd);
+  } finally {
+    await fsClose(fd);
+  }
+}
+
+/**
+ * Group commit for folder fsyncs: a rename is durable once its folder is synced, and every rename
+ * that happened before a sync started is covered by it. Callers that arrive while a sync of the
+ * folder runs wait for the next one, which then serves all of them at once.
+ */
+class GroupedDirSync {
+  private readonly state = new Map<string, { running: Promise<void> | null; next: Promise<void> | null }>();
+
+  sync(dir: string): Promise<void> {
+    let s = this.state.get(dir);
+    if (!s) this.state.set(dir, (s = { running: null, next: null }));
+    const entry = s;
+    if (entry.next) return entry.next;
+    const start = async () => {
+      entry.next = null;
+      entry.running = p;
+      try {
+        await syncDir(dir);
+      } finally {
+        entry.running = null;
+        if (!entry.next) this.state.delete(dir);
+      }
+    };
+    const p: Promise<void> = (entry.running ?? Promise.resolve()).catch(() => undefined).then(start);
+    entry.next = p;
+    return p;
   }
 }
 
