@@ -6,8 +6,6 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-const require = createRequire(import.meta.url);
 import postgres from 'postgres';
 import * as schema from './schema';
 import { FsBlobStore, type BlobStore } from '../storage/blobStore';
@@ -119,8 +117,8 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
       },
     }, opts);
   }
-  const client = opts.pglite ?? (opts.dataDir ? new PGlite(opts.dataDir) : new PGlite());
-  const db = drizzlePglite(client, { schema, logger: process.env.SQLLOG ? { logQuery: (q: string) => require('node:fs').appendFileSync(process.env.SQLLOG!, `${Date.now()} ${q.slice(0, 100).replace(/\n/g, ' ')}\n`) } : false }) as unknown as Db;
+  const client = opts.pglite ?? (opts.dataDir ? await openPgliteFolder(opts.dataDir) : new PGlite());
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder });
   return withBlobs({
     db,
@@ -130,6 +128,27 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
       if (!opts.pglite) await client.close();
     },
   }, opts);
+}
+
+/**
+ * PGlite's own settings are a server's: 128 MB of shared buffers, taken up front in its WebAssembly
+ * memory, where Consilium's database holds only metadata (the bytes live in the blob store). And the
+ * first start of a fresh folder runs initdb in the same process, whose ~400 MB stay held by that
+ * PGlite instance. So a folder gets EMBEDDED_SHARED_BUFFERS once (ALTER SYSTEM), and PGlite is opened
+ * again when that changed anything: 860 MiB resident after a first start becomes about 390.
+ */
+const EMBEDDED_SHARED_BUFFERS = '32MB';
+
+async function openPgliteFolder(dataDir: string): Promise<PGlite> {
+  const first = new PGlite(dataDir);
+  await first.waitReady;
+  const [{ shared_buffers: current }] = (await first.query<{ shared_buffers: string }>('show shared_buffers')).rows;
+  if (current === EMBEDDED_SHARED_BUFFERS) return first;
+  await first.exec(`alter system set shared_buffers = '${EMBEDDED_SHARED_BUFFERS}'`);
+  await first.close();
+  const client = new PGlite(dataDir);
+  await client.waitReady;
+  return client;
 }
 
 async function ping(db: Db): Promise<boolean> {
