@@ -6,17 +6,8 @@ import { createStrategy, type StrategyConfigInput } from './registry';
 import type { ServerState } from './state';
 import { StrategyError } from './strategy';
 import { sumsOfSquares } from './sums';
+import { mulberry32 } from '../synthetic/rng';
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * n updates over tensors of the given lengths: values of widely varying magnitude (so that a sum
@@ -26,7 +17,7 @@ function mulberry(seed: number): () => number {
  * (when n > 3) a copy of another (a Krum score tie).
  */
 function randomUpdates(seed: number, n: number, lengths: readonly number[]): WeightedUpdate[] {
-  const rand = mulberry(seed);
+  const rand = mulberry32(seed);
   const updates: WeightedUpdate[] = Array.from({ length: n }, (_, k) => ({
     participantId: `site-${String(k).padStart(2, '0')}`,
     numSamples: 1 + Math.floor(rand() * 500),
@@ -55,7 +46,7 @@ function randomUpdates(seed: number, n: number, lengths: readonly number[]): Wei
 }
 
 function randomBase(seed: number, lengths: readonly number[]): Float32Array[] {
-  const rand = mulberry(seed * 7919 + 1);
+  const rand = mulberry32(seed * 7919 + 1);
   return lengths.map((len) => Float32Array.from({ length: len }, () => (rand() - 0.5) * 4));
 }
 

@@ -1,6 +1,7 @@
 import type { StrategyConfig, StrategyConfigInput } from './registry';
 import { strategyConfigSchema } from './registry';
 import type { UpdateReport } from './report';
+import { addPairDistances } from './pairwise';
 import { maxOf, selectInPlace, selectTwoInPlace } from './select';
 import type { ServerState } from './state';
 import { checkSamples, StrategyError, usableState, type AggregationResult, type StrategyName } from './strategy';
@@ -394,96 +395,5 @@ function addInto(acc: Float64Array, d: Float32Array): void {
   for (let i = 0; i < acc.length; i++) acc[i] += d[i];
 }
 
-/** Chunk of a block all pairs run over while it stays in cache (pairwise.ts's CHUNK). */
-const CHUNK = 2048;
 
-/**
- * Adds every pair's squared distance over `cols[·][0..len)` to the upper triangle of `table`,
- * continuing each pair's sum in coordinate order: pairwise.ts's loop (two rows against four
- * columns per pass): each pair's terms are added one by one, coordinate after coordinate, whatever
- * the grouping into passes.
- */
-function addPairDistances(cols: readonly Float32Array[], len: number, table: Float64Array): void {
-  const n = cols.length;
-  for (let lo = 0; lo < len; lo += CHUNK) {
-    const hi = Math.min(len, lo + CHUNK);
-    let i = 0;
-    for (; i + 2 <= n; i += 2) {
-      const x0 = cols[i];
-      const x1 = cols[i + 1];
-      const row0 = i * n;
-      const row1 = row0 + n;
-      table[row0 + i + 1] = distance(x0, x1, lo, hi, table[row0 + i + 1]);
-      let j = i + 2;
-      for (; j + 4 <= n; j += 4) distances2x4(x0, x1, cols[j], cols[j + 1], cols[j + 2], cols[j + 3], lo, hi, table, row0 + j, row1 + j);
-      for (; j < n; j++) {
-        table[row0 + j] = distance(x0, cols[j], lo, hi, table[row0 + j]);
-        table[row1 + j] = distance(x1, cols[j], lo, hi, table[row1 + j]);
-      }
-    }
-    // With n odd, the last row is left: it has no pair to the right of the diagonal.
-  }
-}
 
-function distance(x: Float32Array, y: Float32Array, lo: number, hi: number, s: number): number {
-  for (let k = lo; k < hi; k++) {
-    const d = x[k] - y[k];
-    s += d * d;
-  }
-  return s;
-}
-
-function distances2x4(
-  x0: Float32Array,
-  x1: Float32Array,
-  y0: Float32Array,
-  y1: Float32Array,
-  y2: Float32Array,
-  y3: Float32Array,
-  lo: number,
-  hi: number,
-  s: Float64Array,
-  at0: number,
-  at1: number,
-): void {
-  let s00 = s[at0];
-  let s01 = s[at0 + 1];
-  let s02 = s[at0 + 2];
-  let s03 = s[at0 + 3];
-  let s10 = s[at1];
-  let s11 = s[at1 + 1];
-  let s12 = s[at1 + 2];
-  let s13 = s[at1 + 3];
-  for (let k = lo; k < hi; k++) {
-    const u = x0[k];
-    const v = x1[k];
-    const c0 = y0[k];
-    const c1 = y1[k];
-    const c2 = y2[k];
-    const c3 = y3[k];
-    let d = u - c0;
-    s00 += d * d;
-    d = u - c1;
-    s01 += d * d;
-    d = u - c2;
-    s02 += d * d;
-    d = u - c3;
-    s03 += d * d;
-    d = v - c0;
-    s10 += d * d;
-    d = v - c1;
-    s11 += d * d;
-    d = v - c2;
-    s12 += d * d;
-    d = v - c3;
-    s13 += d * d;
-  }
-  s[at0] = s00;
-  s[at0 + 1] = s01;
-  s[at0 + 2] = s02;
-  s[at0 + 3] = s03;
-  s[at1] = s10;
-  s[at1 + 1] = s11;
-  s[at1 + 2] = s12;
-  s[at1 + 3] = s13;
-}

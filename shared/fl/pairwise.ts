@@ -22,65 +22,47 @@ export function pairwiseSquaredDistances(deltas: readonly (readonly Float32Array
       if (d[t].length !== length) throw new Error(`tensor ${t} has different lengths across updates`);
       return d[t];
     });
-    for (let lo = 0; lo < length; lo += CHUNK) {
-      const hi = Math.min(length, lo + CHUNK);
-      let i = 0;
-      // Two rows at a time: rows i and i + 1 against four columns per pass (eight sums in flight,
-      // six values read for eight pairs).
-      for (; i + 2 <= n; i += 2) {
-        const x0 = columns[i];
-        const x1 = columns[i + 1];
-        const row0 = i * n;
-        const row1 = row0 + n;
-        table[row0 + i + 1] = distance(x0, x1, lo, hi, table[row0 + i + 1]);
-        let j = i + 2;
-        for (; j + 4 <= n; j += 4) distances2x4(x0, x1, columns[j], columns[j + 1], columns[j + 2], columns[j + 3], lo, hi, table, row0 + j, row1 + j);
-        for (; j < n; j++) {
-          table[row0 + j] = distance(x0, columns[j], lo, hi, table[row0 + j]);
-          table[row1 + j] = distance(x1, columns[j], lo, hi, table[row1 + j]);
-        }
-      }
-      for (; i < n; i++) {
-        const x = columns[i];
-        const row = i * n;
-        let j = i + 1;
-        for (; j + 4 <= n; j += 4) distances4(x, columns[j], columns[j + 1], columns[j + 2], columns[j + 3], lo, hi, table, row + j);
-        for (; j < n; j++) table[row + j] = distance(x, columns[j], lo, hi, table[row + j]);
-      }
-    }
+    addPairDistances(columns, length, table);
   }
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) table[j * n + i] = table[i * n + j];
   return table;
 }
 
+/**
+ * Adds every pair's squared distance over `columns[·][0..length)` to the upper triangle of the n × n
+ * `table`, continuing each pair's sum in coordinate order: called once per tensor for whole updates,
+ * or once per block of coordinates when the updates are read a block at a time (blockwise.ts), the
+ * same bits either way.
+ */
+export function addPairDistances(columns: readonly Float32Array[], length: number, table: Float64Array): void {
+  const n = columns.length;
+  for (let lo = 0; lo < length; lo += CHUNK) {
+    const hi = Math.min(length, lo + CHUNK);
+    // Two rows at a time: rows i and i + 1 against four columns per pass (eight sums in flight,
+    // six values read for eight pairs). With n odd the last row is left: it has no pair to its right.
+    for (let i = 0; i + 2 <= n; i += 2) {
+      const x0 = columns[i];
+      const x1 = columns[i + 1];
+      const row0 = i * n;
+      const row1 = row0 + n;
+      table[row0 + i + 1] = distance(x0, x1, lo, hi, table[row0 + i + 1]);
+      let j = i + 2;
+      for (; j + 4 <= n; j += 4) distances2x4(x0, x1, columns[j], columns[j + 1], columns[j + 2], columns[j + 3], lo, hi, table, row0 + j, row1 + j);
+      for (; j < n; j++) {
+        table[row0 + j] = distance(x0, columns[j], lo, hi, table[row0 + j]);
+        table[row1 + j] = distance(x1, columns[j], lo, hi, table[row1 + j]);
+      }
+    }
+  }
+}
+
+/** `s + ‖x − y‖²` over coordinates [lo, hi), continued in order. */
 function distance(x: Float32Array, y: Float32Array, lo: number, hi: number, s: number): number {
   for (let k = lo; k < hi; k++) {
     const d = x[k] - y[k];
     s += d * d;
   }
   return s;
-}
-
-function distances4(x: Float32Array, y0: Float32Array, y1: Float32Array, y2: Float32Array, y3: Float32Array, lo: number, hi: number, s: Float64Array, at: number): void {
-  let s0 = s[at];
-  let s1 = s[at + 1];
-  let s2 = s[at + 2];
-  let s3 = s[at + 3];
-  for (let k = lo; k < hi; k++) {
-    const v = x[k];
-    let d = v - y0[k];
-    s0 += d * d;
-    d = v - y1[k];
-    s1 += d * d;
-    d = v - y2[k];
-    s2 += d * d;
-    d = v - y3[k];
-    s3 += d * d;
-  }
-  s[at] = s0;
-  s[at + 1] = s1;
-  s[at + 2] = s2;
-  s[at + 3] = s3;
 }
 
 function distances2x4(

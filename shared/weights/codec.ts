@@ -111,32 +111,14 @@ export function decodeWeights(input: Uint8Array | ArrayBufferLike, options: Deco
   const expectedCrc = view.getUint32(end, true);
   if (crc32(bytes.subarray(0, end)) !== expectedCrc) throw new CodecError('checksum mismatch: the payload is corrupt or truncated');
 
-  const count = view.getUint16(6, true);
+  // The header as the streaming decoder reads it; here the whole body is at hand, so a header that
+  // is not complete before the checksum runs past the end.
   const metaLen = view.getUint32(8, true);
-  if (metaLen > MAX_META_BYTES || 12 + metaLen > end) throw new CodecError('metadata length out of range');
-  let meta: unknown;
-  try {
-    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + metaLen)));
-  } catch {
-    throw new CodecError('metadata is not valid UTF-8 JSON');
-  }
-  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new CodecError('metadata must be a JSON object');
-
-  let off = 12 + align4(metaLen);
-  const shapes: number[][] = [];
-  for (let t = 0; t < count; t++) {
-    if (off + 4 > end) throw new CodecError('tensor header runs past the end');
-    const dtype = view.getUint8(off);
-    const rank = view.getUint8(off + 1);
-    if (dtype !== DTYPE_FLOAT32) throw new CodecError(`tensor ${t}: unsupported dtype ${dtype}`);
-    if (rank > MAX_RANK) throw new CodecError(`tensor ${t}: rank ${rank} exceeds ${MAX_RANK}`);
-    off += 4;
-    if (off + 4 * rank > end) throw new CodecError('tensor header runs past the end');
-    const shape: number[] = [];
-    for (let r = 0; r < rank; r++, off += 4) shape.push(view.getUint32(off, true));
-    shapes.push(shape);
-  }
-  const totalValues = shapes.reduce((s, sh) => s + sizeOf(sh), 0);
+  if (12 + metaLen > end) throw new CodecError('metadata length out of range');
+  const layout = parseHeader(bytes.subarray(0, end));
+  if (!layout) throw new CodecError('tensor header runs past the end');
+  const { shapes, totalValues, meta } = layout;
+  let off = layout.dataOffset;
   if (off + 4 * totalValues !== end)
     throw new CodecError(`data length mismatch: shapes need ${4 * totalValues} bytes, body holds ${end - off}`);
   const inPlace = littleEndian && (bytes.byteOffset + off) % 4 === 0;
@@ -155,5 +137,58 @@ export function decodeWeights(input: Uint8Array | ArrayBufferLike, options: Deco
     off += 4 * n;
     return { shape, data };
   });
-  return { kind, meta: meta as Record<string, unknown>, tensors };
+  return { kind, meta, tensors };
+}
+
+/** The container's header, once read: what a decoder needs to find every value (see streamDecoder.ts). */
+export interface StreamLayout {
+  kind: PayloadKind;
+  meta: Record<string, unknown>;
+  shapes: number[][];
+  /** Byte offset of the first tensor's data: value k of the flattened payload is at dataOffset + 4k. */
+  dataOffset: number;
+  totalValues: number;
+  /** The whole body's length, CRC included. */
+  totalBytes: number;
+}
+
+/** The layout once `bytes` hold the whole header; null while more is needed. Throws on a bad header. */
+export function parseHeader(bytes: Uint8Array): StreamLayout | null {
+  if (bytes.length < 12) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== MAGIC) throw new CodecError('not a Consilium weight payload (bad magic)');
+  const format = view.getUint8(4);
+  if (format !== FORMAT_VERSION) throw new CodecError(`unsupported format version ${format}`);
+  const kind = (Object.keys(KIND_CODE) as PayloadKind[]).find((k) => KIND_CODE[k] === view.getUint8(5));
+  if (!kind) throw new CodecError(`unknown payload kind ${view.getUint8(5)}`);
+  const count = view.getUint16(6, true);
+  if (count > MAX_TENSORS) throw new CodecError(`too many tensors: ${count} > ${MAX_TENSORS}`);
+  const metaLen = view.getUint32(8, true);
+  if (metaLen > MAX_META_BYTES) throw new CodecError('metadata length out of range');
+  let off = 12 + align4(metaLen);
+  if (bytes.length < off) return null;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + metaLen)));
+  } catch {
+    throw new CodecError('metadata is not valid UTF-8 JSON');
+  }
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new CodecError('metadata must be a JSON object');
+  const shapes: number[][] = [];
+  let totalValues = 0;
+  for (let t = 0; t < count; t++) {
+    if (bytes.length < off + 4) return null;
+    const dtype = view.getUint8(off);
+    const rank = view.getUint8(off + 1);
+    if (dtype !== 1) throw new CodecError(`tensor ${t}: unsupported dtype ${dtype}`);
+    if (rank > MAX_RANK) throw new CodecError(`tensor ${t}: rank ${rank} exceeds ${MAX_RANK}`);
+    off += 4;
+    if (bytes.length < off + 4 * rank) return null;
+    const shape: number[] = [];
+    for (let r = 0; r < rank; r++, off += 4) shape.push(view.getUint32(off, true));
+    shapes.push(shape);
+    totalValues += shape.reduce((a, b) => a * b, 1);
+  }
+  if (!Number.isSafeInteger(4 * totalValues)) throw new CodecError('tensor shapes out of range');
+  return { kind, meta: meta as Record<string, unknown>, shapes, dataOffset: off, totalValues, totalBytes: off + 4 * totalValues + 4 };
 }

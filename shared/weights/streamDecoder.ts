@@ -1,4 +1,6 @@
-import { CodecError, FORMAT_VERSION, MAGIC, MAX_RANK, MAX_TENSORS, type PayloadKind } from './codec';
+import { CodecError, parseHeader, type StreamLayout } from './codec';
+
+export type { StreamLayout } from './codec';
 import { crc32 } from './crc32';
 
 /**
@@ -8,16 +10,6 @@ import { crc32 } from './crc32';
  * is handed over as float32 values with their position in the flattened payload (`onValues`), and
  * the CRC-32 is continued over every piece and compared at `end`.
  */
-export interface StreamLayout {
-  kind: PayloadKind;
-  meta: Record<string, unknown>;
-  shapes: number[][];
-  /** Byte offset of the first tensor's data: value k of the flattened payload is at dataOffset + 4k. */
-  dataOffset: number;
-  totalValues: number;
-  /** The whole body's length, CRC included. */
-  totalBytes: number;
-}
 
 export interface StreamDecoderOptions {
   onLayout?(layout: StreamLayout): void;
@@ -25,9 +17,6 @@ export interface StreamDecoderOptions {
   onValues(offset: number, values: Float32Array): void;
 }
 
-const KINDS: Record<number, PayloadKind> = { 1: 'model', 2: 'update' };
-const MAX_META_BYTES = 64 * 1024;
-const align4 = (n: number) => (n + 3) & ~3;
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export class WeightStreamDecoder {
@@ -132,45 +121,4 @@ export class WeightStreamDecoder {
     this.options.onValues(this.valuesDone, out);
     this.valuesDone += count;
   }
-}
-
-/** The layout once `bytes` hold the whole header; null while more is needed. Throws on a bad header. */
-export function parseHeader(bytes: Uint8Array): StreamLayout | null {
-  if (bytes.length < 12) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== MAGIC) throw new CodecError('not a Consilium weight payload (bad magic)');
-  const format = view.getUint8(4);
-  if (format !== FORMAT_VERSION) throw new CodecError(`unsupported format version ${format}`);
-  const kind = KINDS[view.getUint8(5)];
-  if (!kind) throw new CodecError(`unknown payload kind ${view.getUint8(5)}`);
-  const count = view.getUint16(6, true);
-  if (count > MAX_TENSORS) throw new CodecError(`too many tensors: ${count} > ${MAX_TENSORS}`);
-  const metaLen = view.getUint32(8, true);
-  if (metaLen > MAX_META_BYTES) throw new CodecError('metadata length out of range');
-  let off = 12 + align4(metaLen);
-  if (bytes.length < off) return null;
-  let meta: unknown;
-  try {
-    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + metaLen)));
-  } catch {
-    throw new CodecError('metadata is not valid UTF-8 JSON');
-  }
-  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new CodecError('metadata must be a JSON object');
-  const shapes: number[][] = [];
-  let totalValues = 0;
-  for (let t = 0; t < count; t++) {
-    if (bytes.length < off + 4) return null;
-    const dtype = view.getUint8(off);
-    const rank = view.getUint8(off + 1);
-    if (dtype !== 1) throw new CodecError(`tensor ${t}: unsupported dtype ${dtype}`);
-    if (rank > MAX_RANK) throw new CodecError(`tensor ${t}: rank ${rank} exceeds ${MAX_RANK}`);
-    off += 4;
-    if (bytes.length < off + 4 * rank) return null;
-    const shape: number[] = [];
-    for (let r = 0; r < rank; r++, off += 4) shape.push(view.getUint32(off, true));
-    shapes.push(shape);
-    totalValues += shape.reduce((a, b) => a * b, 1);
-  }
-  if (!Number.isSafeInteger(4 * totalValues)) throw new CodecError('tensor shapes out of range');
-  return { kind, meta: meta as Record<string, unknown>, shapes, dataOffset: off, totalValues, totalBytes: off + 4 * totalValues + 4 };
 }
