@@ -54,7 +54,7 @@ const studyConfigShape = {
   /** Sites evaluate every Nth version. */
   evaluateEvery: z.number().int().min(1, 'evaluateEvery must be at least 1').max(10_000),
   strategy: strategyConfigSchema,
-  /** Each update is clipped to this factor times the round's median update norm; null: no clipping. */
+  /** Each update is clipped to this factor times the median norm of the previous round's updates (fixed when a round opens); null: no clipping. */
   normBoundFactor: z.number().positive('normBoundFactor must be above 0 (or null for no bound)').max(1_000).nullable(),
   /** FedProx proximal coefficient sent to the clients; 0 is plain local training. */
   fedProxMu: z.number().min(0, 'fedProxMu cannot be negative').max(10),

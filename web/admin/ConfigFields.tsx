@@ -118,7 +118,7 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
               </span>
             </div>
           ))}
-          {input('normBoundFactor', 'Norm bound factor', 'Clip to this × the median norm; blank for none.', { min: '0', step: 'any', placeholder: 'none' })}
+          {input('normBoundFactor', 'Norm bound factor', 'Clip to this × the previous round’s median norm; blank for none.', { min: '0', step: 'any', placeholder: 'none' })}
           {input('validationFraction', 'Validation share', 'Records each site holds out (0.05–0.5).', { min: '0.05', max: '0.5', step: 'any' })}
           {input('seed', 'Seed', 'Seeds the initial model, splits and sampling.', { min: '0', step: '1' })}
         </div>
