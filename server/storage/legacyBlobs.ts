@@ -1,7 +1,7 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { modelVersions, updates } from '../db/schema';
-import { parseHeader } from '../../shared/weights/streamDecoder';
+import { parseHeader } from '../../shared/weights/codec';
 import type { BlobStore } from './blobStore';
 
 /**
