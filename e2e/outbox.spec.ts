@@ -87,8 +87,8 @@ test('an update caught by a server crash waits in the outbox, survives a closed 
   await page.goto(`${consilium.hospitals[2].url}?backend=cpu`);
   await expect(page.getByTestId('site-name')).toHaveText(c.name);
   expect(await replyLost.promise).toBe(200);
-  const round = await admin.round(1);
-  expect(round).toMatchObject({ status: 'closed', received: 3, sampled: 3 });
+  // The upload is acknowledged once it is durable; the round closes just after, on its own.
+  await expect.poll(async () => admin.round(1), { timeout: 15_000 }).toMatchObject({ status: 'closed', received: 3, sampled: 3 });
 
   // The receipt was lost, so the update still waits; joining reconnects and retries it at once, and
   // the server acknowledges the same key as a duplicate instead of counting it again.
