@@ -1,6 +1,6 @@
 /**
  * One whole round through the real server: `npm run bench:round -- --params P --clients N
- * [--database URL] [--strategy S] [--runs 3]`.
+ * [--database URL] [--strategy S] [--runs 3]` (or a long study of R rounds on one server: `--rounds R`, below).
  *
  * Each run starts `node --import tsx server/main.ts` as a child process on a fresh data folder
  * (embedded PGlite; with --database, a fresh database made in that PostgreSQL and dropped after) with
@@ -21,6 +21,22 @@
  *                  layout (numpy `acc += w * d`, acc float64, d float32), medians of 3 alternating
  *                  tries after each run's server stopped; > 1: ours is faster; `na` without numpy.
  * Every figure is the median over --runs fresh servers; the last line sums them up.
+ *
+ * `--rounds R` (R > 1): the long study, to show that disk and memory stay flat over many rounds. One
+ * server (--runs does not apply) with `BENCH_STUDY=…,rounds:R` and `KEEP_UPDATE_ROUNDS=0` runs a
+ * study of R rounds: for each round r every site waits for round r's `round:open` (the server opens it
+ * right after round r−1's close), all N upload together (meta round r, baseVersion r−1, fresh values
+ * and idempotency keys each round), and every site waits for round r's `round:closed`. A round's
+ * uploads start no sooner than the server's upload limit allows (server/http/rateLimit.ts: 30 per
+ * site a minute, so one each 2 s, plus half a second of margin) after the last round's. A second later
+ * the server's VmRSS, the bytes under DATA_DIR/blobs (each model version; the round's update payloads
+ * are deleted once its version is written) and under the whole DATA_DIR are read: one line a round,
+ * then a summary, its last line
+ *   bench:round:rounds params=P clients=N strategy=S rounds=R rss_round1_mib=A rss_last_mib=B
+ *     rss_max_mib=C blobs_round1_mib=D blobs_last_mib=E version_mib=F
+ * where version_mib is the size of one model version file, computed from the model (its P float32
+ * values and the codec's header, encoded as the server encodes a version): blobs grow by about one
+ * version a round when every round's payloads go. No accumulate comparison in this mode.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,6 +55,7 @@ import type { RoundClosed, RoundOpen, UploadReceipt } from '../shared/protocol/s
 import { denseBenchTemplate, weightShapes } from '../shared/tasks';
 import { encodeWeights } from '../shared/weights/codec';
 import { BENCH_STUDY_FILE, type BenchStudyFile } from '../server/demo/benchStudy';
+import { defaultRateLimits } from '../server/http/rateLimit';
 
 // ---------------------------------------------------------------- the server's accumulate, one seam
 
@@ -120,22 +137,28 @@ const { values: args } = parseArgs({
     clients: { type: 'string' },
     database: { type: 'string' },
     strategy: { type: 'string', default: 'fedavg' },
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
   },
   strict: true,
 });
 
-function wholeArg(name: string, value: string | undefined, min: number): number {
+function wholeArg(name: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min) {
-    process.stderr.write(`bench:round: --${name} must be a whole number from ${min} (usage: npm run bench:round -- --params P --clients N [--database URL] [--strategy S] [--runs 3])\n`);
+  if (value === undefined || !Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `from ${min}` : `from ${min} to ${max}`;
+    process.stderr.write(
+      `bench:round: --${name} must be a whole number ${range} (usage: npm run bench:round -- --params P --clients N [--database URL] [--strategy S] [--runs 3] [--rounds R])\n`,
+    );
     process.exit(2);
   }
   return n;
 }
 const wantedParams = wholeArg('params', args.params, 4);
 const clients = wholeArg('clients', args.clients, 1);
-const runs = wholeArg('runs', args.runs, 1);
+const runs = wholeArg('runs', args.runs ?? '3', 1);
+/** Rounds of the long study (`--rounds`); 1 is the usual one-round bench. */
+const studyRounds = wholeArg('rounds', args.rounds, 1, 1000);
 const strategy = args.strategy!;
 const adminDatabaseUrl = args.database;
 if (adminDatabaseUrl && !/^postgres(ql)?:\/\/./.test(adminDatabaseUrl)) {
@@ -266,12 +289,15 @@ async function freshDatabase(adminUrl: string): Promise<{ url: string; drop(): P
 
 type SiteSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** Each site's update, encoded once for every run (study 'bench', round 1, from version 0). */
-function encodeUpdates(studyId: string): Uint8Array[] {
+/**
+ * Each site's update for `round` from `baseVersion` (round 1 from version 0: encoded once for every
+ * run); each round's values differ.
+ */
+function encodeUpdates(studyId: string, round = 1, baseVersion = 0): Uint8Array[] {
   const scratch = lengths.map((n) => new Float32Array(n));
   return samples.map((numSamples, k) => {
-    scratch.forEach((t, i) => fill(t, 1 + 7919 * k + 31 * i));
-    const meta = { studyId, round: 1, baseVersion: 0, numSamples, backend: 'cpu' };
+    scratch.forEach((t, i) => fill(t, 1 + 7919 * k + 31 * i + 104_729 * (round - 1)));
+    const meta = { studyId, round, baseVersion, numSamples, backend: 'cpu' };
     return encodeWeights({ kind: 'update', meta, tensors: scratch.map((data, i) => ({ shape: shapes[i], data })) });
   });
 }
@@ -294,10 +320,10 @@ interface Upload {
   error?: string;
 }
 
-function upload(agent: http.Agent, url: string, studyId: string, token: string, key: string, body: Uint8Array, timeoutMs: number): Promise<Upload> {
+function upload(agent: http.Agent, url: string, studyId: string, token: string, key: string, body: Uint8Array, timeoutMs: number, round = 1): Promise<Upload> {
   return new Promise((resolve) => {
     const req = http.request(
-      `${url}/api/studies/${studyId}/rounds/1/updates`,
+      `${url}/api/studies/${studyId}/rounds/${round}/updates`,
       {
         method: 'POST',
         agent,
@@ -612,10 +638,269 @@ async function runOnce(run: number, payloads: Uint8Array[]): Promise<RunResult> 
   }
 }
 
+// ---------------------------------------------------------------- the long study (--rounds R)
+
+/** Bytes and files under `dir`, recursively (file sizes, not blocks); files that vanish meanwhile are skipped. */
+function folderSize(dir: string): { bytes: number; files: number } {
+  let bytes = 0;
+  let files = 0;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return { bytes, files };
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      const sub = folderSize(p);
+      bytes += sub.bytes;
+      files += sub.files;
+    } else if (e.isFile()) {
+      try {
+        bytes += fs.statSync(p).size;
+        files++;
+      } catch {
+        // deleted meanwhile
+      }
+    }
+  }
+  return { bytes, files };
+}
+
+/** One promise per round and event, made by whichever comes first: the wait or the event. */
+class RoundSignals<T> {
+  private readonly entries = new Map<number, { promise: Promise<T>; resolve: (v: T) => void }>();
+  private entry(round: number) {
+    let e = this.entries.get(round);
+    if (!e) {
+      let resolve!: (v: T) => void;
+      const promise = new Promise<T>((r) => (resolve = r));
+      e = { promise, resolve };
+      this.entries.set(round, e);
+    }
+    return e;
+  }
+  fire(round: number, value: T): void {
+    this.entry(round).resolve(value);
+  }
+  of(round: number): Promise<T> {
+    return this.entry(round).promise;
+  }
+  /** Drops the rounds before `round` (their promises are settled and awaited). */
+  forgetBefore(round: number): void {
+    for (const r of this.entries.keys()) if (r < round) this.entries.delete(r);
+  }
+}
+
+interface RoundFigures {
+  round: number;
+  rssMiB: number;
+  blobsMiB: number;
+  blobFiles: number;
+  dataDirMiB: number;
+  version: number;
+}
+
+/** The size in bytes of one model version as the server stores it (server/studies/service.ts encodeModel). */
+function versionBytes(studyId: string, version: number): number {
+  const tensors = shapes.map((shape, i) => ({ shape, data: new Float32Array(lengths[i]) }));
+  return encodeWeights({ kind: 'model', meta: { studyId, version, templateId: template.id }, tensors }).byteLength;
+}
+
+/**
+ * The least time between one site's uploads: the server's per-account upload budget spread evenly
+ * (it counts in fixed windows of durationSeconds), and half a second of margin.
+ */
+const UPLOAD_SPACING_MS = (defaultRateLimits.uploadsPerAccount.durationSeconds * 1000) / defaultRateLimits.uploadsPerAccount.points + 500;
+
+async function runLong(): Promise<void> {
+  const label = `long study (${studyRounds} rounds)`;
+  const database = adminDatabaseUrl ? await freshDatabase(adminDatabaseUrl) : null;
+  liveDatabase = database;
+  const sockets: SiteSocket[] = [];
+  let server: ConsiliumServer | null = null;
+  try {
+    const t0 = performance.now();
+    server = await startConsilium({
+      env: {
+        DEMO: '0',
+        BENCH_STUDY: `params:${wantedParams},sites:${clients},strategy:${strategy},rounds:${studyRounds}`,
+        // Every ended round's payloads go once its version is written, whatever the caller's environment says.
+        KEEP_UPDATE_ROUNDS: '0',
+        ...(database ? { DATABASE_URL: database.url } : {}),
+      },
+    });
+    liveServer = server;
+    const pid = server.pid();
+    if (!pid) throw new Error('the server has no process id');
+    const dataDir = server.dataDir;
+    const blobDir = path.join(dataDir, 'blobs');
+    const study = JSON.parse(fs.readFileSync(path.join(dataDir, BENCH_STUDY_FILE), 'utf8')) as BenchStudyFile;
+    if (study.params !== params) throw new Error(`the server's model has ${study.params} parameters, the bench's ${params}`);
+    if (study.sites.length !== clients) throw new Error(`the server made ${study.sites.length} sites, not ${clients}`);
+    if (study.rounds !== studyRounds) throw new Error(`the server's study runs ${study.rounds} rounds, not ${studyRounds}`);
+    const tStarted = performance.now();
+
+    const figures = (round: number, version: number): RoundFigures => {
+      const blobs = folderSize(blobDir);
+      return { round, rssMiB: procMemory(pid, 'VmRSS'), blobsMiB: blobs.bytes / MiB, blobFiles: blobs.files, dataDirMiB: folderSize(dataDir).bytes / MiB, version };
+    };
+    const line = (f: RoundFigures, extra = '') =>
+      console.log(
+        `round ${String(f.round).padStart(String(studyRounds).length)}/${studyRounds}: rss_mib=${dec(f.rssMiB, 1)} blobs_mib=${dec(f.blobsMiB, 2)} ` +
+          `data_dir_mib=${dec(f.dataDirMiB, 2)} versions=${f.version + 1} blob_files=${f.blobFiles}${extra}`,
+      );
+    const start = figures(0, 0);
+    line(start, ` (after start, before any site joined: version 0 only; server start ${dec((tStarted - t0) / 1000, 3)} s)`);
+
+    // Join: every site connects and joins, listening for every round's open and close first.
+    const opened = study.sites.map(() => new RoundSignals<RoundOpen>());
+    const closed = study.sites.map(() => new RoundSignals<RoundClosed>());
+    await withTimeout(
+      Promise.all(
+        study.sites.map(async (site, k) => {
+          const s: SiteSocket = connect(server!.url, { transports: ['websocket'], auth: { token: site.token }, reconnection: false, forceNew: true });
+          sockets.push(s);
+          s.on('round:open', (r) => opened[k].fire(r.round, r));
+          s.on('round:closed', (c) => closed[k].fire(c.round, c));
+          await new Promise<void>((resolve, reject) => {
+            s.once('connect', () => resolve());
+            s.once('connect_error', (err) => reject(new Error(`${site.siteId} could not connect: ${err.message}`)));
+          });
+          const ack = await s.emitWithAck('hospital:join', { studyId: study.studyId, numSamples: samples[k], backend: 'cpu' });
+          if (!ack.ok) throw new Error(`${site.siteId} could not join: ${ack.error.code}: ${ack.error.message}`);
+          if (!ack.data.statisticsNeeded) throw new Error(`${site.siteId}: the server does not ask for statistics; is this a fresh study?`);
+        }),
+      ),
+      30_000 + 100 * clients,
+      `${clients} sites connecting and joining`,
+    );
+    await withTimeout(
+      Promise.all(
+        study.sites.map(async (site, k) => {
+          const ack = await sockets[k].emitWithAck('hospital:statistics', { studyId: study.studyId, statistics: statisticsOf(k, samples[k]) });
+          if (!ack.ok) throw new Error(`${site.siteId}'s statistics were refused: ${ack.error.code}: ${ack.error.message}`);
+        }),
+      ),
+      30_000 + 100 * clients,
+      'statistics acknowledged',
+    );
+
+    const openTimeout = 60_000 + 100 * clients;
+    const uploadTimeout = 60_000 + (clients * params * 4) / 1000; // 1 MB/s of the round's bytes, and a minute
+    const closeTimeout = 60_000 + (clients * params) / 1000; // 1 M values/s, and a minute
+    const perRound: RoundFigures[] = [];
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    let lastFirstSend = -Infinity;
+    try {
+      for (let r = 1; r <= studyRounds; r++) {
+        const opens = await withTimeout(Promise.all(opened.map((o) => o.of(r))), openTimeout, `round ${r} open at all ${clients} sites`);
+        const baseVersion = opens[0].baseVersion;
+        if (opens.some((o) => o.baseVersion !== baseVersion)) throw new Error(`round ${r} opened on different base versions: ${[...new Set(opens.map((o) => o.baseVersion))].join(', ')}`);
+        if (baseVersion !== r - 1) console.log(`!!! round ${r} is based on version ${baseVersion}, not ${r - 1}; the updates say ${baseVersion}`);
+        const payloads = encodeUpdates(study.studyId, r, baseVersion);
+
+        // Paced to the server's upload limit (a real site trains between rounds for far longer).
+        const pace = Math.max(0, lastFirstSend + UPLOAD_SPACING_MS - performance.now());
+        if (pace > 0) await new Promise((res) => setTimeout(res, pace));
+        const tFirstSend = performance.now();
+        lastFirstSend = tFirstSend;
+        const results = await withTimeout(
+          Promise.all(study.sites.map((site, k) => upload(agent, server!.url, study.studyId, site.token, `bench-${site.siteId}-r${r}`, payloads[k], uploadTimeout, r))),
+          uploadTimeout + 10_000,
+          `round ${r}: ${clients} uploads answered`,
+        );
+        const tLastAck = Math.max(...results.map((u) => u.ackAt));
+        const refused = results.map((u, k) => ({ u, k })).filter(({ u }) => !(u.status === 200 && u.receipt?.accepted && !u.receipt.duplicate));
+        if (refused.length) {
+          console.log(`!!! ERROR ${label}, round ${r}: only ${clients - refused.length} of ${clients} uploads were accepted; the round cannot close. Refused:`);
+          for (const { u, k } of refused.slice(0, 10)) console.log(`!!!   ${study.sites[k].siteId}: HTTP ${u.status} ${u.error ?? JSON.stringify(u.receipt)}`);
+          throw new Error(`round ${r}: ${refused.length} of ${clients} uploads were not accepted`);
+        }
+
+        const closes = await withTimeout(Promise.all(closed.map((c) => c.of(r))), closeTimeout, `round ${r} closed at all ${clients} sites`);
+        const tClosed = performance.now();
+        const c = closes[0];
+        if (c.status !== 'closed' || c.contributors !== clients || c.version === null)
+          throw new Error(`round ${r} ended ${c.status} with ${c.contributors} of ${clients} contributors (version ${c.version})`);
+        opened.forEach((o) => o.forgetBefore(r));
+        closed.forEach((o) => o.forgetBefore(r));
+
+        // Settle: the payloads' deletion runs after the close, off its path.
+        await new Promise((res) => setTimeout(res, 1000));
+        const f = figures(r, c.version);
+        perRound.push(f);
+        line(
+          f,
+          ` paced_s=${dec(pace / 1000, 3)} uploads_s=${dec((tLastAck - tFirstSend) / 1000, 3)} ` +
+            `close_s=${dec((tClosed - tLastAck) / 1000, 3)}${c.studyStatus === 'completed' ? ' (study completed)' : ''}`,
+        );
+      }
+    } finally {
+      agent.destroy();
+    }
+    const tEnd = performance.now();
+
+    const first = perRound[0];
+    const last = perRound[perRound.length - 1];
+    const rssMax = Math.max(...perRound.map((f) => f.rssMiB));
+    const peakMiB = procMemory(pid, 'VmHWM');
+    const growthPerRound = (last.blobsMiB - first.blobsMiB) / (studyRounds - 1);
+    const dataGrowthPerRound = (last.dataDirMiB - first.dataDirMiB) / (studyRounds - 1);
+    const versionMiB = versionBytes(study.studyId, studyRounds) / MiB;
+    const expectedFiles = last.version + 1;
+    console.log(`${label}: ${dec((tEnd - tStarted) / 1000, 1)} s after the server started; load average (1/5/15 min): ${loadLine()}`);
+    console.log(
+      `rss: round 1 ${dec(first.rssMiB, 1)} MiB, last ${dec(last.rssMiB, 1)} MiB, max after a round ${dec(rssMax, 1)} MiB ` +
+        `(last − round 1: ${dec(last.rssMiB - first.rssMiB, 1)} MiB); VmHWM over the whole study ${dec(peakMiB, 1)} MiB`,
+    );
+    console.log(
+      `blobs: before round 1 ${dec(start.blobsMiB, 3)} MiB, round 1 ${dec(first.blobsMiB, 3)} MiB, last ${dec(last.blobsMiB, 3)} MiB; ` +
+        `growth per round ${dec(growthPerRound, 3)} MiB = ${dec(growthPerRound / versionMiB, 3)} × one version; ` +
+        `${last.blobFiles} files after the last round for ${expectedFiles} versions (0..${last.version})` +
+        (last.blobFiles === expectedFiles ? ': no payload left' : `: ${last.blobFiles - expectedFiles} more than the versions`),
+    );
+    console.log(
+      `version_mib: one model version file as the server encodes it (${params} float32 values, ${versionBytes(study.studyId, studyRounds) - 4 * params} bytes of header and checksum), ` +
+        `computed from the model's parameter count: ${dec(versionMiB, 3)} MiB`,
+    );
+    console.log(
+      `data dir (${database ? 'blobs only; the database is PostgreSQL' : 'blobs and the embedded PGlite database'}): round 1 ${dec(first.dataDirMiB, 2)} MiB, ` +
+        `last ${dec(last.dataDirMiB, 2)} MiB, growth per round ${dec(dataGrowthPerRound, 3)} MiB (beyond the blobs ${dec(dataGrowthPerRound - growthPerRound, 3)} MiB)`,
+    );
+    console.log(
+      `bench:round:rounds params=${params} clients=${clients} strategy=${strategy} rounds=${studyRounds} rss_round1_mib=${dec(first.rssMiB, 1)} ` +
+        `rss_last_mib=${dec(last.rssMiB, 1)} rss_max_mib=${dec(rssMax, 1)} blobs_round1_mib=${dec(first.blobsMiB, 3)} blobs_last_mib=${dec(last.blobsMiB, 3)} ` +
+        `version_mib=${dec(versionMiB, 3)}`,
+    );
+  } catch (err) {
+    if (server) process.stderr.write(`\n--- server output (${label}) ---\n${server.output().slice(-4000)}\n`);
+    throw err;
+  } finally {
+    for (const sock of sockets) sock.disconnect();
+    if (server) await server.stop().catch(() => undefined);
+    liveServer = null;
+    if (database) await database.drop().catch((e: Error) => process.stderr.write(`could not drop the bench database: ${e.message}\n`));
+    liveDatabase = null;
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
   const layout = `${template.model.inputDim} inputs, hidden ${template.model.layers.slice(0, -1).map((l) => (l.type === 'dense' ? l.units : 0)).join('×')}, 1 output`;
+  if (studyRounds > 1) {
+    console.log(
+      `bench:round: ${params} parameters (${layout}; asked ${wantedParams}), ${clients} clients, strategy ${strategy}, a study of ${studyRounds} rounds on one server ` +
+        `(--runs ${args.runs === undefined ? 'does not apply' : `${runs} ignored`}), ${adminDatabaseUrl ? 'PostgreSQL (a fresh database)' : 'embedded PGlite'}, KEEP_UPDATE_ROUNDS=0, ` +
+        `a round's uploads ${dec(UPLOAD_SPACING_MS / 1000, 2)} s at least after the last round's (the server's upload limit); ` +
+        `${os.cpus().length} CPUs, Node ${process.version}`,
+    );
+    console.log(`load average at start (1/5/15 min): ${loadLine()}`);
+    await runLong();
+    return;
+  }
   console.log(
     `bench:round: ${params} parameters (${layout}; asked ${wantedParams}), ${clients} clients, strategy ${strategy}, ${runs} run(s), ` +
       `${adminDatabaseUrl ? 'PostgreSQL (fresh database each run)' : 'embedded PGlite'}; ${os.cpus().length} CPUs, Node ${process.version}`,

@@ -106,14 +106,19 @@ describe('configuration from the environment', () => {
     expect(messageOf({ TRUST_PROXY: 'yes' })).toMatch(/TRUST_PROXY: must be the number of reverse proxies/);
   });
 
-  it('reads the bench-only study, params:P,sites:N[,strategy:S], naming what is wrong', () => {
+  it('reads the bench-only study, params:P,sites:N[,strategy:S][,rounds:R], naming what is wrong', () => {
     expect(loadConfig({}).benchStudy).toBeUndefined();
-    expect(loadConfig({ BENCH_STUDY: 'params:10000,sites:10' }).benchStudy).toEqual({ params: 10000, sites: 10, strategy: 'fedavg' });
-    expect(loadConfig({ BENCH_STUDY: 'sites:3, params:385, strategy:median' }).benchStudy).toEqual({ params: 385, sites: 3, strategy: 'median' });
-    expect(messageOf({ BENCH_STUDY: 'params=1,sites=2' })).toMatch(/BENCH_STUDY: must be params:P,sites:N\[,strategy:S\]/);
+    expect(loadConfig({ BENCH_STUDY: 'params:10000,sites:10' }).benchStudy).toEqual({ params: 10000, sites: 10, strategy: 'fedavg', rounds: 1 });
+    expect(loadConfig({ BENCH_STUDY: 'sites:3, params:385, strategy:median' }).benchStudy).toEqual({ params: 385, sites: 3, strategy: 'median', rounds: 1 });
+    expect(loadConfig({ BENCH_STUDY: 'params:10000,sites:10,strategy:fedavg,rounds:50' }).benchStudy).toEqual({ params: 10000, sites: 10, strategy: 'fedavg', rounds: 50 });
+    expect(loadConfig({ BENCH_STUDY: 'rounds:1000,params:100,sites:2' }).benchStudy).toEqual({ params: 100, sites: 2, strategy: 'fedavg', rounds: 1000 });
+    expect(messageOf({ BENCH_STUDY: 'params=1,sites=2' })).toMatch(/BENCH_STUDY: must be params:P,sites:N\[,strategy:S\]\[,rounds:R\]/);
     expect(messageOf({ BENCH_STUDY: 'params:100,sites:2,extra:1' })).toMatch(/BENCH_STUDY: must be params:P,sites:N/);
+    expect(messageOf({ BENCH_STUDY: 'params:100,sites:2,rounds:2,rounds:3' })).toMatch(/BENCH_STUDY: must be params:P,sites:N/);
     expect(messageOf({ BENCH_STUDY: 'params:100' })).toMatch(/BENCH_STUDY\.sites: must be a number of sites/);
     expect(messageOf({ BENCH_STUDY: 'params:3,sites:2' })).toMatch(/BENCH_STUDY\.params: must be a number of parameters from 4/);
     expect(messageOf({ BENCH_STUDY: 'params:100,sites:2,strategy:best' })).toMatch(/BENCH_STUDY\.strategy: must be one of fedavg, /);
+    for (const rounds of ['0', '1001', '2.5', 'many'])
+      expect(messageOf({ BENCH_STUDY: `params:100,sites:2,rounds:${rounds}` })).toMatch(/BENCH_STUDY\.rounds: must be a number of rounds from 1 to 1000/);
   });
 });

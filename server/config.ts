@@ -17,11 +17,12 @@ const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER, what = 'a whole
   return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 
-const BENCH_STUDY_FORM = 'params:P,sites:N[,strategy:S]';
+const BENCH_STUDY_FORM = 'params:P,sites:N[,strategy:S][,rounds:R]';
 
 /**
- * `BENCH_STUDY=params:P,sites:N[,strategy:S]`, for benchmarks only (scripts/bench-round.ts): one study
- * of a dense model of about P parameters with N sites, its hospital links written to the data folder.
+ * `BENCH_STUDY=params:P,sites:N[,strategy:S][,rounds:R]`, for benchmarks only (scripts/bench-round.ts):
+ * one study of a dense model of about P parameters with N sites and R rounds (1 unless given), its
+ * hospital links written to the data folder.
  */
 const benchStudySchema = z
   .string()
@@ -45,6 +46,7 @@ const benchStudySchema = z
         strategy: z
           .enum(Object.keys(strategies) as [StrategyName, ...StrategyName[]], { error: `must be one of ${Object.keys(strategies).join(', ')}` })
           .default('fedavg'),
+        rounds: wholeNumber(1, 1000, 'a number of rounds').default(1),
       },
       { error: (issue) => (issue.code === 'unrecognized_keys' ? `must be ${BENCH_STUDY_FORM}` : undefined) },
     ),
@@ -110,8 +112,8 @@ export type Config = {
   staticDir: string;
   /** The patient chat: daily limit and the optional language model. */
   chat: ChatConfig;
-  /** Benchmarks only (`BENCH_STUDY`): seed one study of a dense model of about `params` parameters and `sites` sites. */
-  benchStudy?: { params: number; sites: number; strategy: StrategyName };
+  /** Benchmarks only (`BENCH_STUDY`): seed one study of a dense model of about `params` parameters, `sites` sites and `rounds` rounds. */
+  benchStudy?: { params: number; sites: number; strategy: StrategyName; rounds: number };
 };
 
 export class ConfigError extends Error {

@@ -35,12 +35,21 @@ describe.each(testDatabaseTargets())('the bench study, BENCH_STUDY ($name)', (ta
     const file = await writeBenchStudyFile(dir, 'http://localhost:1', seeded, tokens);
     expect(file).toBe(path.resolve(dir, BENCH_STUDY_FILE));
     const written = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchStudyFile;
-    expect(written).toMatchObject({ studyId: BENCH_STUDY_ID, params: 10_000, strategy: 'median' });
+    expect(written).toMatchObject({ studyId: BENCH_STUDY_ID, params: 10_000, strategy: 'median', rounds: 1 });
     expect(written.sites.map((s) => s.siteId)).toEqual(seeded.siteIds);
     for (const s of written.sites) expect(await tokens.verify(s.token)).toEqual({ type: 'link', siteId: s.siteId, userId: null });
 
     // A restart on the same data seeds nothing new.
     const again = await seedBenchStudy(database.db, { params: 10_000, sites: 12, strategy: 'median' });
     expect(again.study).toEqual(seeded.study);
+  });
+
+  it('seeds a long study of R rounds for the long-study bench, every round evaluated', async () => {
+    // Emptied first: the bench study's id is fixed, and the test above made it.
+    await target.reset(database);
+    const seeded = await seedBenchStudy(database.db, { params: 10_000, sites: 3, strategy: 'fedavg', rounds: 50 });
+    expect(seeded.study.config).toMatchObject({ rounds: 50, evaluateEvery: 1, minParticipants: 3, minUpdates: 3, participantFraction: 1 });
+    const file = await writeBenchStudyFile(fs.mkdtempSync(path.join(dir, 'long-')), 'http://localhost:1', seeded, createTokens(new Uint8Array(32).fill(9)));
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toMatchObject({ studyId: BENCH_STUDY_ID, params: 10_000, rounds: 50 });
   });
 });

@@ -11,8 +11,8 @@ import { createStudy, enrolSite } from '../studies/service';
 
 /*
  * Benchmarks only (`BENCH_STUDY`, used by scripts/bench-round.ts): one study of a dense model of a
- * chosen size, with N sites that are all sampled and all needed, and a round deadline long enough that
- * only the updates close the round.
+ * chosen size, with N sites that are all sampled and all needed, a round deadline long enough that
+ * only the updates close a round, and 1 round (or R, for the long-study bench: `--rounds R`).
  */
 
 export const BENCH_STUDY_ID = 'bench';
@@ -23,6 +23,8 @@ export interface BenchStudyOptions {
   params: number;
   sites: number;
   strategy: StrategyName;
+  /** Rounds the study runs; 1 unless given. */
+  rounds?: number;
 }
 
 export interface BenchStudy {
@@ -39,6 +41,8 @@ export interface BenchStudyFile {
   /** The model's actual parameter count. */
   params: number;
   strategy: StrategyName;
+  /** The rounds the study runs. */
+  rounds: number;
   /** Each site's hospital link token (a site link, no staff account). */
   sites: { siteId: string; token: string }[];
 }
@@ -62,7 +66,8 @@ export async function seedBenchStudy(db: Db, opts: BenchStudyOptions): Promise<B
     name: `Round benchmark (${opts.sites} sites, ${template.model.layers.length} dense layers)`,
     templateId: template.id,
     config: {
-      rounds: 1,
+      // Every round evaluated (evaluateEvery 1, never above rounds); nothing waits on evaluations.
+      rounds: opts.rounds ?? 1,
       minParticipants: opts.sites,
       minUpdates: opts.sites,
       participantFraction: 1,
@@ -88,6 +93,7 @@ export async function writeBenchStudyFile(
     templateId: seeded.study.templateId,
     params: seeded.params,
     strategy: seeded.study.config.strategy.name,
+    rounds: seeded.study.config.rounds,
     sites: await Promise.all(seeded.siteIds.map(async (siteId) => ({ siteId, token: await tokens.hospitalLink(siteId) }))),
   };
   fs.mkdirSync(path.dirname(file), { recursive: true });
