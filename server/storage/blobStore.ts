@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -66,13 +66,16 @@ const HASH = /^[0-9a-f]{64}$/;
 const SMALL_BLOB = 256 * 1024;
 
 /**
- * The embedded default: an append-only spool of content-addressed files, `<root>/ab/abcdef…`,
- * written to `<root>/tmp/` first, fsynced, then renamed into place (and the folder fsynced), so a
- * blob either exists whole and durable or not at all, whatever kill -9 interrupts.
+ * The embedded default: an append-only spool of content-addressed files, `<root>/<sha256>`, written
+ * to `<root>/tmp/` first, fsynced, then renamed into place (and the folder fsynced), so a blob either
+ * exists whole and durable or not at all, whatever kill -9 interrupts. One folder, not one per hash
+ * prefix: renames that land together share one folder fsync (the store holds versions and the open
+ * rounds' payloads, thousands of files, which a single ext4 or xfs folder indexes well).
  */
 export class FsBlobStore implements BlobStore {
   private readonly tmp: string;
-  private readonly madeDirs = new Set<string>();
+  /** Temporary names: this process's id and a counter (a crash's leftovers are cleared at start). */
+  private written = 0;
   private readonly dirSyncs = new GroupedDirSync();
 
   constructor(
@@ -92,11 +95,11 @@ export class FsBlobStore implements BlobStore {
 
   private pathOf(sha256: string): string {
     if (!HASH.test(sha256)) throw new Error(`not a SHA-256 hex digest: '${sha256}'`);
-    return path.join(this.root, sha256.slice(0, 2), sha256);
+    return path.join(this.root, sha256);
   }
 
   writer(): BlobWriter {
-    const file = path.join(this.tmp, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
+    const file = path.join(this.tmp, `${process.pid}-${(this.written++).toString(36)}`);
     const hash = createHash('sha256');
     // A small blob is kept until commit and written in one call (open, write, fsync and close in one
     // trip to the thread pool); past SMALL_BLOB bytes it goes to a file as it comes. Plain file
@@ -131,14 +134,13 @@ export class FsBlobStore implements BlobStore {
       commit: async () => {
         if (done) throw new Error('blob writer already finished');
         done = true;
-        if (held) await fsp.writeFile(file, held.length === 1 ? held[0] : Buffer.concat(held), { flag: 'wx', flush: true });
+        if (held) await writeFlushed(file, held.length === 1 ? held[0] : Buffer.concat(held));
         else {
           await fsFsync(fd!);
           await fsClose(fd!);
         }
         const sha256 = hash.digest('hex');
         const target = this.pathOf(sha256);
-        await this.ensureDir(path.dirname(target));
         await fsp.rename(file, target);
         await this.dirSyncs.sync(path.dirname(target));
         return { sha256, bytes: size };
@@ -229,12 +231,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async list(): Promise<string[]> {
-    const out: string[] = [];
-    for (const dir of await fsp.readdir(this.root)) {
-      if (!/^[0-9a-f]{2}$/.test(dir)) continue;
-      for (const f of await fsp.readdir(path.join(this.root, dir))) if (HASH.test(f)) out.push(f);
-    }
-    return out.sort();
+    return (await fsp.readdir(this.root)).filter((f) => HASH.test(f)).sort();
   }
 
   async bytes(): Promise<number> {
@@ -246,16 +243,12 @@ export class FsBlobStore implements BlobStore {
   async close(): Promise<void> {
     if (this.options.removeOnClose) await fsp.rm(this.root, { recursive: true, force: true });
   }
-
-  private async ensureDir(dir: string): Promise<void> {
-    if (this.madeDirs.has(dir)) return;
-    await fsp.mkdir(dir, { recursive: true });
-    await this.dirSyncs.sync(path.dirname(dir));
-    this.madeDirs.add(dir);
-  }
 }
 
 const fsOpen = promisify(fs.open);
+/** open, write, fsync and close through the callback API (lighter than a FileHandle for small blobs). */
+const writeFlushed = (file: string, data: Uint8Array) =>
+  new Promise<void>((resolve, reject) => fs.writeFile(file, data, { flag: 'wx', flush: true }, (err) => (err ? reject(err) : resolve())));
 const fsFsync = promisify(fs.fsync);
 const fsClose = promisify(fs.close);
 const fsWrite = (fd: number, buf: Uint8Array, off: number, len: number) =>
