@@ -1,4 +1,5 @@
 import { jwtVerify, SignJWT } from 'jose';
+import { createSecretKey } from 'node:crypto';
 
 /** Who is calling, as every route and Socket.IO event sees it. */
 export type Principal =
@@ -41,7 +42,9 @@ export interface Tokens {
   verify(token: string): Promise<Claims | null>;
 }
 
-export function createTokens(key: Uint8Array): Tokens {
+export function createTokens(secret: Uint8Array): Tokens {
+  // Imported once: given raw bytes, jose imports the key again for every token it signs or checks.
+  const key = createSecretKey(secret);
   const sign = (claims: Record<string, unknown>, sub: string) =>
     new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setSubject(sub);
   return {

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { IncomingMessage } from 'node:http';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { studyIdSchema } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
@@ -42,8 +43,10 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
         throw new ConsiliumError(ErrorCode.BadRequest, 'updates are sent as application/octet-stream', 415);
       const participantId = await participantOf(studyId, p.siteId);
       if (!participantId) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
-      // Streamed into the blob store as it arrives: never held whole in memory.
-      const body = c.req.raw.body ?? new Uint8Array(0);
+      // Streamed into the blob store as it arrives: never held whole in memory. Under Node the request
+      // is read as the Node stream it is (the web stream built over it costs more than the upload).
+      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+      const body = incoming && !incoming.readableEnded ? incoming : (c.req.raw.body ?? new Uint8Array(0));
       const receipt = await coordinator.submitUpdate({ studyId, round, participantId, idempotencyKey: key, body });
       return c.json(receipt);
     },
