@@ -135,7 +135,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
  * memory, where Consilium's database holds only metadata (the bytes live in the blob store). And the
  * first start of a fresh folder runs initdb in the same process, whose ~400 MB stay held by that
  * PGlite instance. So a folder gets EMBEDDED_SHARED_BUFFERS once (ALTER SYSTEM), and PGlite is opened
- * again when that changed anything: 860 MiB resident after a first start becomes about 390.
+ * again when that changed anything: ~860 MiB resident after a first start becomes ~430.
  */
 const EMBEDDED_SHARED_BUFFERS = '32MB';
 
