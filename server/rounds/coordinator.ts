@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, max, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNotNull, max, sql } from 'drizzle-orm';
 import { roundBounds, type RoundBounds } from '../../shared/fl/bounds';
 import { combineStatistics, type SiteStatistics } from '../../shared/fl/normalisation';
 import { createStrategy } from '../../shared/fl/registry';
@@ -270,7 +270,10 @@ export class Coordinator {
    */
   private async normalise(study: StudyRow, online: string[]) {
     const { db, log } = this.deps;
-    // Who has contributed, first (ids only: a thousand sites reporting one by one must not each load every report).
+    // How many have contributed, then who (ids only), then the reports: a thousand sites reporting one
+    // by one must not each read every report, nor every id, before the last one is in.
+    const [{ n }] = await db.select({ n: count() }).from(siteStatistics).where(eq(siteStatistics.studyId, study.id));
+    if (n < Math.max(study.config.minParticipants, online.length)) return null;
     const ids = await db.select({ id: siteStatistics.participantId }).from(siteStatistics).where(eq(siteStatistics.studyId, study.id));
     const contributed = new Set(ids.map((r) => r.id));
     if (ids.length < study.config.minParticipants || !online.every((id) => contributed.has(id))) return null;
