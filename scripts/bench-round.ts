@@ -54,6 +54,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../shared/proto
 import type { RoundClosed, RoundOpen, UploadReceipt } from '../shared/protocol/schemas';
 import { denseBenchTemplate, weightShapes } from '../shared/tasks';
 import { encodeWeights } from '../shared/weights/codec';
+import { fill } from './benchData';
 import { BENCH_STUDY_FILE, type BenchStudyFile } from '../server/demo/benchStudy';
 import { defaultRateLimits } from '../server/http/rateLimit';
 
@@ -202,15 +203,6 @@ function procMemory(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(m[1]) / 1024;
 }
 
-/** Cheap deterministic values in ±0.01 (an LCG: the bench measures the server, not generation). */
-function fill(t: Float32Array, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < t.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    t[i] = (s / 4294967296 - 0.5) * 0.02;
-  }
-  return t;
-}
 
 // ---------------------------------------------------------------- cleanup on any exit
 
@@ -355,6 +347,21 @@ function upload(agent: http.Agent, url: string, studyId: string, token: string, 
     req.on('error', (err) => resolve({ status: 0, ackAt: performance.now(), error: err.message }));
     req.end(body);
   });
+}
+
+/** Connects a site's socket and joins the study (the server must still want its statistics). */
+async function joinSite(url: string, studyId: string, site: { siteId: string; token: string }, numSamples: number, sockets: SiteSocket[], listen: (s: SiteSocket) => void): Promise<SiteSocket> {
+  const s: SiteSocket = connect(url, { transports: ['websocket'], auth: { token: site.token }, reconnection: false, forceNew: true });
+  sockets.push(s);
+  listen(s);
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', () => resolve());
+    s.once('connect_error', (err) => reject(new Error(`${site.siteId} could not connect: ${err.message}`)));
+  });
+  const ack = await s.emitWithAck('hospital:join', { studyId, numSamples, backend: 'cpu' });
+  if (!ack.ok) throw new Error(`${site.siteId} could not join: ${ack.error.code}: ${ack.error.message}`);
+  if (!ack.data.statisticsNeeded) throw new Error(`${site.siteId}: the server does not ask for statistics; is this a fresh study?`);
+  return s;
 }
 
 // ---------------------------------------------------------------- accumulate against numpy
@@ -528,19 +535,12 @@ async function runOnce(run: number, payloads: Uint8Array[]): Promise<RunResult> 
     const closedAt: Promise<{ at: number; closed: RoundClosed }>[] = [];
     await withTimeout(
       Promise.all(
-        study.sites.map(async (site, k) => {
-          const s: SiteSocket = connect(server!.url, { transports: ['websocket'], auth: { token: site.token }, reconnection: false, forceNew: true });
-          sockets.push(s);
-          opened.push(new Promise((resolve) => s.on('round:open', (r) => r.round === 1 && resolve(r))));
-          closedAt.push(new Promise((resolve) => s.on('round:closed', (c) => c.round === 1 && resolve({ at: performance.now(), closed: c }))));
-          await new Promise<void>((resolve, reject) => {
-            s.once('connect', () => resolve());
-            s.once('connect_error', (err) => reject(new Error(`${site.siteId} could not connect: ${err.message}`)));
-          });
-          const ack = await s.emitWithAck('hospital:join', { studyId: study.studyId, numSamples: samples[k], backend: 'cpu' });
-          if (!ack.ok) throw new Error(`${site.siteId} could not join: ${ack.error.code}: ${ack.error.message}`);
-          if (!ack.data.statisticsNeeded) throw new Error(`${site.siteId}: the server does not ask for statistics; is this a fresh study?`);
-        }),
+        study.sites.map((site, k) =>
+          joinSite(server!.url, study.studyId, site, samples[k], sockets, (s) => {
+            opened.push(new Promise((resolve) => s.on('round:open', (r) => r.round === 1 && resolve(r))));
+            closedAt.push(new Promise((resolve) => s.on('round:closed', (c) => c.round === 1 && resolve({ at: performance.now(), closed: c }))));
+          }),
+        ),
       ),
       30_000 + 100 * clients,
       `${clients} sites connecting and joining`,
@@ -759,19 +759,12 @@ async function runLong(): Promise<void> {
     const closed = study.sites.map(() => new RoundSignals<RoundClosed>());
     await withTimeout(
       Promise.all(
-        study.sites.map(async (site, k) => {
-          const s: SiteSocket = connect(server!.url, { transports: ['websocket'], auth: { token: site.token }, reconnection: false, forceNew: true });
-          sockets.push(s);
-          s.on('round:open', (r) => opened[k].fire(r.round, r));
-          s.on('round:closed', (c) => closed[k].fire(c.round, c));
-          await new Promise<void>((resolve, reject) => {
-            s.once('connect', () => resolve());
-            s.once('connect_error', (err) => reject(new Error(`${site.siteId} could not connect: ${err.message}`)));
-          });
-          const ack = await s.emitWithAck('hospital:join', { studyId: study.studyId, numSamples: samples[k], backend: 'cpu' });
-          if (!ack.ok) throw new Error(`${site.siteId} could not join: ${ack.error.code}: ${ack.error.message}`);
-          if (!ack.data.statisticsNeeded) throw new Error(`${site.siteId}: the server does not ask for statistics; is this a fresh study?`);
-        }),
+        study.sites.map((site, k) =>
+          joinSite(server!.url, study.studyId, site, samples[k], sockets, (s) => {
+            s.on('round:open', (r) => opened[k].fire(r.round, r));
+            s.on('round:closed', (c) => closed[k].fire(c.round, c));
+          }),
+        ),
       ),
       30_000 + 100 * clients,
       `${clients} sites connecting and joining`,

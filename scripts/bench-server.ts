@@ -36,6 +36,7 @@ import { weightedMeanDelta, type WeightedUpdate } from '../shared/fl/fedavg';
 import { WeightedMeanAccumulator } from '../shared/fl/meanAccumulator';
 import { createStrategy } from '../shared/fl/registry';
 import { decodeWeights, encodeWeights } from '../shared/weights/codec';
+import { fill } from './benchData';
 import { aggregationWorker, closeAggregationWorker, runStrategy } from '../server/rounds/runInWorker';
 
 const argv = process.argv.slice(2);
@@ -52,15 +53,6 @@ function layout(params: number): number[] {
   return [params - head - 1000, 1000, 1000, 10];
 }
 
-/** Cheap deterministic values in ±0.01 (an LCG: the bench measures aggregation, not generation). */
-function fill(t: Float32Array, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < t.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    t[i] = (s / 4294967296 - 0.5) * 0.02;
-  }
-  return t;
-}
 
 const makeTensors = (shapes: number[], seed: number) => shapes.map((n, k) => fill(new Float32Array(n), seed * 31 + k));
 const updateOf = (shapes: number[], i: number): WeightedUpdate => ({

@@ -98,21 +98,28 @@ const pair = (k: number) => [
   op.end,
 ];
 
+/**
+ * `pairs` pairs of coordinates a turn of the loop while at least that many coordinates are left:
+ * the loop both kernels share (src advances 8 bytes a pair, acc 16, n by 2).
+ */
+const foldLoop = (pairs: number, pairAt: (k: number) => number[]) => [
+  op.block, op.void,
+  op.loop, op.void,
+  ...get(N), op.i32Const, 2 * pairs, op.i32LtU, op.brIf, 1,
+  ...Array.from({ length: pairs }, (_, k) => pairAt(k)).flat(),
+  ...bump(SRC, 8 * pairs), ...bump(ACC, 16 * pairs), ...bump(N, 2 * pairs, true),
+  op.br, 0,
+  op.end,
+  op.end,
+];
+
 const body = [
   2, 6, op.v128, 1, 0x7f, // six v128 locals, one i32
   ...get(M), ...f64x2Splat, ...set(MV),
   ...v128Const(f64x2(2 ** -32)), ...set(INV),
   ...v128Const(f64x2(2 ** 32)), ...set(LIMB),
   ...v128Const(f64x2(2 ** 47)), ...set(LIM),
-  op.block, op.void,
-  op.loop, op.void,
-  ...get(N), op.i32Const, 4, op.i32LtU, op.brIf, 1,
-  ...pair(0),
-  ...pair(1),
-  ...bump(SRC, 16), ...bump(ACC, 32), ...bump(N, 4, true),
-  op.br, 0,
-  op.end,
-  op.end,
+  ...foldLoop(2, pair),
   op.end,
 ];
 
@@ -131,17 +138,7 @@ const fastPair = (k: number) => [
 const fastBody = [
   1, 1, op.v128, // one v128 local (5: m×2); locals 6… unused
   ...get(M), ...f64x2Splat, ...set(MV),
-  op.block, op.void,
-  op.loop, op.void,
-  ...get(N), op.i32Const, 8, op.i32LtU, op.brIf, 1,
-  ...fastPair(0),
-  ...fastPair(1),
-  ...fastPair(2),
-  ...fastPair(3),
-  ...bump(SRC, 32), ...bump(ACC, 64), ...bump(N, 8, true),
-  op.br, 0,
-  op.end,
-  op.end,
+  ...foldLoop(4, fastPair),
   op.end,
 ];
 
