@@ -1,18 +1,14 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, max, sql } from 'drizzle-orm';
-import { roundBounds, type RoundBounds } from '../../shared/fl/bounds';
+import { and, asc, count, desc, eq, inArray, max, sql } from 'drizzle-orm';
 import { combineStatistics, type SiteStatistics } from '../../shared/fl/normalisation';
-import { createStrategy } from '../../shared/fl/registry';
 import { canOpenRound, decideRound } from '../../shared/fl/roundPolicy';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import type { EvaluationReport, RoundOpen, StudyConfig, UploadReceipt } from '../../shared/protocol/schemas';
-import { weightShapes } from '../../shared/tasks';
-import { blobsOf } from '../db/client';
+import type { EvaluationReport, RoundOpen, UploadReceipt } from '../../shared/protocol/schemas';
 import { evaluations, modelVersions, rounds, siteStatistics, studies, updates } from '../db/schema';
 import { templateOf } from '../studies/service';
 import { measureDistances, pruneUpdates, resumeAfterClose } from './afterClose';
-import { aggregate, roundUpdates } from './aggregation';
+import { aggregate } from './aggregation';
 import { countUpdates, submitUpdate, type IntakeContext } from './intake';
-import { RoundLedger } from './ledger';
+import { boundsFor, RoundLedgers } from './ledgers';
 import { UpdateRecorder } from './recorder';
 import { sampleParticipants } from './sampling';
 import type { CoordinatorDeps, RoundRow, StudyRow, SubmitUpdate } from './types';
@@ -30,22 +26,21 @@ export class Coordinator {
   private stopped = false;
   /** Update intake (./intake.ts): uploads run side by side and tell the coordinator what they recorded. */
   private readonly intake: IntakeContext;
-  /** The open rounds' ledgers (who sent what, the running sum), by round id. */
-  private readonly ledgers = new Map<number, Promise<RoundLedger>>();
-  /** Each study's open round's ledger, once built. */
-  private readonly openLedgers = new Map<string, RoundLedger>();
+  /** The open rounds' in-memory state: who sent what, the running sum (./ledgers.ts). */
+  private readonly ledgers: RoundLedgers;
   /** Rounds whose policy check is queued and not yet started: one queued check serves every upload before it. */
   private readonly policyQueued = new Set<number>();
   /** Work after a round's close (report distances, payload deletion), awaited by `settle`. */
   private background = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: CoordinatorDeps) {
+    this.ledgers = new RoundLedgers(deps.db);
     this.intake = {
       deps,
       recorder: new UpdateRecorder(deps.db),
       maxUpdateBytes: deps.maxUpdateBytes ?? Number.MAX_SAFE_INTEGER,
-      ledgerFor: (round) => this.ledgerFor(round),
-      openLedger: (studyId, number) => this.openLedger(studyId, number),
+      ledgerFor: (round) => this.ledgers.of(round),
+      openLedger: (studyId, number) => this.ledgers.open(studyId, number),
       recorded: (round) => this.checkPolicySoon(round),
     };
   }
@@ -60,76 +55,8 @@ export class Coordinator {
     }).catch((err) => this.deps.log.error({ err, roundId: round.id }, 'round policy check failed'));
   }
 
-  /**
-   * The open round's ledger, built on first use: after a restart from the round's rows, its sum from
-   * the stored payloads (exact, so the same bits as the sum the last process held).
-   */
-  private ledgerFor(round: RoundRow): Promise<RoundLedger> {
-    let ledger = this.ledgers.get(round.id);
-    if (!ledger) {
-      ledger = this.buildLedger(round);
-      this.ledgers.set(round.id, ledger);
-      ledger.catch(() => this.ledgers.delete(round.id));
-    }
-    return ledger;
-  }
-
-  private async buildLedger(round: RoundRow): Promise<RoundLedger> {
-    const { db } = this.deps;
-    const [study] = await db.select().from(studies).where(eq(studies.id, round.studyId));
-    const config = round.config ?? study.config;
-    let bounds = round.bounds;
-    if (!bounds) {
-      // A round opened before bounds were kept: fixed now, before its first update is taken.
-      bounds = await this.boundsFor(round.studyId, config, round.number);
-      await db.update(rounds).set({ bounds }).where(eq(rounds.id, round.id));
-    }
-    const lengths = weightShapes(templateOf(study.templateId).model).map((w) => w.shape.reduce((a, b) => a * b, 1));
-    const ledger = new RoundLedger(
-      { row: { ...round, bounds }, sampled: new Set(round.sampled), templateId: study.templateId, config },
-      bounds,
-      lengths,
-      !!createStrategy(config.strategy).meanStep,
-      blobsOf(db),
-    );
-    const rows = await db
-      .select({ participantId: updates.participantId, staleness: updates.staleness, key: updates.idempotencyKey })
-      .from(updates)
-      .where(eq(updates.roundId, round.id));
-    for (const r of rows) {
-      (r.staleness ? ledger.late : ledger.onTime).add(r.participantId);
-      ledger.keys.set(r.key, r.participantId);
-    }
-    ledger.committed = rows.filter((r) => !r.staleness).length;
-    if (ledger.sum) for (const u of await roundUpdates(db, round.id)) ledger.fold(u);
-    if (round.status === 'open') this.openLedgers.set(round.studyId, ledger);
-    return ledger;
-  }
-
-  /** The study's open round's ledger if it is round `number` and already in memory: intake's query-free path. */
-  private openLedger(studyId: string, number: number): RoundLedger | null {
-    const ledger = this.openLedgers.get(studyId);
-    return ledger && ledger.round.row.number === number && !ledger.closed ? ledger : null;
-  }
-
-  /** A round's bounds: the study's settings, and the previous round's update norms for a clipping factor. */
-  private async boundsFor(studyId: string, config: StudyConfig, number: number): Promise<RoundBounds> {
-    const { db } = this.deps;
-    const [previous] = await db
-      .select({ id: rounds.id })
-      .from(rounds)
-      .where(and(eq(rounds.studyId, studyId), eq(rounds.status, 'closed'), sql`${rounds.number} < ${number}`))
-      .orderBy(desc(rounds.number))
-      .limit(1);
-    const norms = previous
-      ? (await db.select({ norm: updates.norm }).from(updates).where(and(eq(updates.roundId, previous.id), isNotNull(updates.norm)))).map((r) => r.norm as number)
-      : [];
-    return roundBounds(config, norms);
-  }
-
   private dropLedger(roundId: number): void {
-    this.ledgers.delete(roundId);
-    for (const [studyId, l] of this.openLedgers) if (l.roundId === roundId) this.openLedgers.delete(studyId);
+    this.ledgers.drop(roundId);
     this.policyQueued.delete(roundId);
   }
 
@@ -204,7 +131,7 @@ export class Coordinator {
     const [{ last }] = await db.select({ last: max(rounds.number) }).from(rounds).where(eq(rounds.studyId, studyId));
     const number = (last ?? 0) + 1;
     const sampled = sampleParticipants(online, study.config, number);
-    const bounds = await this.boundsFor(studyId, study.config, number);
+    const bounds = await boundsFor(db, studyId, study.config, number);
     const now = clock.now();
     const [round] = await db
       .insert(rounds)
@@ -350,7 +277,7 @@ export class Coordinator {
   private async applyPolicy(roundId: number): Promise<void> {
     const { db, clock } = this.deps;
     // The open round's ledger knows the round and its count: no query until it is time to close.
-    const held = [...this.openLedgers.values()].find((l) => l.roundId === roundId && !l.closed);
+    const held = this.ledgers.held(roundId);
     let round: RoundRow;
     let received: number;
     let minUpdates: number;
@@ -383,7 +310,7 @@ export class Coordinator {
 
   private async abandon(round: RoundRow, reason: string): Promise<void> {
     const { db, clock, log } = this.deps;
-    const ledger = this.ledgers.get(round.id);
+    const ledger = this.ledgers.pending(round.id);
     if (ledger) await ledger.then((l) => (l.close(), l.settled())).catch(() => undefined);
     this.dropLedger(round.id);
     const [study] = await db.select().from(studies).where(eq(studies.id, round.studyId));
@@ -405,7 +332,7 @@ export class Coordinator {
   }
 
   private async aggregate(round: RoundRow, reason: string): Promise<void> {
-    const closed = await aggregate({ deps: this.deps, abandon: (r, why) => this.abandon(r, why), ledgerFor: (r) => this.ledgerFor(r) }, round, reason);
+    const closed = await aggregate({ deps: this.deps, abandon: (r, why) => this.abandon(r, why), ledgerFor: (r) => this.ledgers.of(r) }, round, reason);
     this.dropLedger(round.id);
     if (!closed) return;
     const { db } = this.deps;

@@ -1,0 +1,106 @@
+import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import { roundBounds, type RoundBounds } from '../../shared/fl/bounds';
+import { createStrategy } from '../../shared/fl/registry';
+import type { StudyConfig } from '../../shared/protocol/schemas';
+import { weightShapes } from '../../shared/tasks';
+import { blobsOf, type Db } from '../db/client';
+import { rounds, studies, updates } from '../db/schema';
+import { templateOf } from '../studies/service';
+import { roundUpdates } from './aggregation';
+import { RoundLedger } from './ledger';
+import type { RoundRow } from './types';
+
+/**
+ * The open rounds' ledgers, by round id, and each study's open one: built on first use (after a
+ * restart, from the round's rows, its sum from the stored payloads, exact, so the same bits as the
+ * sum the last process held) and dropped when the round ends.
+ */
+export class RoundLedgers {
+  private readonly byRound = new Map<number, Promise<RoundLedger>>();
+  private readonly byStudy = new Map<string, RoundLedger>();
+
+  constructor(private readonly db: Db) {}
+
+  /** How many rounds' state is held (only open ones should be). */
+  get size(): number {
+    return this.byRound.size;
+  }
+
+  /** The round's ledger, built on first use. */
+  of(round: RoundRow): Promise<RoundLedger> {
+    let ledger = this.byRound.get(round.id);
+    if (!ledger) {
+      ledger = this.build(round);
+      this.byRound.set(round.id, ledger);
+      ledger.catch(() => this.byRound.delete(round.id));
+    }
+    return ledger;
+  }
+
+  /** The ledger of the round if one is built or being built, without building one. */
+  pending(roundId: number): Promise<RoundLedger> | undefined {
+    return this.byRound.get(roundId);
+  }
+
+  /** The study's open round's ledger if it is round `number` and already in memory: intake's query-free path. */
+  open(studyId: string, number: number): RoundLedger | null {
+    const ledger = this.byStudy.get(studyId);
+    return ledger && ledger.round.row.number === number && !ledger.closed ? ledger : null;
+  }
+
+  /** The built, still-open ledger of a round, if any. */
+  held(roundId: number): RoundLedger | undefined {
+    return [...this.byStudy.values()].find((l) => l.roundId === roundId && !l.closed);
+  }
+
+  drop(roundId: number): void {
+    this.byRound.delete(roundId);
+    for (const [studyId, l] of this.byStudy) if (l.roundId === roundId) this.byStudy.delete(studyId);
+  }
+
+  private async build(round: RoundRow): Promise<RoundLedger> {
+    const { db } = this;
+    const [study] = await db.select().from(studies).where(eq(studies.id, round.studyId));
+    const config = round.config ?? study.config;
+    let bounds = round.bounds;
+    if (!bounds) {
+      // A round opened before bounds were kept: fixed now, before its first update is taken.
+      bounds = await boundsFor(db, round.studyId, config, round.number);
+      await db.update(rounds).set({ bounds }).where(eq(rounds.id, round.id));
+    }
+    const lengths = weightShapes(templateOf(study.templateId).model).map((w) => w.shape.reduce((a, b) => a * b, 1));
+    const ledger = new RoundLedger(
+      { row: { ...round, bounds }, sampled: new Set(round.sampled), templateId: study.templateId, config },
+      bounds,
+      lengths,
+      !!createStrategy(config.strategy).meanStep,
+      blobsOf(db),
+    );
+    const rows = await db
+      .select({ participantId: updates.participantId, staleness: updates.staleness, key: updates.idempotencyKey })
+      .from(updates)
+      .where(eq(updates.roundId, round.id));
+    for (const r of rows) {
+      (r.staleness ? ledger.late : ledger.onTime).add(r.participantId);
+      ledger.keys.set(r.key, r.participantId);
+    }
+    ledger.committed = rows.filter((r) => !r.staleness).length;
+    if (ledger.sum) for (const u of await roundUpdates(db, round.id)) ledger.fold(u);
+    if (round.status === 'open') this.byStudy.set(round.studyId, ledger);
+    return ledger;
+  }
+}
+
+/** A round's bounds: the study's settings, and the previous round's update norms for a clipping factor. */
+export async function boundsFor(db: Db, studyId: string, config: StudyConfig, number: number): Promise<RoundBounds> {
+  const [previous] = await db
+    .select({ id: rounds.id })
+    .from(rounds)
+    .where(and(eq(rounds.studyId, studyId), eq(rounds.status, 'closed'), sql`${rounds.number} < ${number}`))
+    .orderBy(desc(rounds.number))
+    .limit(1);
+  const norms = previous
+    ? (await db.select({ norm: updates.norm }).from(updates).where(and(eq(updates.roundId, previous.id), isNotNull(updates.norm)))).map((r) => r.norm as number)
+    : [];
+  return roundBounds(config, norms);
+}
