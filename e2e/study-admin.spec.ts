@@ -54,6 +54,15 @@ test('an admin creates a study in the console, then pauses, resumes, reconfigure
   await expect(page.getByTestId('config-summary')).toContainText('fedyogi (server learning rate 0.05, server β₁ 0.9, server β₂ 0.99, server τ 0.001)');
   await expect(history).toContainText(consilium.admin.email);
   await expect(history).toContainText('from round 1');
+  await expect(page.getByTestId('config-summary')).toContainText('adaptive, to the median update norm');
+
+  // Clipping can be turned off, and the console says what that risks, before and after saving.
+  await page.getByRole('button', { name: 'Edit configuration' }).click();
+  await expect(form.getByTestId('no-clipping-warning')).toHaveCount(0);
+  await form.getByLabel('Update clipping').selectOption('none');
+  await expect(form.getByTestId('no-clipping-warning')).toContainText('one site’s update can move the shared model as far as it likes');
+  await form.getByRole('button', { name: 'Save 1 change' }).click();
+  await expect(page.getByTestId('config-summary')).toContainText('none: one site can move the model as far as it likes');
 
   await page.getByRole('button', { name: 'Stop…' }).click();
   await page.screenshot({ path: testInfo.outputPath('study-controls.png'), fullPage: true });

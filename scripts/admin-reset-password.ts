@@ -1,10 +1,10 @@
 // `npm run admin:reset-password [-- --email someone@example.org]`: a new password for the platform
-// admin (or the named account), printed once; every session of that account ends.
+// admin (or the named account), printed once; every session and hospital sign-in link of that account ends.
 import { eq } from 'drizzle-orm';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generatePassword, setPassword } from '../server/auth/accounts';
 import { createAudit } from '../server/audit/log';
+import { resetPassword } from '../server/auth/passwordReset';
 import { createSessions } from '../server/auth/sessions';
 import { createTokens } from '../server/auth/tokens';
 import { loadSigningKey } from '../server/auth/secret';
@@ -43,12 +43,12 @@ try {
     ? await db.select().from(users).where(eq(users.email, values.email.toLowerCase()))
     : await db.select().from(users).where(eq(users.role, 'platform_admin')).limit(1);
   if (!user) fail(values.email ? `No account with the email ${values.email}.` : 'There is no platform admin yet: start the server once to create it.');
-  const password = generatePassword();
-  await setPassword(db, user.id, password);
   const sessions = createSessions({ db, tokens: createTokens(await loadSigningKey(db)), clock: systemClock });
-  const ended = await sessions.endAll({ userId: user.id });
-  await createAudit(db)({ action: 'auth.password_reset', actor: { label: 'admin:reset-password' }, target: user.email, detail: { sessionsEnded: ended } });
-  process.stdout.write(`\n  New password for ${user.email}: ${password}\n  (shown this once; ${ended} open session${ended === 1 ? '' : 's'} ended)\n\n`);
+  const { password, sessionsEnded: ended } = await resetPassword({ db, clock: systemClock, sessions, audit: createAudit(db) }, user, 'admin:reset-password');
+  // A person ran this command for this answer: it goes to their terminal, not to the server's log.
+  process.stdout.write(
+    `\n  New password for ${user.email}: ${password}\n  (shown this once; ${ended} open session${ended === 1 ? '' : 's'} and any hospital sign-in links of the account ended)\n\n`,
+  );
 } finally {
   await database.close();
   release?.();

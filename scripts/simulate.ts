@@ -11,6 +11,11 @@
  * backend) on its seeded non-IID synthetic data, uploads its delta over HTTP and evaluates every
  * version. Printed per round: the server's pooled validation figures and the round's seconds.
  * `--poison K`: the first K sites upload their delta sign-flipped and scaled by S (default 10).
+ * `--attack KIND` (scale, values, samples, flip, report; see server/testing/simulatedHospital.ts): the
+ * first site attacks; the same study also runs clean with the same seed, and the last line is
+ * `simulate: attack=KIND seed=S final_accuracy=X clean_accuracy=Y reported_accuracy=Z`: the attacked
+ * and the clean final models' accuracy on the honest sites' validation records (computed here), and
+ * the pooled accuracy the server reports for the attacked study's final version.
  */
 import * as tf from '@tensorflow/tfjs';
 import { writeFile } from 'node:fs/promises';
@@ -21,7 +26,9 @@ import { getTemplate } from '../shared/tasks';
 import { openDatabase } from '../server/db/client';
 import { closeAggregationWorker } from '../server/rounds/runInWorker';
 import { startServer } from '../server/testing/harness';
-import { runSimulation, type RoundMetrics, type SimulationOptions } from '../server/testing/simulation';
+import { attackLine, attackOutcome } from '../server/testing/attacks';
+import { attackKinds, type AttackKind } from '../server/testing/simulatedHospital';
+import { runSimulation, type RoundMetrics, type SimulationOptions, type SimulationResult } from '../server/testing/simulation';
 
 interface Args {
   study: string;
@@ -35,6 +42,7 @@ interface Args {
   mu?: number;
   poison: number;
   poisonScale: number;
+  attack: AttackKind | null;
   seed?: number;
   json?: string;
   database?: string;
@@ -43,7 +51,7 @@ interface Args {
 function usage(problem: string): never {
   console.error(`${problem}\nusage: npm run simulate -- --study ${cohortTemplates.join('|')} --hospitals N --rounds N --strategy ${strategyNames.join('|')}
   [--strategy-options JSON] [--local-epochs N] [--learning-rate X] [--batch-size N] [--mu X]
-  [--poison K] [--poison-scale S] [--seed N] [--json FILE] [--database postgres://…]`);
+  [--poison K] [--poison-scale S] [--attack ${attackKinds.join('|')}] [--seed N] [--json FILE] [--database postgres://…]`);
   process.exit(2);
 }
 
@@ -61,7 +69,7 @@ function parseArgs(argv: string[]): Args {
       i++;
     }
   }
-  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'seed', 'json', 'database'];
+  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'attack', 'seed', 'json', 'database'];
   for (const k of raw.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
   const num = (k: string, check: (v: number) => boolean, what: string): number | undefined => {
     const v = raw.get(k);
@@ -81,6 +89,8 @@ function parseArgs(argv: string[]): Args {
       usage('--strategy-options must be JSON');
     }
   }
+  const attack = (raw.get('attack') ?? null) as AttackKind | null;
+  if (attack !== null && !attackKinds.includes(attack)) usage(`unknown attack '${attack}': one of ${attackKinds.join(', ')}`);
   const study = raw.get('study') ?? 'heart-risk';
   if (!getTemplate(study) || !(cohortTemplates as readonly string[]).includes(study)) usage(`unknown study template '${study}'`);
   return {
@@ -95,6 +105,7 @@ function parseArgs(argv: string[]): Args {
     mu: num('mu', (v) => v >= 0, '≥ 0'),
     poison: num('poison', whole, 'a whole number') ?? 0,
     poisonScale: num('poison-scale', (v) => v > 0, 'positive') ?? 10,
+    attack,
     seed: num('seed', whole, 'a whole number'),
     json: raw.get('json'),
     database: raw.get('database'),
@@ -142,16 +153,20 @@ async function main() {
     ...(args.mu !== undefined && args.strategy !== 'fedprox' ? { fedProxMu: args.mu } : {}),
   };
   const strategyOptions = args.strategy === 'fedprox' && args.mu !== undefined ? { ...args.strategyOptions, mu: args.mu } : args.strategyOptions;
-  let header = false;
-  try {
+  const seed = args.seed ?? template.defaults.seed;
+  const run = async (attack: AttackKind | null): Promise<SimulationResult> => {
+    let header = false;
+    const tag = `${Date.now().toString(36)}-${attack ?? 'clean'}`;
     const result = await runSimulation(server, database, {
       templateId: args.study,
       hospitals: args.hospitals,
       rounds: args.rounds,
       strategy: { name: args.strategy, options: strategyOptions } as SimulationOptions['strategy'],
       config,
-      seed: args.seed,
+      seed,
       poison: { count: args.poison, scale: args.poisonScale },
+      attack,
+      studyId: `sim-${args.study}-${args.strategy}-${tag}`.slice(0, 63),
       onRound: (m) => {
         if (!header) {
           console.log(roundHeader(multiclass));
@@ -162,17 +177,29 @@ async function main() {
     });
     const c = result.config;
     console.log(
-      `\n${template.id}: ${result.sites.length} hospitals, ${result.sites.reduce((s, x) => s + x.records, 0)} records; ${c.strategy.name} ${JSON.stringify(c.strategy.options)}; ` +
+      `\n${template.id}${attack ? ` under the '${attack}' attack` : args.attack ? ' (clean)' : ''}: ${result.sites.length} hospitals, ${result.sites.reduce((s, x) => s + x.records, 0)} records; ${c.strategy.name} ${JSON.stringify(c.strategy.options)}; ` +
         `${c.rounds} rounds × ${c.localEpochs} local epochs (${c.optimizer}, lr ${c.learningRate}, batch ${c.batchSize}${c.fedProxMu > 0 ? `, FedProx mu ${c.fedProxMu}` : ''}), seed ${c.seed}`,
     );
-    for (const s of result.sites)
-      console.log(`  ${s.id.padEnd(16)} ${String(s.records).padStart(5)} records (${s.train} train, ${s.validation} validation)${s.poisoned ? `  POISONED ×−${args.poisonScale}` : ''}`);
+    for (const [k, s] of result.sites.entries())
+      console.log(
+        `  ${s.id.padEnd(16)} ${String(s.records).padStart(5)} records (${s.train} train, ${s.validation} validation)${s.poisoned ? `  POISONED ×−${args.poisonScale}` : ''}${k === 0 && attack ? `  ATTACKER (${attack})` : ''}`,
+      );
     console.log(
-      `${database.kind === 'postgres' ? 'PostgreSQL' : 'PGlite (in memory)'}, TF.js ${tf.getBackend()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}: ${result.seconds.toFixed(1)} s`,
+      `${database.kind === 'postgres' ? 'PostgreSQL' : 'PGlite (in memory)'}, TF.js ${tf.getBackend()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}: ${result.seconds.toFixed(1)} s\n`,
     );
-    if (args.json) {
-      await writeFile(args.json, `${JSON.stringify({ template: result.template, studyId: result.studyId, strategy: result.strategy, config: result.config, sites: result.sites, rounds: result.rounds }, null, 2)}\n`);
-      console.log(`wrote ${args.json}`);
+    return result;
+  };
+  try {
+    if (args.attack) {
+      const clean = await run(null);
+      const attacked = await run(args.attack);
+      console.log(attackLine(attackOutcome(args.attack, seed, clean, attacked)));
+    } else {
+      const result = await run(null);
+      if (args.json) {
+        await writeFile(args.json, `${JSON.stringify({ template: result.template, studyId: result.studyId, strategy: result.strategy, config: result.config, sites: result.sites, rounds: result.rounds }, null, 2)}\n`);
+        console.log(`wrote ${args.json}`);
+      }
     }
   } finally {
     await server.stop();

@@ -14,6 +14,7 @@ import { authRoutes } from './auth/routes';
 import { loadSigningKey } from './auth/secret';
 import { createSessions, type SessionOptions, type Sessions } from './auth/sessions';
 import { createTokens, SESSION_COOKIE, type Tokens } from './auth/tokens';
+import { createLinks, type Links } from './auth/links';
 import { createAudit, type Audit } from './audit/log';
 import { auditRoutes } from './audit/routes';
 import { inviteRoutes, siteRoutes } from './sites/routes';
@@ -28,7 +29,7 @@ import { errorBody, errorHandler } from './http/errors';
 import { addressMiddleware, addressOf as requestAddress, principalMiddleware, type AppEnv } from './http/principal';
 import { accountOf, clientAddress, consume, createRateLimiters, jsonFieldOf, rateLimit, type RateLimitSettings } from './http/rateLimit';
 import { Presence } from './realtime/presence';
-import { attachRealtime, rooms, sameOrigin } from './realtime/socket';
+import { attachRealtime, rooms, sameOrigin, type RealtimeDeps } from './realtime/socket';
 import { Coordinator, type CoordinatorEvents } from './rounds/coordinator';
 import { roundRoutes } from './rounds/routes';
 import { studyRoutes } from './studies/routes';
@@ -65,6 +66,10 @@ export interface AppDeps {
   trustProxyHops?: number;
   /** Ended rounds per study whose update payloads are kept for audits (default 0: deleted once their version is written). */
   keepUpdateRounds?: number;
+  /** Limits on the Socket.IO events one connection and one account may send (defaults in realtime/eventBudget.ts). */
+  eventBudget?: RealtimeDeps['eventBudget'];
+  /** Days a hospital sign-in link works from when it is made (default 30). */
+  hospitalLinkDays?: number;
 }
 
 export interface ConsiliumApp {
@@ -73,6 +78,8 @@ export interface ConsiliumApp {
   presence: Presence;
   tokens: Tokens;
   sessions: Sessions;
+  /** Hospital sign-in links of staff accounts: issue, revoke, re-issue. */
+  links: Links;
   audit: Audit;
   /** The Socket.IO server, once attached. */
   readonly io: ReturnType<typeof attachRealtime>['io'] | undefined;
@@ -87,8 +94,9 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   const db = database.db;
   const clock = deps.clock ?? systemClock;
   const log = deps.logger ?? pino({ level: 'silent' });
-  const tokens = createTokens(await loadSigningKey(db));
+  const tokens = createTokens(await loadSigningKey(db), { clock, linkSeconds: deps.hospitalLinkDays === undefined ? undefined : deps.hospitalLinkDays * 24 * 3600 });
   const sessions = createSessions({ db, tokens, clock, options: deps.sessions });
+  const links = createLinks({ db, tokens, clock, sessions });
   const audit = createAudit(db, log);
   const presence = new Presence();
 
@@ -113,6 +121,27 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
         events.roundClosed(studyId, closed);
       },
       changed: (studyId) => events.changed(studyId),
+      recordsReported: (r) =>
+        void siteOfParticipant(db, r.participantId).then((siteId) =>
+          audit({
+            action: 'site.records_reported',
+            actor: { label: siteId ? `site ${siteId}` : 'unknown site' },
+            studyId: r.studyId,
+            siteId,
+            detail: { previous: r.previous, records: r.records },
+          }),
+        ),
+      evaluationFlagged: (f) =>
+        void siteOfParticipant(db, f.participantId).then((siteId) =>
+          audit({
+            action: 'evaluation.flagged',
+            actor: null,
+            studyId: f.studyId,
+            siteId,
+            target: `version ${f.version}`,
+            detail: f.flag ? { flag: f.flag } : { cleared: true },
+          }),
+        ),
       updateRefused: (r) =>
         void siteOfParticipant(db, r.participantId).then((siteId) =>
           audit({ action: 'update.refused', actor: { label: siteId ? `site ${siteId}` : 'unknown site' }, studyId: r.studyId, siteId, target: `round ${r.round}`, detail: { code: r.code, reason: r.reason, bytes: r.bytes } }),
@@ -171,10 +200,13 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   app.route('/api/auth', authRoutes({ db, clock, sessions, audit, secureCookies: deps.secureCookies ?? false }));
   app.route('/api/studies', roundRoutes({ db, coordinator, maxUpdateBytes }));
   app.route('/api/studies', studyRoutes({ db, presence }));
-  app.route('/api/studies', modelRoutes({ db, audit }));
+  app.route('/api/studies', modelRoutes({ db, audit, clock, onChange: (studyId) => events.changed(studyId) }));
   app.route('/api/public/studies', publicModelRoutes({ db }));
   app.route('/api/studies', studyAdminRoutes({ db, coordinator, log, audit }));
-  app.route('/api/sites', siteRoutes({ db, clock, sessions, audit, disconnectSite: (siteId) => realtime?.disconnectSite(siteId) }));
+  app.route(
+    '/api/sites',
+    siteRoutes({ db, clock, sessions, links, audit, disconnectSite: (siteId) => realtime?.disconnectSite(siteId), disconnectLinks: (userId) => realtime?.disconnectLinks(userId) }),
+  );
   app.route('/api/invites', inviteRoutes({ db, clock, audit }));
   app.route('/api/audit', auditRoutes({ db }));
   app.route('/api/templates', templateRoutes());
@@ -205,12 +237,13 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     presence,
     tokens,
     sessions,
+    links,
     audit,
     get io() {
       return realtime?.io;
     },
     async attach(server) {
-      realtime = attachRealtime(server, { db, sessions, presence, coordinator, clock, log });
+      realtime = attachRealtime(server, { db, sessions, presence, coordinator, clock, log, eventBudget: deps.eventBudget });
       // The patient chat's own namespace, open to anonymous patients; a signed-in patient's chats are kept.
       attachChat(realtime.io, {
         db,

@@ -29,6 +29,12 @@ describe('configuration from the environment', () => {
     expect(loadConfig({})).toMatchObject({ port: 3000, dataDir: '.data', demo: true, databaseUrl: undefined });
   });
 
+  it('makes hospital sign-in links last 30 days unless told, and shows secrets on a terminal unless told not to', () => {
+    expect(loadConfig({})).toMatchObject({ hospitalLinkDays: 30, signInOnTerminal: true });
+    expect(loadConfig({ HOSPITAL_LINK_DAYS: '7', SIGN_IN_ON_TERMINAL: '0' })).toMatchObject({ hospitalLinkDays: 7, signInOnTerminal: false });
+    for (const days of ['0', '1.5', 'forever', '367']) expect(messageOf({ HOSPITAL_LINK_DAYS: days })).toBe('Invalid configuration:\n  HOSPITAL_LINK_DAYS: must be a number of days from 1 to 366');
+  });
+
   it('turns the demo off on PostgreSQL unless asked for, and off with DEMO=0', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).demo).toBe(false);
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', DEMO: '1' }).demo).toBe(true);

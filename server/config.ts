@@ -69,6 +69,14 @@ const envSchema = z.object({
   /** Hospitals in the heart demo study (3 to 5); more than three lets a round close at its deadline with all but one. */
   DEMO_HEART_HOSPITALS: wholeNumber(3, 5).optional(),
   ADMIN_EMAIL: z.string().email({ error: 'must be an email address' }).default('admin@consilium.local'),
+  /** Days a hospital sign-in link works from when it is made (printed, or issued in the console). */
+  HOSPITAL_LINK_DAYS: wholeNumber(1, 366, 'a number of days').default(30),
+  /**
+   * Also show the first-start admin password and the demo links on the terminal, when the server's
+   * output is one (never when it is redirected or piped: that is where logs are kept). 0: only in the
+   * sign-in file (e.g. under `docker run -t`, whose terminal is logged).
+   */
+  SIGN_IN_ON_TERMINAL: flag.default(true),
   PUBLIC_URL: z
     .string()
     .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), 'must be an http:// or https:// URL, as browsers reach the server')
@@ -104,6 +112,10 @@ export type Config = {
   demoEpochs?: number;
   demoHeartHospitals?: number;
   adminEmail: string;
+  /** Days a hospital sign-in link works (`HOSPITAL_LINK_DAYS`). */
+  hospitalLinkDays: number;
+  /** Show the admin password and demo links on an interactive terminal too, not only in the sign-in file. */
+  signInOnTerminal: boolean;
   publicUrl?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   tls?: { certFile: string; keyFile: string };
@@ -145,6 +157,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoEpochs: e.DEMO_EPOCHS,
     demoHeartHospitals: e.DEMO_HEART_HOSPITALS,
     adminEmail: e.ADMIN_EMAIL,
+    hospitalLinkDays: e.HOSPITAL_LINK_DAYS,
+    signInOnTerminal: e.SIGN_IN_ON_TERMINAL,
     publicUrl: e.PUBLIC_URL,
     logLevel: e.LOG_LEVEL,
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,

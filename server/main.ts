@@ -5,10 +5,11 @@ import type { Server as HttpServer } from 'node:http';
 import path from 'node:path';
 import pino from 'pino';
 import { createApp } from './app';
-import { ensurePlatformAdmin } from './auth/accounts';
+import { ensurePlatformAdmin, verifyLogin } from './auth/accounts';
+import { passwordInFile, renderBanner, renderSignInFile, SIGN_IN_FILE, writeSecretFile, type SignInDetails } from './auth/signInFile';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/client';
-import { DataDirLockedError, lockDataDir } from './db/dataDirLock';
+import { DataDirLockedError, DataDirLockUnavailableError, lockDataDir } from './db/dataDirLock';
 import { seedBenchStudy, writeBenchStudyFile } from './demo/benchStudy';
 import { seedDemo } from './demo/seed';
 
@@ -38,7 +39,7 @@ async function main() {
     try {
       releaseLock = lockDataDir(config.dataDir);
     } catch (err) {
-      if (err instanceof DataDirLockedError) fail(err.message);
+      if (err instanceof DataDirLockedError || err instanceof DataDirLockUnavailableError) fail(err.message);
       throw err;
     }
   }
@@ -67,6 +68,7 @@ async function main() {
     trustProxyHops: config.trustProxyHops,
     keepUpdateRounds: config.keepUpdateRounds,
     chat: config.chat,
+    hospitalLinkDays: config.hospitalLinkDays,
   });
 
   const server = await new Promise<HttpServer>((resolve) => {
@@ -93,30 +95,45 @@ async function main() {
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = baseUrl(config, port);
 
-  // The banner goes to the console, not to the log: it is for the person who started the server.
-  const lines = [
-    '',
-    `  Consilium is running at ${url}`,
-    `  Database: ${database.kind === 'pglite' ? `embedded PGlite in ${path.resolve(config.dataDir)}` : 'PostgreSQL (DATABASE_URL)'}`,
-    '',
-    `  Admin console: ${url}/admin`,
-    `    email:    ${admin.email}`,
-    admin.password
-      ? `    password: ${admin.password}   (shown this once: keep it somewhere safe)`
-      : '    password: the one shown at first start',
-  ];
-  // One block per demo study, the heart study first: its three links are the ones `npm start` is about.
+  /*
+   * The banner is for the person who started the server; its secrets (the first-start admin password,
+   * the demo links) are not for whatever keeps the server's output. stdout carries the JSON logs and
+   * is captured in containers, CI and `npm start > server.log`; stderr usually too. So the secrets go
+   * to a file in the data folder that only this user can read, and the banner names it; an
+   * interactive terminal (a person at `npm start`) also gets them at once.
+   */
+  const signInFile = path.resolve(config.dataDir, SIGN_IN_FILE);
+  const carried = admin.password ? null : passwordInFile(signInFile);
+  // A password from an earlier start stays in the file only while it still signs in (no reset since).
+  const password = admin.password ?? (carried && (await verifyLogin(database.db, admin.email, carried)) ? carried : null);
+  const details: SignInDetails = {
+    url,
+    database: database.kind === 'pglite' ? `embedded PGlite in ${path.resolve(config.dataDir)}` : 'PostgreSQL (DATABASE_URL)',
+    admin: { email: admin.email, password, madeNow: !!admin.password },
+    demo: [],
+    linksExpireAt: null,
+    notes: [],
+  };
   for (const d of demo?.studies ?? []) {
     const min = d.study.config.minParticipants;
     const open = min < d.hospitals.length ? `open at least ${min} of these hospitals, each in its own tab` : 'open each hospital in its own tab';
-    lines.push('', `  Demo study "${d.study.name}": ${open}, then press Join:`);
-    for (const h of d.hospitals) lines.push(`    ${h.name.padEnd(34)} ${url}/hospital/${await consilium.tokens.hospitalLink(h.siteId, h.userId)}`);
+    const hospitals: SignInDetails['demo'][number]['hospitals'] = [];
+    // Fresh links at every start: earlier starts' links still work until they expire.
+    for (const h of d.hospitals) {
+      const link = (await consilium.links.issue(h.siteId, h.userId))!;
+      details.linksExpireAt = link.expiresAt;
+      hospitals.push({ name: h.name, url: `${url}/hospital/${link.token}` });
+    }
+    details.demo.push({ name: d.study.name, open, hospitals });
   }
   if (bench) {
     const file = await writeBenchStudyFile(config.dataDir, url, bench, consilium.tokens);
-    lines.push('', `  Bench study "${bench.study.id}" (BENCH_STUDY): ${bench.siteIds.length} sites, ${bench.params} parameters; their links are in ${file}`);
+    details.notes.push(`  Bench study "${bench.study.id}" (BENCH_STUDY): ${bench.siteIds.length} sites, ${bench.params} parameters; their links are in ${file}`);
   }
-  process.stdout.write(`${lines.join('\n')}\n\n`);
+  writeSecretFile(signInFile, renderSignInFile(details, signInFile, new Date()));
+  const terminal = !config.signInOnTerminal ? null : process.stdout.isTTY ? process.stdout : process.stderr.isTTY ? process.stderr : null;
+  if (terminal !== process.stdout) process.stdout.write(renderBanner(details, { secrets: false, file: signInFile }));
+  terminal?.write(renderBanner(details, { secrets: true, file: signInFile }));
 
   let closing = false;
   const shutdown = async (signal: string) => {

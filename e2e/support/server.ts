@@ -14,9 +14,11 @@ export interface DemoHospitalLink {
 export interface ConsiliumServer {
   url: string;
   dataDir: string;
+  /** The sign-in file the server wrote (admin password, hospital links): the console only names it. */
+  signInFile: string;
   admin: { email: string; password: string };
   hospitals: DemoHospitalLink[];
-  /** Everything the server printed, across restarts, for failure messages. */
+  /** Everything the server printed (stdout and stderr: the logs and the banner), across restarts, for failure messages. */
   output(): string;
   /** Whether the server process is up. */
   running(): boolean;
@@ -46,7 +48,10 @@ interface Launched {
   banner: string;
 }
 
-/** Spawns `tsx server/main.ts` and waits for its console banner (URL, admin, hospital links). */
+/**
+ * Spawns `tsx server/main.ts` and waits for its console banner: the URL, and the sign-in file it names
+ * (the admin password and hospital links are never printed to captured output, only written there).
+ */
 async function launch(env: Record<string, string>, log: (chunk: string) => void): Promise<Launched> {
   // CONSILIUM_SERVER_NODE_ARGS: extra flags for the server's Node, e.g. `--cpu-prof` to profile it under a bench.
   const extra = process.env.CONSILIUM_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
@@ -73,7 +78,7 @@ async function launch(env: Record<string, string>, log: (chunk: string) => void)
       reject(new Error(`server exited with ${code}:\n${out}`));
     };
     const check = () => {
-      if (/Demo study .*\n(.*\n){3}/.test(out) || (/Admin console/.test(out) && env.DEMO === '0')) {
+      if (/Sign-in details .* in .+\n/.test(out)) {
         clearTimeout(timer);
         child.off('exit', onExit);
         child.stdout!.off('data', check);
@@ -93,7 +98,8 @@ function exited(child: ChildProcess): Promise<void> {
 
 /**
  * Start the real server (`tsx server/main.ts`, as `npm start` does after its build) on a free port
- * with a data folder of its own, and read its console banner: URL, admin password, hospital links.
+ * with a data folder of its own, and read its console banner (URL) and the sign-in file it names
+ * (admin password, hospital links).
  * The returned handle can kill (gracefully or hard) and restart it on the same port and data folder.
  */
 export async function startConsilium(opts: StartOptions = {}): Promise<ConsiliumServer> {
@@ -113,10 +119,12 @@ export async function startConsilium(opts: StartOptions = {}): Promise<Consilium
 
   const url = banner.match(/running at (\S+)/)![1];
   const port = new URL(url).port;
-  const email = banner.match(/email:\s+(\S+)/)![1];
-  // Printed once, at first start; restarts print a reminder instead.
-  const password = banner.match(/password:\s+(\S+)\s+\(shown this once/)![1];
-  const hospitals = [...banner.matchAll(/^\s{4}(.+?)\s+(https?:\/\/\S+\/hospital\/(\S+))$/gm)].map((m) => ({
+  const signInFile = banner.match(/Sign-in details .* in (.+)\n/)![1];
+  const details = fs.readFileSync(signInFile, 'utf8');
+  const email = details.match(/email:\s+(\S+)/)![1];
+  // Made at first start; a fresh data folder always has one.
+  const password = details.match(/password:\s+(\S+)\s+\(/)![1];
+  const hospitals = [...details.matchAll(/^\s{4}(.+?)\s+(https?:\/\/\S+\/hospital\/(\S+))$/gm)].map((m) => ({
     name: m[1].trim(),
     url: m[2],
     token: m[3],
@@ -146,6 +154,7 @@ export async function startConsilium(opts: StartOptions = {}): Promise<Consilium
   return {
     url,
     dataDir,
+    signInFile,
     admin: { email, password },
     hospitals,
     output: () => out,

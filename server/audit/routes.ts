@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { auditQuerySchema } from '../../shared/protocol/accounts';
 import type { Db } from '../db/client';
+import { queryParams } from '../http/params';
 import { requireAdmin, type AppEnv } from '../http/principal';
 import { queryAudit } from './log';
 
@@ -8,6 +9,6 @@ import { queryAudit } from './log';
 export function auditRoutes(deps: { db: Db }) {
   return new Hono<AppEnv>().get('/', async (c) => {
     requireAdmin(c);
-    return c.json(await queryAudit(deps.db, auditQuerySchema.parse(c.req.query())));
+    return c.json(await queryAudit(deps.db, queryParams(c, auditQuerySchema)));
   });
 }

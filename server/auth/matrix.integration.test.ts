@@ -50,20 +50,22 @@ const rules: Record<string, Case | Case[]> = {
   'GET /api/auth/me': { expect: SIGNED_IN },
   'GET /api/auth/invites/:code': { expect: PUBLIC },
   'POST /api/auth/invites/redeem': { expect: PUBLIC, body: {} },
-  'POST /api/studies/:id/rounds/:round{[0-9]+}/updates': { expect: HOSPITAL_ONLY, params: { round: '1' } },
+  'POST /api/studies/:id/rounds/:round/updates': { expect: HOSPITAL_ONLY, params: { round: '1' } },
   'GET /api/studies': { expect: WORKFORCE },
   'GET /api/studies/:id': { expect: WORKFORCE },
   'GET /api/studies/:id/dashboard': { expect: ADMIN_ONLY },
-  'GET /api/studies/:id/models/:version{[0-9]+}': { expect: WORKFORCE, params: { version: '0' } },
+  'GET /api/studies/:id/models/:version': { expect: WORKFORCE, params: { version: '0' } },
   'GET /api/studies/:id/versions': { expect: ADMIN_ONLY },
-  'GET /api/studies/:id/versions/:version{[0-9]+}/evaluation': { expect: ADMIN_ONLY, params: { version: '0' } },
+  'GET /api/studies/:id/versions/:version/evaluation': { expect: ADMIN_ONLY, params: { version: '0' } },
   'GET /api/studies/:id/approvals': { expect: ADMIN_ONLY },
-  'POST /api/studies/:id/versions/:version{[0-9]+}/approve': { expect: ADMIN_ONLY, params: { ...SPARE_STUDY, version: '0' }, body: { note: 'matrix' } },
-  'GET /api/studies/:id/versions/:version{[0-9]+|approved}/model.json': [
+  'POST /api/studies/:id/versions/:version/evaluations/:participantId/include': { expect: ADMIN_ONLY, params: { ...SPARE_STUDY, version: '0', participantId: 'nobody' } },
+  'DELETE /api/studies/:id/versions/:version/evaluations/:participantId/include': { expect: ADMIN_ONLY, params: { ...SPARE_STUDY, version: '0', participantId: 'nobody' } },
+  'POST /api/studies/:id/versions/:version/approve': { expect: ADMIN_ONLY, params: { ...SPARE_STUDY, version: '0' }, body: { note: 'matrix' } },
+  'GET /api/studies/:id/versions/:version/model.json': [
     { expect: ADMIN_ONLY, params: { version: '0' } },
     { expect: PUBLIC, params: { version: 'approved' } },
   ],
-  'GET /api/studies/:id/versions/:version{[0-9]+|approved}/weights.bin': [
+  'GET /api/studies/:id/versions/:version/weights.bin': [
     { expect: ADMIN_ONLY, params: { version: '0' } },
     { expect: PUBLIC, params: { version: 'approved' } },
   ],
@@ -81,6 +83,9 @@ const rules: Record<string, Case | Case[]> = {
   'GET /api/sites/:id': { expect: SITE_MANAGERS },
   'POST /api/sites/:id/suspend': { expect: ADMIN_ONLY, params: SPARE_SITE },
   'POST /api/sites/:id/reinstate': { expect: ADMIN_ONLY, params: SPARE_SITE },
+  // The demo site's staff account: a site admin manages their own site's links (another site's: tested in links.integration.test.ts).
+  'POST /api/sites/:id/members/:userId/link': { expect: SITE_MANAGERS },
+  'DELETE /api/sites/:id/members/:userId/link': { expect: SITE_MANAGERS },
   'GET /api/invites': { expect: ADMIN_ONLY },
   'POST /api/invites': { expect: SITE_MANAGERS, body: {} },
   'DELETE /api/invites/:id': { expect: SITE_MANAGERS },
@@ -106,6 +111,7 @@ describe('the authorisation matrix, generated from the registered routes and eve
   const headers = {} as Record<RoleName, Record<string, string>>;
   const as = {} as Record<RoleName, Parameters<typeof signIn>[1]>;
   let siteId: string;
+  let memberId: string;
   let openInvite: CreatedInvite;
   let inviteCode: string;
 
@@ -113,6 +119,7 @@ describe('the authorisation matrix, generated from the registered routes and eve
     database = await openDatabase({ pglite: new PGlite() });
     const demo = await seedDemo(database.db, {});
     siteId = demo.hospitals[0].siteId;
+    memberId = demo.hospitals[0].userId;
     await createSite(database.db, { id: 'spare-site', name: 'Spare Hospital' });
     await createStudy(database.db, { id: 'spare-study', name: 'Spare', templateId: heartRisk.id, config: {} });
     server = await startServer(database);
@@ -149,7 +156,7 @@ describe('the authorisation matrix, generated from the registered routes and eve
     for (const [key, rule] of Object.entries(rules)) {
       const [method, pattern] = key.split(' ');
       for (const c of Array.isArray(rule) ? rule : [rule]) {
-        const params: Record<string, string> = { id: key.includes('/sites/') ? siteId : key.includes('/invites/:id') ? openInvite.id : 'heart-demo', code: inviteCode, ...c.params };
+        const params: Record<string, string> = { id: key.includes('/sites/') ? siteId : key.includes('/invites/:id') ? openInvite.id : 'heart-demo', code: inviteCode, userId: memberId, ...c.params };
         const path = pattern.replace(/:([a-z]+)(\{[^}]*\})?/gi, (_, name: string) => encodeURIComponent(params[name] ?? name));
         for (const role of ROLES) {
           const own = c.freshSession && role !== 'anonymous' ? await signIn(server, as[role]) : headers[role];

@@ -9,6 +9,7 @@ import type { Audit } from '../audit/log';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
 import { sites, users } from '../db/schema';
+import { pathParam } from '../http/params';
 import { addressOf, requireAny, type AppEnv } from '../http/principal';
 import { studiesOfSite } from '../studies/service';
 import { verifyLogin } from './accounts';
@@ -105,7 +106,7 @@ export function authRoutes(deps: AuthRouteDeps) {
         studyIds: await studiesOfSite(db, site.id),
       });
     })
-    .get('/invites/:code', async (c) => c.json(await previewInvite(db, clock, c.req.param('code'))))
+    .get('/invites/:code', async (c) => c.json(await previewInvite(db, clock, pathParam(c, 'code', redeemInviteSchema.shape.code))))
     .post('/invites/redeem', async (c) => {
       const body = await json(c, redeemInviteSchema);
       const address = addressOf(c);

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
 import { sessions, sites, users, type Role } from '../db/schema';
-import type { Principal, Tokens } from './tokens';
+import type { Claims, Principal, Tokens } from './tokens';
 
 export interface SessionOptions {
   /** Lifetime of the access token in the session cookie; the page refreshes it before it ends. */
@@ -25,6 +25,17 @@ export interface IssuedSession {
 }
 
 type UserRow = typeof users.$inferSelect;
+
+/** What checking a token found: who it speaks for, or, for a sign-in link, why it no longer does (said to the hospital page). */
+export type Authentication = { principal: Principal; refusal?: undefined } | { principal: null; refusal: string | null };
+
+/** The refusals a hospital page shows for its link, worded for the person holding it. */
+export const linkRefusals = {
+  invalid: 'this sign-in link is not valid (check that it was copied whole); ask your site admin or study coordinator for a new one',
+  revoked: 'this sign-in link has been revoked; ask your site admin or study coordinator for a new one',
+  expired: (at: number) => `this sign-in link expired on ${new Date(at).toISOString().slice(0, 10)}; ask your site admin or study coordinator for a new one`,
+  suspended: 'this hospital site is suspended',
+} as const;
 
 /** The principal a user acts as, or null when the user may not act at all (suspended site). */
 export function principalOf(user: Pick<UserRow, 'id' | 'email' | 'role' | 'siteId'>, sessionId: string | null, siteSuspended: boolean): Principal | null {
@@ -84,6 +95,63 @@ export function createSessions(deps: { db: Db; tokens: Tokens; clock: Clock; opt
     return siteStates?.suspended.get(siteId);
   }
 
+  /*
+   * A staff account's link is checked against the account (its site, role and link generation) at
+   * every request too; each account's row is read at most once per LINK_USERS_MS for the same reason.
+   * Revoking, re-issuing or a password reset through this server forgets the account at once
+   * (`forgetLinks`); done by another process (the reset script), it is seen within LINK_USERS_MS.
+   */
+  const LINK_USERS_MS = 1000;
+  type LinkUser = Pick<UserRow, 'id' | 'email' | 'role' | 'siteId' | 'linkEpoch'>;
+  const linkUsers = new Map<string, { at: number; user: Promise<LinkUser | undefined> }>();
+  function linkUser(userId: string): Promise<LinkUser | undefined> {
+    const cached = linkUsers.get(userId);
+    if (cached && performance.now() - cached.at <= LINK_USERS_MS) return cached.user;
+    // Entries outlive their use only by a second; a full map is cleared rather than walked.
+    if (linkUsers.size >= 10_000) linkUsers.clear();
+    const user = db
+      .select({ id: users.id, email: users.email, role: users.role, siteId: users.siteId, linkEpoch: users.linkEpoch })
+      .from(users)
+      .where(eq(users.id, userId))
+      .then((rows) => rows[0]);
+    linkUsers.set(userId, { at: performance.now(), user });
+    user.catch(() => linkUsers.delete(userId));
+    return user;
+  }
+
+  /** Who a link token speaks for, or why it does not. */
+  async function checkLink(claims: Extract<Claims, { type: 'link' }>): Promise<Authentication> {
+    const suspended = await siteSuspended(claims.siteId);
+    if (suspended === undefined) return { principal: null, refusal: linkRefusals.invalid };
+    if (!claims.userId) {
+      if (claims.expired) return { principal: null, refusal: linkRefusals.expired(claims.expiresAt) };
+      if (suspended) return { principal: null, refusal: linkRefusals.suspended };
+      return { principal: { kind: 'hospital', siteId: claims.siteId, userId: null, email: null, role: 'staff', sessionId: null, linkExpiresAt: claims.expiresAt } };
+    }
+    const user = await linkUser(claims.userId);
+    if (!user || user.siteId !== claims.siteId) return { principal: null, refusal: linkRefusals.invalid };
+    // Revoked says more than expired: a newer link exists, and an older one is no use either way.
+    if (claims.epoch !== user.linkEpoch) return { principal: null, refusal: linkRefusals.revoked };
+    if (claims.expired) return { principal: null, refusal: linkRefusals.expired(claims.expiresAt) };
+    if (suspended) return { principal: null, refusal: linkRefusals.suspended };
+    const principal = principalOf(user, null, false);
+    if (!principal || principal.kind !== 'hospital') return { principal: null, refusal: linkRefusals.invalid };
+    return { principal: { ...principal, linkExpiresAt: claims.expiresAt } };
+  }
+
+  /** Who a bearer or cookie token speaks for, checked against the database; for a link, why not. */
+  async function check(token: string): Promise<Authentication> {
+    const claims = await tokens.verify(token);
+    // Said to a link's holder only (a bearer token): a cookie that fails is simply no sign-in.
+    if (!claims) return { principal: null, refusal: linkRefusals.invalid };
+    if (claims.type === 'refresh') return { principal: null, refusal: null };
+    if (claims.type === 'access') {
+      const principal = await load(claims.sessionId, claims.userId);
+      return principal ? { principal } : { principal: null, refusal: null };
+    }
+    return checkLink(claims);
+  }
+
   async function issue(sessionId: string, userId: string, expiresAt: Date): Promise<IssuedSession> {
     const refreshSeconds = Math.max(1, Math.floor((expiresAt.getTime() - clock.now()) / 1000));
     const accessSeconds = Math.min(opts.accessSeconds, refreshSeconds);
@@ -120,16 +188,11 @@ export function createSessions(deps: { db: Db; tokens: Tokens; clock: Clock; opt
 
     /** Who a bearer or cookie token speaks for, checked against the database. */
     async authenticate(token: string): Promise<Principal | null> {
-      const claims = await tokens.verify(token);
-      if (!claims || claims.type === 'refresh') return null;
-      if (claims.type === 'access') return load(claims.sessionId, claims.userId);
-      const suspended = await siteSuspended(claims.siteId);
-      if (suspended !== false) return null;
-      if (!claims.userId) return { kind: 'hospital', siteId: claims.siteId, userId: null, email: null, role: 'staff', sessionId: null };
-      const [user] = await db.select().from(users).where(eq(users.id, claims.userId));
-      if (!user || user.siteId !== claims.siteId) return null;
-      return principalOf(user, null, false);
+      return (await check(token)).principal;
     },
+
+    /** As `authenticate`, with the reason a sign-in link is refused (expired, revoked, …), for the 401 it gets. */
+    check,
 
     async end(sessionId: string): Promise<void> {
       await db.update(sessions).set({ revokedAt: new Date(clock.now()) }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
@@ -138,6 +201,11 @@ export function createSessions(deps: { db: Db; tokens: Tokens; clock: Clock; opt
     /** A site was suspended or reinstated: forget what was read of the sites' states. */
     forgetSites(): void {
       siteStates = null;
+    },
+
+    /** An account's links were revoked or re-issued (or its password reset): read it again. */
+    forgetLinks(userId: string): void {
+      linkUsers.delete(userId);
     },
 
     /** End every session of some users (a password reset) or of everyone at a site (suspension). */

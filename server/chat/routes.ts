@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { conversationIdSchema, type ConversationDetail, type ConversationList, type HistoryDeleted } from '../../shared/protocol/chat';
 import type { Db } from '../db/client';
+import { pathParam } from '../http/params';
 import type { AppEnv } from '../http/principal';
 import { deleteHistory, getConversation, listConversations } from './store';
 
@@ -32,8 +33,7 @@ export function chatRoutes(deps: { db: Db }) {
     })
     .get('/conversations/:id', async (c) => {
       const { userId } = requirePatient(c);
-      const id = conversationIdSchema.safeParse(c.req.param('id'));
-      const conversation = id.success ? await getConversation(db, userId, id.data) : null;
+      const conversation = await getConversation(db, userId, pathParam(c, 'id', conversationIdSchema));
       if (!conversation) throw new ConsiliumError(ErrorCode.NotFound, 'no such conversation', 404);
       return c.json<ConversationDetail>(conversation);
     })

@@ -65,6 +65,14 @@ export const users = pgTable('users', {
   role: text('role', { enum: roles }).notNull(),
   siteId: text('site_id').references(() => sites.id),
   createdAt: createdAt(),
+  /**
+   * The generation of the account's hospital sign-in links: each link carries the one it was made at,
+   * and only links of the current one are accepted. Revoking or re-issuing a link, or a password
+   * reset, moves it on, which ends every link made before.
+   */
+  linkEpoch: integer('link_epoch').notNull().default(0),
+  /** When the account's sign-in links were last revoked (null: never). */
+  linksRevokedAt: timestamp('links_revoked_at', { withTimezone: true }),
 });
 
 /** Single-use, expiring invite codes; only the code's SHA-256 is kept. */
@@ -337,6 +345,15 @@ export const evaluations = pgTable(
     /** AUROC, sensitivity, specificity, confusion, calibration bins…; null from clients that predate them. */
     clinical: jsonb('clinical').$type<ClinicalMetrics>(),
     reportedAt: timestamp('reported_at', { withTimezone: true }).notNull().default(sql`now()`),
+    /**
+     * Why the report sits too far from the other sites' of the same version to be pooled unseen
+     * (shared/metrics/outliers.ts); null when it does not. Flagged reports are left out of the pooled
+     * figures until an admin includes them.
+     */
+    flag: text('flag'),
+    /** The admin who included a flagged report in the pooled figures, and when. */
+    includedBy: text('included_by'),
+    includedAt: timestamp('included_at', { withTimezone: true }),
   },
   (t) => [primaryKey({ columns: [t.studyId, t.version, t.participantId] })],
 );

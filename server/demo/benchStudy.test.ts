@@ -37,7 +37,9 @@ describe.each(testDatabaseTargets())('the bench study, BENCH_STUDY ($name)', (ta
     const written = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchStudyFile;
     expect(written).toMatchObject({ studyId: BENCH_STUDY_ID, params: 10_000, strategy: 'median', rounds: 1 });
     expect(written.sites.map((s) => s.siteId)).toEqual(seeded.siteIds);
-    for (const s of written.sites) expect(await tokens.verify(s.token)).toEqual({ type: 'link', siteId: s.siteId, userId: null });
+    for (const s of written.sites) expect(await tokens.verify(s.token)).toMatchObject({ type: 'link', siteId: s.siteId, userId: null, expired: false });
+    // The links are secrets: the file is for this user's eyes only.
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
 
     // A restart on the same data seeds nothing new.
     const again = await seedBenchStudy(database.db, { params: 10_000, sites: 12, strategy: 'median' });

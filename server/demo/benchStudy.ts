@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { strategyConfigSchema } from '../../shared/fl/registry';
 import type { StrategyName } from '../../shared/fl/strategy';
 import type { StudySummary } from '../../shared/protocol/schemas';
 import { denseBenchTemplate, parameterCount, registerTemplate } from '../../shared/tasks';
+import { writeSecretFile } from '../auth/signInFile';
 import type { Tokens } from '../auth/tokens';
 import type { Db } from '../db/client';
 import { sites } from '../db/schema';
@@ -79,7 +79,7 @@ export async function seedBenchStudy(db: Db, opts: BenchStudyOptions): Promise<B
   return { study, siteIds, params: parameterCount(template.model) };
 }
 
-/** Writes `BENCH_STUDY_FILE` in `dataDir` with each site's link token; returns its path. */
+/** Writes `BENCH_STUDY_FILE` in `dataDir` with each site's link token, readable by this user only; returns its path. */
 export async function writeBenchStudyFile(
   dataDir: string,
   url: string,
@@ -96,7 +96,6 @@ export async function writeBenchStudyFile(
     rounds: seeded.study.config.rounds,
     sites: await Promise.all(seeded.siteIds.map(async (siteId) => ({ siteId, token: await tokens.hospitalLink(siteId) }))),
   };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(contents));
+  writeSecretFile(file, JSON.stringify(contents));
   return file;
 }

@@ -9,6 +9,11 @@ export function errorBody(code: ErrorCode, message: string): { error: ApiError }
   return { error: { code, message } };
 }
 
+/** A request path fit for the log: an invite code or a sign-in link in it is a secret, and is left out. */
+export function loggablePath(path: string): string {
+  return path.replace(/(\/invites\/)(?!redeem$)[^/]+/, '$1…').replace(/(\/hospital\/)[^/]+/, '$1…');
+}
+
 /** Every error leaves the server as `{ error: { code, message } }` with a fitting status. */
 export function errorHandler(log: Logger) {
   return (err: Error, c: Context) => {
@@ -22,7 +27,7 @@ export function errorHandler(log: Logger) {
       const code = err.status === 413 ? ErrorCode.PayloadTooLarge : err.status === 401 ? ErrorCode.Unauthenticated : ErrorCode.BadRequest;
       return c.json(errorBody(code, err.message || 'request refused'), err.status);
     }
-    log.error({ err, path: c.req.path }, 'unhandled error');
+    log.error({ err, path: loggablePath(c.req.path) }, 'unhandled error');
     return c.json(errorBody(ErrorCode.Internal, 'internal server error'), 500);
   };
 }

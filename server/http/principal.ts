@@ -6,7 +6,14 @@ import type { Sessions } from '../auth/sessions';
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, type Principal } from '../auth/tokens';
 import { addressOf as peerOrForwarded } from './rateLimit';
 
-export type AppEnv = { Variables: { principal: Principal | null; address: string } };
+export type AppEnv = {
+  Variables: {
+    principal: Principal | null;
+    address: string;
+    /** Why the request's sign-in link was refused (expired, revoked, …): the 401 says so, not just "sign in". */
+    authRefusal?: string;
+  };
+};
 
 export function bearerOf(header: string | undefined): string | null {
   const m = header?.match(/^Bearer\s+(\S+)$/i);
@@ -27,12 +34,13 @@ function sameSecret(a: string | undefined, b: string | undefined): boolean {
  * session cookie. A write authenticated by the cookie must echo the CSRF cookie in `X-CSRF-Token`
  * (double submit): another site can make the browser send the cookie, but cannot read it.
  */
-export function principalMiddleware(sessions: Pick<Sessions, 'authenticate'>): MiddlewareHandler<AppEnv> {
+export function principalMiddleware(sessions: Pick<Sessions, 'check'>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const bearer = bearerOf(c.req.header('authorization'));
     const cookie = bearer ? undefined : getCookie(c, SESSION_COOKIE);
     const token = bearer ?? cookie ?? null;
-    const principal = token ? await sessions.authenticate(token) : null;
+    const { principal, refusal } = token ? await sessions.check(token) : { principal: null, refusal: null };
+    if (refusal && bearer) c.set('authRefusal', refusal);
     if (principal && cookie && !SAFE_METHODS.has(c.req.method) && !sameSecret(c.req.header(CSRF_HEADER), getCookie(c, CSRF_COOKIE)))
       throw new ConsiliumError(ErrorCode.Forbidden, 'missing or wrong X-CSRF-Token header for a signed-in write', 403);
     c.set('principal', principal);
@@ -59,7 +67,7 @@ export function addressOf(c: Context): string {
 
 export function requireAny(c: Context<AppEnv>): Principal {
   const p = c.get('principal');
-  if (!p) throw new ConsiliumError(ErrorCode.Unauthenticated, 'sign in first', 401);
+  if (!p) throw new ConsiliumError(ErrorCode.Unauthenticated, c.get('authRefusal') ?? 'sign in first', 401);
   return p;
 }
 
@@ -71,7 +79,7 @@ export function requireAdmin(c: Context<AppEnv>) {
 
 export function requireHospital(c: Context<AppEnv>) {
   const p = c.get('principal');
-  if (!p) throw new ConsiliumError(ErrorCode.Unauthenticated, 'a hospital sign-in is required', 401);
+  if (!p) throw new ConsiliumError(ErrorCode.Unauthenticated, c.get('authRefusal') ?? 'a hospital sign-in is required', 401);
   if (p.kind !== 'hospital') throw new ConsiliumError(ErrorCode.Forbidden, 'hospitals only', 403);
   return p;
 }

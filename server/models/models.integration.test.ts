@@ -1,3 +1,4 @@
+import { inArray } from 'drizzle-orm';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { binaryClinicalMetrics, poolClinicalMetrics } from '../../shared/metrics/clinical';
@@ -8,7 +9,7 @@ import { heartRisk, initialWeights } from '../../shared/tasks';
 import { evaluateModel, hospitalSplit } from '../../shared/training';
 import { buildModel } from '../../shared/training/model';
 import type { Database } from '../db/client';
-import { sites } from '../db/schema';
+import { participants, sites } from '../db/schema';
 import { createStudy, enrolSite } from '../studies/service';
 import { testDatabaseTargets } from '../testing/databases';
 import { storeHeartVersion } from '../testing/versions';
@@ -114,6 +115,8 @@ describe.each(testDatabaseTargets())('model versions: layers-format download and
     const ids = [await enrolSite(database.db, STUDY, demoHospitals[0].id), await enrolSite(database.db, STUDY, second.id)];
     const a = binaryClinicalMetrics([0.9, 0.8, 0.3, 0.6], [1, 1, 1, 0]);
     const b = binaryClinicalMetrics([0.2, 0.1, 0.7, 0.4, 0.95, 0.05], [0, 0, 1, 1, 1, 0]);
+    // The sites joined reporting their training records: a report may count up to a validation split's worth of them.
+    await database.db.update(participants).set({ numSamples: 100 }).where(inArray(participants.id, ids));
     for (const [k, m] of [a, b].entries()) {
       const report = evaluationReportSchema.parse({ studyId: STUDY, version: 1, loss: m.loss, accuracy: m.accuracy, numSamples: m.numSamples, backend: 'cpu', clinical: m });
       await server.consilium.coordinator.recordEvaluation(ids[k], report);

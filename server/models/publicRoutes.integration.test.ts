@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { combineStatistics, siteStatistics } from '../../shared/fl/normalisation';
 import { binaryClinicalMetrics, poolClinicalMetrics } from '../../shared/metrics/clinical';
@@ -8,7 +8,7 @@ import { evaluationReportSchema } from '../../shared/protocol/schemas';
 import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
 import { heartRisk } from '../../shared/tasks';
 import type { Database } from '../db/client';
-import { sites, studies } from '../db/schema';
+import { participants, sites, studies } from '../db/schema';
 import { createStudy, enrolSite } from '../studies/service';
 import { testDatabaseTargets } from '../testing/databases';
 import { storeHeartVersion } from '../testing/versions';
@@ -79,6 +79,8 @@ describe.each(testDatabaseTargets())('public risk model for the patient page ($n
     // Two sites report on version 1; the study has fixed its global statistics from both sites.
     const a = binaryClinicalMetrics([0.9, 0.8, 0.3, 0.6], [1, 1, 1, 0]);
     const b = binaryClinicalMetrics([0.2, 0.1, 0.7, 0.4, 0.95, 0.05], [0, 0, 1, 1, 1, 0]);
+    // The sites joined reporting their training records: a report may count up to a validation split's worth of them.
+    await database.db.update(participants).set({ numSamples: 100 }).where(inArray(participants.id, participantIds));
     for (const [k, m] of [a, b].entries()) {
       const report = evaluationReportSchema.parse({ studyId: STUDY, version: 1, loss: m.loss, accuracy: m.accuracy, numSamples: m.numSamples, backend: 'cpu', clinical: m });
       await server.consilium.coordinator.recordEvaluation(participantIds[k], report);

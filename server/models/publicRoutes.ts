@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
-import { studyIdSchema } from '../../shared/protocol/schemas';
+import { studyIdParamSchema } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
+import { pathParam } from '../http/params';
 import type { AppEnv } from '../http/principal';
 import { publicRiskModel } from './riskModel';
 
@@ -12,7 +13,7 @@ import { publicRiskModel } from './riskModel';
 export function publicModelRoutes(deps: { db: Db }) {
   const { db } = deps;
   return new Hono<AppEnv>().get('/:id/risk-model', async (c) => {
-    const studyId = studyIdSchema.parse(c.req.param('id'));
+    const studyId = pathParam(c, 'id', studyIdParamSchema);
     const body = await publicRiskModel(db, studyId);
     // The approved version can change at any time: revalidate each time.
     c.header('Cache-Control', 'no-cache');

@@ -1,8 +1,11 @@
 import { Hono, type Context } from 'hono';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { studyIdSchema } from '../../shared/protocol/schemas';
+import { participantIdParamSchema, studyIdParamSchema, versionOrApprovedParamSchema, versionParamSchema } from '../../shared/protocol/schemas';
+import type { Clock } from '../clock';
+import { includeEvaluation } from './evaluations';
 import type { Db } from '../db/client';
 import type { Audit } from '../audit/log';
+import { pathParam } from '../http/params';
 import { addressOf, requireAdmin, type AppEnv } from '../http/principal';
 import { approvalSchema } from '../../shared/protocol/models';
 import { approvedVersion, approveVersion, layersModelFiles, listApprovals, listVersions, versionEvaluation } from './service';
@@ -11,44 +14,62 @@ import { approvedVersion, approveVersion, layersModelFiles, listApprovals, listV
  * Model versions in TensorFlow.js layers format, and their approval. Admins list, download and
  * approve any version; everyone else (patients included, signed in or not) gets the approved one only.
  */
-export function modelRoutes(deps: { db: Db; audit: Audit }) {
-  const { db, audit } = deps;
+export function modelRoutes(deps: { db: Db; audit: Audit; clock: Clock; onChange?: (studyId: string) => void }) {
+  const { db, audit, clock, onChange } = deps;
 
   /** `approved` for everyone; a version number for platform admins only. */
   async function resolveVersion(c: Context<AppEnv>, studyId: string): Promise<number> {
-    const which = c.req.param('version');
+    const which = pathParam(c, 'version', versionOrApprovedParamSchema);
     if (which === 'approved') {
       const v = await approvedVersion(db, studyId);
       if (v === null) throw new ConsiliumError(ErrorCode.NotFound, `study ${studyId} has no approved model yet`, 404);
       return v;
     }
     requireAdmin(c);
-    return Number(which);
+    return which;
   }
 
   return new Hono<AppEnv>()
     .get('/:id/versions', async (c) => {
       requireAdmin(c);
-      return c.json(await listVersions(db, studyIdSchema.parse(c.req.param('id'))));
+      return c.json(await listVersions(db, pathParam(c, 'id', studyIdParamSchema)));
     })
-    .get('/:id/versions/:version{[0-9]+}/evaluation', async (c) => {
+    .get('/:id/versions/:version/evaluation', async (c) => {
       requireAdmin(c);
-      return c.json(await versionEvaluation(db, studyIdSchema.parse(c.req.param('id')), Number(c.req.param('version'))));
+      return c.json(await versionEvaluation(db, pathParam(c, 'id', studyIdParamSchema), pathParam(c, 'version', versionParamSchema)));
+    })
+    // A report flagged as far from the other sites' counts in the pooled figures once an admin includes it; DELETE takes that back.
+    .post('/:id/versions/:version/evaluations/:participantId/include', async (c) => {
+      const admin = requireAdmin(c);
+      const key = { studyId: pathParam(c, 'id', studyIdParamSchema), version: pathParam(c, 'version', versionParamSchema), participantId: pathParam(c, 'participantId', participantIdParamSchema) };
+      await includeEvaluation(db, clock, key, admin.email);
+      await audit({ action: 'evaluation.included', actor: admin, studyId: key.studyId, target: `version ${key.version}`, address: addressOf(c), detail: { participantId: key.participantId, included: true } });
+      onChange?.(key.studyId);
+      return c.json(await versionEvaluation(db, key.studyId, key.version));
+    })
+    .delete('/:id/versions/:version/evaluations/:participantId/include', async (c) => {
+      const admin = requireAdmin(c);
+      const key = { studyId: pathParam(c, 'id', studyIdParamSchema), version: pathParam(c, 'version', versionParamSchema), participantId: pathParam(c, 'participantId', participantIdParamSchema) };
+      await includeEvaluation(db, clock, key, null);
+      await audit({ action: 'evaluation.included', actor: admin, studyId: key.studyId, target: `version ${key.version}`, address: addressOf(c), detail: { participantId: key.participantId, included: false } });
+      onChange?.(key.studyId);
+      return c.json(await versionEvaluation(db, key.studyId, key.version));
     })
     .get('/:id/approvals', async (c) => {
       requireAdmin(c);
-      return c.json(await listApprovals(db, studyIdSchema.parse(c.req.param('id'))));
+      return c.json(await listApprovals(db, pathParam(c, 'id', studyIdParamSchema)));
     })
-    .post('/:id/versions/:version{[0-9]+}/approve', async (c) => {
+    .post('/:id/versions/:version/approve', async (c) => {
       const admin = requireAdmin(c);
-      const studyId = studyIdSchema.parse(c.req.param('id'));
+      const studyId = pathParam(c, 'id', studyIdParamSchema);
+      const version = pathParam(c, 'version', versionParamSchema);
       const body = approvalSchema.parse(await c.req.json().catch(() => ({})));
-      const approval = await approveVersion(db, { studyId, version: Number(c.req.param('version')), approvedBy: admin.email, note: body.note });
+      const approval = await approveVersion(db, { studyId, version, approvedBy: admin.email, note: body.note });
       await audit({ action: 'model.approved', actor: admin, studyId, target: `v${approval.version}`, address: addressOf(c), detail: { note: body.note, previousVersion: approval.previousVersion } });
       return c.json(approval, 201);
     })
-    .get('/:id/versions/:version{[0-9]+|approved}/model.json', async (c) => {
-      const studyId = studyIdSchema.parse(c.req.param('id'));
+    .get('/:id/versions/:version/model.json', async (c) => {
+      const studyId = pathParam(c, 'id', studyIdParamSchema);
       const version = await resolveVersion(c, studyId);
       const { modelJson } = await layersModelFiles(db, studyId, version);
       // `approved` moves when another version is approved: revalidate each time.
@@ -56,8 +77,8 @@ export function modelRoutes(deps: { db: Db; audit: Audit }) {
       c.header('X-Model-Version', String(version));
       return c.json(modelJson);
     })
-    .get('/:id/versions/:version{[0-9]+|approved}/weights.bin', async (c) => {
-      const studyId = studyIdSchema.parse(c.req.param('id'));
+    .get('/:id/versions/:version/weights.bin', async (c) => {
+      const studyId = pathParam(c, 'id', studyIdParamSchema);
       const version = await resolveVersion(c, studyId);
       const { weightsBin } = await layersModelFiles(db, studyId, version);
       // A download of the weights is an export; the approved model's public downloads are not audited one by one.

@@ -6,6 +6,7 @@ import { decodeWeights } from '../../shared/weights/codec';
 import { blobsOf, type Db } from '../db/client';
 import { evaluations, modelApprovals, modelVersions, participants, sites, studies } from '../db/schema';
 import { versionMetrics } from '../studies/dashboard';
+import { pooledReport } from './evaluations';
 import { templateOf } from '../studies/service';
 
 /** Every stored version of a study with its lineage, content hash, global metrics and approval. */
@@ -27,7 +28,7 @@ export async function listVersions(db: Db, studyId: string): Promise<ModelVersio
   const reports = await db
     .select({ version: evaluations.version, clinical: evaluations.clinical })
     .from(evaluations)
-    .where(eq(evaluations.studyId, studyId))
+    .where(and(eq(evaluations.studyId, studyId), pooledReport))
     .orderBy(asc(evaluations.version), asc(evaluations.participantId));
   const clinicalBy = new Map<number, ClinicalMetrics[]>();
   for (const r of reports) if (r.clinical) clinicalBy.set(r.version, [...(clinicalBy.get(r.version) ?? []), r.clinical]);
@@ -42,6 +43,7 @@ export async function listVersions(db: Db, studyId: string): Promise<ModelVersio
       approved: study.approved === r.version,
       numSamples: m?.numSamples ?? 0,
       reports: m?.reports ?? 0,
+      flagged: m?.flagged ?? 0,
       loss: m?.loss ?? null,
       accuracy: m?.accuracy ?? null,
       clinical: poolClinicalMetrics(clinicalBy.get(r.version) ?? []),
@@ -121,7 +123,7 @@ export async function versionEvaluation(db: Db, studyId: string, version: number
     .orderBy(asc(sites.name));
   return {
     version,
-    global: poolClinicalMetrics(rows.flatMap((r) => (r.e.clinical ? [r.e.clinical] : []))),
+    global: poolClinicalMetrics(rows.flatMap((r) => (r.e.clinical && (r.e.flag === null || r.e.includedBy !== null) ? [r.e.clinical] : []))),
     sites: rows.map(({ e, siteName }) => ({
       participantId: e.participantId,
       siteName,
@@ -131,6 +133,9 @@ export async function versionEvaluation(db: Db, studyId: string, version: number
       loss: e.loss,
       accuracy: e.accuracy,
       clinical: e.clinical ?? null,
+      flag: e.flag,
+      includedBy: e.includedBy,
+      pooled: e.flag === null || e.includedBy !== null,
     })),
   };
 }

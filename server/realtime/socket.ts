@@ -15,6 +15,7 @@ import { participants, sites } from '../db/schema';
 import type { Coordinator } from '../rounds/coordinator';
 import { buildDashboard } from '../studies/dashboard';
 import { findParticipant, getStudySummary } from '../studies/service';
+import { accountKey, EventBudget, Verdict, type EventBudgetOptions } from './eventBudget';
 import type { Presence } from './presence';
 
 const watchRequestSchema = z.object({ studyId: studyIdSchema });
@@ -35,10 +36,6 @@ export const rooms = {
 };
 
 /**
- * Wrap a handler so its payload is checked with zod and its result (or error) always reaches the
- * client through the ack; a client that sends no ack callback is ignored.
- */
-/**
  * Who may send each client event. Checked before the payload is read; the authorisation matrix test
  * walks this map and the events the server registers, so an event without a rule fails it.
  */
@@ -52,6 +49,11 @@ export const eventRoles = {
 
 const ROLE_TEXT: Record<Principal['kind'], string> = { admin: 'platform admins', hospital: 'hospitals', patient: 'patients' };
 
+/**
+ * Wrap a handler so its payload is checked with zod and its result (or error) always reaches the
+ * client through the ack; a client that sends no ack callback is ignored (its event has already
+ * spent its budget: see the connection's `socket.use`).
+ */
 function handler<S extends z.ZodTypeAny, T>(
   log: Logger,
   allowed: { event: keyof ClientToServerEvents; principal: Principal },
@@ -82,13 +84,30 @@ function handler<S extends z.ZodTypeAny, T>(
   };
 }
 
+/**
+ * Disconnects a flooding socket and stops reading from it at once. A WebSocket closes with a
+ * handshake: until the client answers it (a flooder need not, for up to 30 s), ws would go on parsing
+ * every frame the client queued or still sends, only for engine.io to drop them. What was answered
+ * before (acks, the disconnect packet) is still written; the connection is cut a second later.
+ */
+function cutOff(socket: ConsiliumSocket) {
+  const ws = (socket.conn.transport as unknown as { socket?: { pause?: () => void; terminate?: () => void } }).socket;
+  socket.disconnect(true);
+  if (typeof ws?.pause !== 'function' || typeof ws.terminate !== 'function') return;
+  ws.pause();
+  const terminate = ws.terminate.bind(ws);
+  setTimeout(terminate, 1_000).unref();
+}
+
 export interface RealtimeDeps {
   db: Db;
-  sessions: Pick<Sessions, 'authenticate'>;
+  sessions: Pick<Sessions, 'check'>;
   presence: Presence;
   coordinator: Coordinator;
   clock: Clock;
   log: Logger;
+  /** Limits on the events one connection and one account may send; defaults in ./eventBudget.ts. */
+  eventBudget?: Partial<EventBudgetOptions>;
 }
 
 /**
@@ -108,6 +127,7 @@ export function sameOrigin(origin: string | undefined, host: string | undefined)
 
 export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
   const { db, sessions, presence, coordinator, clock, log } = deps;
+  const budgets = new EventBudget(clock, deps.eventBudget);
   const io: ConsiliumServer = new Server(httpServer, {
     serveClient: false,
     // Control messages only: weights travel over HTTP.
@@ -121,8 +141,13 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
     // A cookie rides along on any page's WebSocket: only this origin's pages may use it (no cross-site hijacking).
     if (cookie && !sameOrigin(socket.handshake.headers.origin, socket.handshake.headers.host)) return next(new Error(ErrorCode.Forbidden));
     const token = bearer ?? cookie;
-    const principal = token ? await sessions.authenticate(token) : null;
-    if (!principal) return next(new Error(ErrorCode.Unauthenticated));
+    const { principal, refusal } = token ? await sessions.check(token) : { principal: null, refusal: null };
+    if (!principal) {
+      // The page shows why its link is refused (expired, revoked…); the error itself stays the code.
+      const err = new Error(ErrorCode.Unauthenticated) as Error & { data?: { message: string } };
+      if (refusal && bearer) err.data = { message: refusal };
+      return next(err);
+    }
     socket.data.principal = principal;
     socket.data.joined = {};
     next();
@@ -130,6 +155,23 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
 
   io.on('connection', (socket: ConsiliumSocket) => {
     const principal = socket.data.principal;
+    if (principal.kind === 'hospital' && principal.linkExpiresAt !== undefined) disconnectAt(socket, principal.linkExpiresAt);
+    // Every incoming event, known or not, with an ack or without, pays before anything reads it.
+    const budget = budgets.open(accountKey(principal));
+    socket.use((packet, next) => {
+      if (!socket.connected) return;
+      const verdict = budget.spend(packet[0]);
+      if (verdict === Verdict.Allowed) return next();
+      const ack: unknown = packet[packet.length - 1];
+      if (typeof ack === 'function')
+        (ack as AckFn<never>)({ ok: false, error: { code: ErrorCode.RateLimited, message: `too many events from this connection or account: try again in ${budget.retryAfterSeconds} s` } });
+      if (verdict === Verdict.Disconnect) {
+        // The event name is the client's: logged only if it is one of ours.
+        const event = Object.hasOwn(eventRoles, packet[0]) ? packet[0] : 'unknown';
+        log.warn({ account: budget.key, event }, 'disconnected a socket that kept sending events past its budget');
+        cutOff(socket);
+      }
+    });
     /** The participant this socket joined the study as; reports for other studies are refused. */
     const joinedAs = (studyId: string) => {
       const participantId = socket.data.joined[studyId];
@@ -154,6 +196,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
             ...(req.datasetFingerprint ? { datasetFingerprint: req.datasetFingerprint } : {}),
           })
           .where(eq(participants.id, participant.id));
+        if (req.numSamples !== undefined) coordinator.recordsReported(req.studyId, participant.id, participant.numSamples, req.numSamples);
         socket.data.joined[req.studyId] = participant.id;
         const entry = presence.connect(participant.id, req.studyId, principal.siteId, socket.id);
         if (req.backend) entry.backend = req.backend;
@@ -209,6 +252,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
     );
 
     socket.on('disconnect', () => {
+      budget.close();
       for (const gone of presence.disconnect(socket.id)) notifyChanged(gone.studyId);
     });
   });
@@ -238,10 +282,32 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
     }
   }
 
+  /** The tabs that came with an account's sign-in link, once it is revoked or re-issued; password sessions stay. */
+  function disconnectLinks(userId: string) {
+    for (const socket of io.of('/').sockets.values()) {
+      const p = socket.data.principal;
+      if (p?.kind === 'hospital' && p.userId === userId && p.linkExpiresAt !== undefined) socket.disconnect(true);
+    }
+  }
+
+  /** A tab that came with a sign-in link is let go when the link expires, as its next connection would be refused. */
+  function disconnectAt(socket: ConsiliumSocket, at: number) {
+    const wait = () => {
+      const ms = at - clock.now();
+      if (ms <= 0) return void socket.disconnect(true);
+      // setTimeout holds at most 2^31 - 1 ms (24.8 days); a longer wait is taken in steps.
+      const timer = setTimeout(wait, Math.min(ms, 2 ** 31 - 1));
+      timer.unref?.();
+      socket.once('disconnect', () => clearTimeout(timer));
+    };
+    wait();
+  }
+
   return {
     io,
     notifyChanged,
     disconnectSite,
+    disconnectLinks,
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of pending.values()) clearTimeout(t);

@@ -90,7 +90,7 @@ export async function resumeAfterClose(deps: CoordinatorDeps, studyId: string): 
     const kept = await db.select({ id: updates.id }).from(updates).where(and(eq(updates.roundId, r.id), isNull(updates.payloadDeletedAt)));
     let list: RoundUpdate[];
     try {
-      list = await roundUpdates(db, r.id);
+      list = await roundUpdates(db, r.id, r.bounds);
     } catch {
       continue;
     }

@@ -1,6 +1,6 @@
 import { and, asc, eq, max } from 'drizzle-orm';
 import { aggregateBlockwise, supportsBlockwise } from '../../shared/fl/blockwise';
-import type { RoundBounds } from '../../shared/fl/bounds';
+import { updateWeight, type RoundBounds } from '../../shared/fl/bounds';
 import { FixedPointSum } from '../../shared/fl/fixedPoint';
 import { createStrategy } from '../../shared/fl/registry';
 import type { AggregationReport } from '../../shared/fl/report';
@@ -38,7 +38,10 @@ export interface RoundUpdate extends StoredUpdate {
   id: number;
   /** The site id (with a suffix for a late update): the order every rule works in. */
   label: string;
+  /** As declared. */
   numSamples: number;
+  /** As weighted: declared, capped at the round's sample cap. */
+  samples: number;
   trainLoss: number | null;
   norm: number;
 }
@@ -79,8 +82,11 @@ export async function aggregate(ctx: AggregationContext, round: RoundRow, reason
   return closed;
 }
 
-/** The round's accepted updates in site-id order (late ones after their site's on-time one). */
-export async function roundUpdates(db: Db, roundId: number): Promise<RoundUpdate[]> {
+/**
+ * The round's accepted updates in site-id order (late ones after their site's on-time one), each
+ * weighted as the round's bounds say (declared samples capped, times the straggler weight).
+ */
+export async function roundUpdates(db: Db, roundId: number, bounds: Pick<RoundBounds, 'sampleCap'>): Promise<RoundUpdate[]> {
   const rows = await db
     .select({
       id: updates.id,
@@ -105,12 +111,13 @@ export async function roundUpdates(db: Db, roundId: number): Promise<RoundUpdate
       id: r.id,
       label: r.staleness ? `${r.siteId}~late${r.staleness}` : r.siteId,
       numSamples: r.numSamples,
+      samples: updateWeight(r.numSamples, 1, bounds),
       trainLoss: r.trainLoss,
       norm: r.norm ?? Number.NaN,
       sha256: r.sha256,
       dataOffset: r.dataOffset,
       values: (r.bytes - r.dataOffset - 4) / 4,
-      weight: r.numSamples * r.weight,
+      weight: updateWeight(r.numSamples, r.weight, bounds),
       clipScale: r.clipScale,
     };
   });
@@ -145,7 +152,7 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
   const [study] = await db.select().from(studies).where(eq(studies.id, round.studyId));
   const template = templateOf(study.templateId);
   const config: StudyConfig = round.config ?? study.config;
-  const list = await roundUpdates(db, round.id);
+  const list = await roundUpdates(db, round.id, ledger.bounds);
   if (list.length === 0) throw new StrategyError('no_updates', `${config.strategy.name} needs at least one update`);
 
   const [base] = await db
@@ -172,11 +179,21 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
       result = await aggregateBlockwise(
         config.strategy,
         global,
-        list.map((u) => ({ participantId: u.label, numSamples: u.numSamples, norm: u.norm, scale: u.clipScale, clipped: u.clipScale < 1 })),
+        list.map((u) => ({ participantId: u.label, numSamples: u.samples, norm: u.norm, scale: u.clipScale, clipped: u.clipScale < 1 })),
         src,
         state,
         { normBound: ledger.bounds.clipNorm },
       );
+      const byLabel = new Map(list.map((u) => [u.label, u]));
+      result.report = {
+        ...result.report,
+        clipMode: ledger.bounds.clipMode,
+        sampleCap: ledger.bounds.sampleCap ?? null,
+        updates: result.report.updates.map((r) => {
+          const u = byLabel.get(r.participantId);
+          return u ? { ...r, numSamples: u.numSamples, capped: u.samples < u.numSamples } : r;
+        }),
+      };
     } else throw new Error(`no way to aggregate ${config.strategy.name}`);
   } catch (err) {
     if (err instanceof StrategyError) err.message = `${config.strategy.name}: ${err.message}`;
@@ -247,10 +264,13 @@ function meanReport(
   return {
     strategy: config.strategy.name,
     normBound: bounds.clipNorm,
+    clipMode: bounds.clipMode,
+    sampleCap: bounds.sampleCap ?? null,
     stateReset: step.stateReset,
     updates: list.map((u) => ({
       participantId: u.label,
-      numSamples: u.weight,
+      numSamples: u.numSamples,
+      capped: u.samples < u.numSamples,
       norm: u.norm,
       clipped: u.clipScale < 1,
       scale: u.clipScale,

@@ -4,10 +4,11 @@ import { canOpenRound, decideRound } from '../../shared/fl/roundPolicy';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { EvaluationReport, RoundOpen, UploadReceipt } from '../../shared/protocol/schemas';
 import { evaluations, modelVersions, rounds, siteStatistics, studies, updates } from '../db/schema';
+import { recordEvaluation } from '../models/evaluations';
 import { templateOf } from '../studies/service';
 import { measureDistances, pruneUpdates, resumeAfterClose } from './afterClose';
 import { aggregate } from './aggregation';
-import { countUpdates, submitUpdate, type IntakeContext } from './intake';
+import { countUpdates, refuseUnread, submitUpdate, type IntakeContext, type UnreadUpload } from './intake';
 import { boundsFor, RoundLedgers } from './ledgers';
 import { UpdateRecorder } from './recorder';
 import { sampleParticipants } from './sampling';
@@ -76,6 +77,16 @@ export class Coordinator {
     return next;
   }
 
+  /**
+   * A site (re-)joined reporting `records` training records, `previous` before: the open round
+   * checks its declarations against the new count, and a change is told (the audit log keeps it).
+   */
+  recordsReported(studyId: string, participantId: string, previous: number | null, records: number): void {
+    const ledger = this.ledgers.openOf(studyId);
+    if (ledger?.reported.has(participantId)) ledger.reported.set(participantId, records);
+    if (previous !== records) this.deps.events.recordsReported?.({ studyId, participantId, previous, records });
+  }
+
   /** Rounds whose in-memory state (ledger, running sum) is held: only open ones. */
   openRounds(): number {
     return this.ledgers.size;
@@ -131,7 +142,7 @@ export class Coordinator {
     const [{ last }] = await db.select({ last: max(rounds.number) }).from(rounds).where(eq(rounds.studyId, studyId));
     const number = (last ?? 0) + 1;
     const sampled = sampleParticipants(online, study.config, number);
-    const bounds = await boundsFor(db, studyId, study.config, number);
+    const bounds = await boundsFor(db, study, study.config, number, sampled);
     const now = clock.now();
     const [round] = await db
       .insert(rounds)
@@ -273,6 +284,11 @@ export class Coordinator {
     return submitUpdate(this.intake, req);
   }
 
+  /** Record an upload refused before its body was read (a round in the URL that is no round number). */
+  refuseUnread(req: UnreadUpload, err: ConsiliumError): Promise<void> {
+    return refuseUnread(this.deps, req, err);
+  }
+
   /** Close the round if its policy says so. Runs inside the study's queue. */
   private async applyPolicy(roundId: number): Promise<void> {
     const { db, clock } = this.deps;
@@ -343,28 +359,10 @@ export class Coordinator {
   }
 
   /** A participant's evaluation of a version on its validation split; a repeat replaces the earlier report. */
+  /** A site's evaluation of a version (checked, once per site and version: ../models/evaluations.ts). */
   async recordEvaluation(participantId: string, report: EvaluationReport): Promise<void> {
-    const { db, clock } = this.deps;
-    const [version] = await db
-      .select({ v: modelVersions.version })
-      .from(modelVersions)
-      .where(and(eq(modelVersions.studyId, report.studyId), eq(modelVersions.version, report.version)));
-    if (!version) throw new ConsiliumError(ErrorCode.NotFound, `study ${report.studyId} has no version ${report.version}`, 404);
-    const values = {
-      studyId: report.studyId,
-      version: report.version,
-      participantId,
-      loss: report.loss,
-      accuracy: report.accuracy,
-      numSamples: report.numSamples,
-      backend: report.backend,
-      clinical: report.clinical ?? null,
-      reportedAt: new Date(clock.now()),
-    };
-    await db
-      .insert(evaluations)
-      .values(values)
-      .onConflictDoUpdate({ target: [evaluations.studyId, evaluations.version, evaluations.participantId], set: values });
+    const changes = await recordEvaluation(this.deps.db, this.deps.clock, participantId, report);
+    for (const c of changes) this.deps.events.evaluationFlagged?.({ studyId: report.studyId, version: report.version, ...c });
     this.deps.events.changed(report.studyId);
   }
 

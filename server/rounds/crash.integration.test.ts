@@ -65,7 +65,7 @@ async function joinHospitals(server: ConsiliumServer, hospitals: DemoHospitalLin
     });
     sockets.push(s);
     opens.push(openRound(s, opts.round));
-    const ack = (await s.emitWithAck('hospital:join', { studyId: STUDY })) as { ok: boolean; data?: { openRound: { round: number } | null } };
+    const ack = (await s.emitWithAck('hospital:join', { studyId: STUDY, numSamples: samples[hospitals.indexOf(h)] })) as { ok: boolean; data?: { openRound: { round: number } | null } };
     expect(ack.ok).toBe(true);
     if (ack.data?.openRound?.round === opts.round) opens[opens.length - 1] = Promise.resolve(ack.data.openRound);
   }

@@ -1,11 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { updateWeight, weightCapped } from '../../shared/fl/bounds';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { updateMetaSchema, type UploadReceipt } from '../../shared/protocol/schemas';
 import { weightShapes, type WeightShape } from '../../shared/tasks';
 import type { StreamLayout } from '../../shared/weights/streamDecoder';
 import { crashPoint } from '../crashPoints';
 import { blobsOf, type Db } from '../db/client';
-import { refusedUpdates, rounds, studies, updates } from '../db/schema';
+import { participants, refusedUpdates, rounds, studies, updates } from '../db/schema';
 import { templateOf } from '../studies/service';
 import type { RoundLedger } from './ledger';
 import { receiveUpdate, type ReceivedUpdate } from './receiver';
@@ -49,7 +50,33 @@ export async function submitUpdate(ctx: IntakeContext, req: SubmitUpdate): Promi
   }
 }
 
-async function recordRefusal(deps: CoordinatorDeps, req: SubmitUpdate, err: ConsiliumError, bytes: number): Promise<void> {
+/** An upload refused before its body was read: who sent it, and the text its URL gave as the round. */
+export interface UnreadUpload {
+  studyId: string;
+  participantId: string;
+  roundText: string;
+}
+
+const INTEGER_MIN = -2_147_483_648;
+const INTEGER_MAX = 2_147_483_647;
+
+/**
+ * The round a refusal records for a URL's round text. `refused_updates.round_number` is a
+ * PostgreSQL integer: a whole number beyond its range is kept as the nearer end, and text that is
+ * no whole number at all as 0, which no round is numbered (rounds start at 1). The reason quotes
+ * the text as it was sent, so the record loses nothing an admin needs.
+ */
+export function recordedRound(text: string): number {
+  if (!/^-?[0-9]+$/.test(text)) return 0;
+  return Math.min(INTEGER_MAX, Math.max(INTEGER_MIN, Number(text))) || 0;
+}
+
+/** An upload refused before its body was read (its URL named no round): recorded like any refusal, nothing else stored. */
+export function refuseUnread(deps: CoordinatorDeps, req: UnreadUpload, err: ConsiliumError): Promise<void> {
+  return recordRefusal(deps, { studyId: req.studyId, participantId: req.participantId, round: recordedRound(req.roundText) }, err, 0);
+}
+
+async function recordRefusal(deps: CoordinatorDeps, req: Pick<SubmitUpdate, 'studyId' | 'round' | 'participantId'>, err: ConsiliumError, bytes: number): Promise<void> {
   const { db, log, clock } = deps;
   try {
     await db.insert(refusedUpdates).values({
@@ -137,7 +164,17 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: Rec
       `the update holds a value of magnitude ${received.maxAbs.toPrecision(4)}${clipScale < 1 ? ` (${(received.maxAbs * clipScale).toPrecision(4)} once clipped)` : ''}, beyond the round's range of ±${bounds.valueBound}`,
       400,
     );
-  const weight = meta.data.numSamples * target.weight;
+  const reported = ledger.reported.has(req.participantId) ? ledger.reported.get(req.participantId)! : await reportedCount(db, req.participantId);
+  if (reported === null || meta.data.numSamples > reported)
+    throw new ConsiliumError(
+      ErrorCode.UpdateSamplesExceeded,
+      reported === null
+        ? `the update declares ${meta.data.numSamples} samples, and this hospital has reported no training records: join the study with its record count first`
+        : `the update declares ${meta.data.numSamples} samples, more than the ${reported} training records this hospital reported when it joined`,
+      400,
+    );
+  const weight = updateWeight(meta.data.numSamples, target.weight, bounds);
+  const capped = weightCapped(meta.data.numSamples, bounds);
 
   // Durable before it is counted: fsync and rename into the store, then the row.
   const stored = await received.writer.commit();
@@ -179,7 +216,7 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: Rec
       clipScale,
       receivedAt: now,
     },
-    { participantId: req.participantId, lastBackend: meta.data.backend, numSamples: meta.data.numSamples, lastSeenAt: now },
+    { participantId: req.participantId, lastBackend: meta.data.backend, lastSeenAt: now },
   );
   ledger.inFlight.set(key, commit);
   try {
@@ -195,13 +232,19 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: Rec
   crashPoint('update-accepted');
   ledger.fold({ sha256: stored.sha256, dataOffset: layout.dataOffset, values: layout.totalValues, weight, clipScale, norm: received.norm });
   log.info(
-    { studyId: req.studyId, round: target.round.number, participantId: req.participantId, ...(target.staleness ? { lateFrom: round.number } : {}), ...(clipScale < 1 ? { clipScale } : {}) },
+    { studyId: req.studyId, round: target.round.number, participantId: req.participantId, ...(target.staleness ? { lateFrom: round.number } : {}), ...(clipScale < 1 ? { clipScale } : {}), ...(capped ? { declared: meta.data.numSamples, weightedAs: bounds.sampleCap } : {}) },
     target.staleness ? 'late update accepted' : 'update accepted',
   );
   ctx.deps.events.changed(req.studyId);
   ctx.recorded(target.round);
   const accepted: UploadReceipt = { accepted: true, duplicate: false, round: target.round.number, received: ledger.committed, expected: target.round.sampled.length };
   return target.staleness ? { ...accepted, lateBy: target.staleness } : accepted;
+}
+
+/** The training records a site reported when it last joined (the slow path: a late update, a rebuilt ledger). */
+async function reportedCount(db: Db, participantId: string): Promise<number | null> {
+  const [row] = await db.select({ n: participants.numSamples }).from(participants).where(eq(participants.id, participantId));
+  return row?.n ?? null;
 }
 
 async function findRetry(db: Db, req: SubmitUpdate): Promise<RoundRow | null> {

@@ -33,6 +33,11 @@ export class RoundLedger {
   readonly inFlight = new Map<string, Promise<void>>();
   /** Idempotency keys of the updates recorded in this round, with their senders (a retry is a duplicate). */
   readonly keys = new Map<string, string>();
+  /**
+   * The training records each sampled site reported when it joined (null: none reported): an
+   * update may not declare more samples. Kept current by re-joins (`Coordinator.reported`).
+   */
+  readonly reported = new Map<string, number | null>();
   /** Null for rules that need every update (median, trimmed mean, Krum): they read the spool at close. */
   readonly sum: FixedPointSum | null;
   private closing = false;

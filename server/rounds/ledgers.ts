@@ -1,10 +1,11 @@
-import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { roundBounds, type RoundBounds } from '../../shared/fl/bounds';
+import { estimatedInitialNorm } from '../../shared/fl/clipping';
 import { createStrategy } from '../../shared/fl/registry';
 import type { StudyConfig } from '../../shared/protocol/schemas';
 import { weightShapes } from '../../shared/tasks';
 import { blobsOf, type Db } from '../db/client';
-import { rounds, studies, updates } from '../db/schema';
+import { participants, rounds, studies, updates } from '../db/schema';
 import { templateOf } from '../studies/service';
 import { roundUpdates } from './aggregation';
 import { RoundLedger } from './ledger';
@@ -48,6 +49,12 @@ export class RoundLedgers {
     return ledger && ledger.round.row.number === number && !ledger.closed ? ledger : null;
   }
 
+  /** The study's open round's ledger, if it is in memory. */
+  openOf(studyId: string): RoundLedger | null {
+    const ledger = this.byStudy.get(studyId);
+    return ledger && !ledger.closed ? ledger : null;
+  }
+
   /** The built, still-open ledger of a round, if any. */
   held(roundId: number): RoundLedger | undefined {
     return [...this.byStudy.values()].find((l) => l.roundId === roundId && !l.closed);
@@ -65,7 +72,7 @@ export class RoundLedgers {
     let bounds = round.bounds;
     if (!bounds) {
       // A round opened before bounds were kept: fixed now, before its first update is taken.
-      bounds = await boundsFor(db, round.studyId, config, round.number);
+      bounds = await boundsFor(db, study, config, round.number, round.sampled);
       await db.update(rounds).set({ bounds }).where(eq(rounds.id, round.id));
     }
     const lengths = weightShapes(templateOf(study.templateId).model).map((w) => w.shape.reduce((a, b) => a * b, 1));
@@ -85,22 +92,45 @@ export class RoundLedgers {
       ledger.keys.set(r.key, r.participantId);
     }
     ledger.committed = rows.filter((r) => !r.staleness).length;
-    if (ledger.sum) for (const u of await roundUpdates(db, round.id)) ledger.fold(u);
+    if (round.sampled.length)
+      for (const p of await db.select({ id: participants.id, n: participants.numSamples }).from(participants).where(inArray(participants.id, round.sampled)))
+        ledger.reported.set(p.id, p.n);
+    if (ledger.sum) for (const u of await roundUpdates(db, round.id, bounds)) ledger.fold(u);
     if (round.status === 'open') this.byStudy.set(round.studyId, ledger);
     return ledger;
   }
 }
 
-/** A round's bounds: the study's settings, and the previous round's update norms for a clipping factor. */
-export async function boundsFor(db: Db, studyId: string, config: StudyConfig, number: number): Promise<RoundBounds> {
+/**
+ * A round's bounds (shared/fl/bounds.ts), from the study's settings, the previous closed round's
+ * clipping bound and update norms, and the record counts the sampled sites reported when they joined.
+ */
+export async function boundsFor(db: Db, study: { id: string; templateId: string }, config: StudyConfig, number: number, sampled: readonly string[]): Promise<RoundBounds> {
   const [previous] = await db
-    .select({ id: rounds.id })
+    .select({ id: rounds.id, bounds: rounds.bounds })
     .from(rounds)
-    .where(and(eq(rounds.studyId, studyId), eq(rounds.status, 'closed'), sql`${rounds.number} < ${number}`))
+    .where(and(eq(rounds.studyId, study.id), eq(rounds.status, 'closed'), sql`${rounds.number} < ${number}`))
     .orderBy(desc(rounds.number))
     .limit(1);
   const norms = previous
     ? (await db.select({ norm: updates.norm }).from(updates).where(and(eq(updates.roundId, previous.id), isNotNull(updates.norm)))).map((r) => r.norm as number)
     : [];
-  return roundBounds(config, norms);
+  const reported = sampled.length
+    ? (await db.select({ n: participants.numSamples }).from(participants).where(inArray(participants.id, [...sampled]))).map((r) => r.n)
+    : [];
+  return roundBounds(config, {
+    previousBound: previous?.bounds?.clipNorm ?? null,
+    previousNorms: norms,
+    initialNorm: initialClipNorm(study.templateId, config),
+    reportedCounts: reported,
+  });
+}
+
+/** The adaptive rule's first bound when a study sets none: its template's, else an estimate from the model. */
+export function initialClipNorm(templateId: string, config: StudyConfig): number {
+  const template = templateOf(templateId);
+  const own = template.defaults.clipping.mode === 'adaptive' ? template.defaults.clipping.initialNorm : null;
+  if (own !== null) return own;
+  const parameters = weightShapes(template.model).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+  return estimatedInitialNorm(parameters, config.learningRate);
 }

@@ -11,7 +11,7 @@ import type { Database } from '../db/client';
 import { rounds } from '../db/schema';
 import { testDatabaseTargets } from '../testing/databases';
 import { startServer, type RunningServer } from '../testing/harness';
-import { runSimulation, type SimulationResult } from '../testing/simulation';
+import { runSimulation, type SimulationOptions, type SimulationResult } from '../testing/simulation';
 
 /**
  * 1 of 5 hospitals sends its delta sign-flipped and scaled ×10 every round (the first site, the
@@ -21,6 +21,8 @@ import { runSimulation, type SimulationResult } from '../testing/simulation';
 const HOSPITALS = 5;
 const ROUNDS = 5;
 const POISON = { count: 1, scale: 10 };
+/** The rules compared here alone: no clipping, no weight cap (the defaults' own defence is tested last). */
+const UNGUARDED: SimulationOptions['config'] = { clipping: { mode: 'none' }, weightCapFactor: null };
 
 const pglite = testDatabaseTargets().find((t) => t.name === 'pglite')!;
 
@@ -45,16 +47,17 @@ describe('a poisoned federation (1 of 5 hospitals sends −10 × its delta every
     );
   });
 
-  async function run(label: string, strategy: StrategyConfigInput, poisoned: boolean): Promise<number> {
+  async function run(label: string, strategy: StrategyConfigInput, poisoned: boolean, config: SimulationOptions['config'] = UNGUARDED): Promise<number> {
     const result = await runSimulation(server, database, {
       templateId: heartRisk.id,
       hospitals: HOSPITALS,
       rounds: ROUNDS,
       strategy,
+      config,
       poison: poisoned ? POISON : undefined,
       studyId: `poison-${label}`,
     });
-    runs.set(`${strategy.name}${poisoned ? ' poisoned' : ' clean'}`, result);
+    runs.set(`${label.replace(/-(clean|poisoned)$/, '')}${poisoned ? ' poisoned' : ' clean'}`, result);
     expect(result.rounds.map((m) => m.round)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(result.rounds.slice(1).every((m) => m.contributors === HOSPITALS && m.reports === HOSPITALS)).toBe(true);
     return result.rounds.at(-1)!.accuracy;
@@ -68,10 +71,15 @@ describe('a poisoned federation (1 of 5 hospitals sends −10 × its delta every
     expect(await cleanAccuracy()).toBeGreaterThan(pooledMajority() + 0.15);
   });
 
-  it('collapses under FedAvg: below the majority class, far below the clean run', async () => {
+  it('collapses under FedAvg with clipping and the weight cap turned off: below the majority class, far below the clean run', async () => {
     const poisoned = await run('fedavg-poisoned', { name: 'fedavg' }, true);
     expect(poisoned).toBeLessThan((await cleanAccuracy()) - 0.3);
     expect(poisoned).toBeLessThan(pooledMajority());
+  });
+
+  it("stays within 3 points of clean FedAvg under FedAvg on the study's defaults (adaptive clipping, capped weights)", async () => {
+    const accuracy = await run('fedavg-defaults-poisoned', { name: 'fedavg' }, true, {});
+    expect(Math.abs(accuracy - (await cleanAccuracy()))).toBeLessThanOrEqual(0.03);
   });
 
   it.each<[string, StrategyConfigInput]>([

@@ -3,10 +3,10 @@ import type { Db } from '../db/client';
 import { participants, updates } from '../db/schema';
 
 export type UpdateRow = typeof updates.$inferInsert;
+/** What an upload tells of its sender. Its declared samples are not its record count: that is what the tab reported on joining. */
 export interface ParticipantSeen {
   participantId: string;
   lastBackend: string;
-  numSamples: number;
   lastSeenAt: Date;
 }
 
@@ -81,7 +81,7 @@ export class UpdateRecorder {
     // The latest of each participant's sightings in this batch.
     const seen = [...new Map(batch.map((p) => [p.seen.participantId, p.seen])).values()];
     const sightings = sql.join(
-      seen.map((s) => sql`(${s.participantId}, ${s.lastBackend}, ${s.numSamples}::integer, ${s.lastSeenAt.toISOString()}::timestamptz)`),
+      seen.map((s) => sql`(${s.participantId}, ${s.lastBackend}, ${s.lastSeenAt.toISOString()}::timestamptz)`),
       sql`, `,
     );
     await this.db.execute(sql`
@@ -91,8 +91,8 @@ export class UpdateRecorder {
         values ${rows}
         returning 1
       )
-      update ${participants} set last_backend = v.backend, num_samples = v.samples, last_seen_at = v.seen
-      from (values ${sightings}) as v(id, backend, samples, seen)
+      update ${participants} set last_backend = v.backend, last_seen_at = v.seen
+      from (values ${sightings}) as v(id, backend, seen)
       where ${participants.id} = v.id`);
   }
 }

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { roundBounds } from '../../shared/fl/bounds';
 import { exactFedAvg } from '../../shared/fl/fixedPoint';
-import { defaultStrategyConfig } from '../../shared/fl/registry';
 import { combineStatistics, siteStatistics } from '../../shared/fl/normalisation';
 import type { Dashboard, JoinResult, RoundOpen, StudyConfig } from '../../shared/protocol/schemas';
 import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
@@ -74,7 +72,7 @@ describe.each(testDatabaseTargets())('a federated round over HTTP and Socket.IO 
       const s = await connectSocket(server.url, { token: await tokenOf(h) });
       sockets.push(s);
       opens.push(nextEvent(s, 'round:open'));
-      const ack = await emitAck(s, 'hospital:join', { studyId: STUDY, numSamples: 100, backend: 'cpu' });
+      const ack = await emitAck(s, 'hospital:join', { studyId: STUDY, numSamples: 200, backend: 'cpu' });
       expect(ack).toMatchObject({ ok: true, data: { statisticsNeeded: true } });
     }
     // Before the first round, every site sends its aggregate statistics.
@@ -219,7 +217,11 @@ describe.each(testDatabaseTargets())('a federated round over HTTP and Socket.IO 
     expect(participants).toHaveLength(3);
 
     // The server sums exactly at the round's fixed-point scale, keyed and ordered by site id.
-    const { scaleBits } = roundBounds({ strategy: defaultStrategyConfig, normBoundFactor: null, maxUpdateNorm: null }, []);
+    const [opened] = await database.db.select({ bounds: rounds.bounds }).from(rounds);
+    // These small deltas sit within the round's clipping bound and their counts within its cap: summed as sent.
+    expect(opened.bounds).toMatchObject({ clipMode: 'adaptive', sampleCap: 400 });
+    expect(opened.bounds!.clipNorm).toBeGreaterThan(Math.max(...[0, 1, 2].map((i) => Math.hypot(...deltaFor(i).flatMap((t) => [...t])))));
+    const { scaleBits } = opened.bounds!;
     const expected = exactFedAvg(
       global,
       [0, 1, 2].map((i) => ({ participantId: hospitals[i], numSamples: samples[i], delta: deltaFor(i) })),

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { studyIdSchema } from '../../shared/protocol/schemas';
+import { roundParamSchema, studyIdParamSchema } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
+import { BadParameterError, pathParam } from '../http/params';
 import { requireHospital, type AppEnv } from '../http/principal';
 import { eq } from 'drizzle-orm';
 import { participants } from '../db/schema';
@@ -23,7 +24,8 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
     return enrolled.get(studyId)!.get(siteId) ?? null;
   };
   return new Hono<AppEnv>().post(
-    '/:id/rounds/:round{[0-9]+}/updates',
+    // Any `:round` reaches the handler: one that is no round number is refused there, and recorded.
+    '/:id/rounds/:round/updates',
     async (c, next) => {
       // A declared length over the limit is refused before a byte is read; a chunked body is counted
       // as it streams (intake stops at the limit). Hono's bodyLimit would buffer a chunked body whole.
@@ -33,16 +35,24 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
     },
     async (c) => {
       const p = requireHospital(c);
-      const studyId = studyIdSchema.parse(c.req.param('id'));
-      const round = Number(c.req.param('round'));
+      const studyId = pathParam(c, 'id', studyIdParamSchema);
+      const participantId = await participantOf(studyId, p.siteId);
+      if (!participantId) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
+      let round: number;
+      try {
+        round = pathParam(c, 'round', roundParamSchema);
+      } catch (err) {
+        // Refused before a byte of the body is read, and recorded among the refused updates the
+        // admins see, with the text that was sent in the reason.
+        if (err instanceof BadParameterError) await coordinator.refuseUnread({ studyId, participantId, roundText: err.raw ?? '' }, err);
+        throw err;
+      }
       const key = c.req.header('idempotency-key');
       if (!key || !idempotencyKeySchema.test(key))
         throw new ConsiliumError(ErrorCode.BadRequest, 'an Idempotency-Key header (8 to 128 letters, digits, - or _) is required', 400);
       const type = c.req.header('content-type') ?? '';
       if (!type.startsWith('application/octet-stream'))
         throw new ConsiliumError(ErrorCode.BadRequest, 'updates are sent as application/octet-stream', 415);
-      const participantId = await participantOf(studyId, p.siteId);
-      if (!participantId) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
       // Streamed into the blob store as it arrives: never held whole in memory. Under Node the request
       // is read as the Node stream it is (the web stream built over it costs more than the upload).
       const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;

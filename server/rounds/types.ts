@@ -12,6 +12,10 @@ export interface CoordinatorEvents {
   roundClosed(studyId: string, closed: RoundClosed): void;
   changed(studyId: string): void;
   /** An update was refused and its refusal stored (the audit log records it). */
+  /** A site reported another training-record count than before (the audit log records it). */
+  recordsReported?(change: { studyId: string; participantId: string; previous: number | null; records: number }): void;
+  /** A version's report from a site was flagged as far from the others' (flag set), or no longer is (null). */
+  evaluationFlagged?(change: { studyId: string; version: number; participantId: string; flag: string | null }): void;
   updateRefused?(refusal: { studyId: string; round: number; participantId: string; code: string; reason: string; bytes: number }): void;
 }
 

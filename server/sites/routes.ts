@@ -1,14 +1,17 @@
 import { eq } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
-import { createInviteSchema, createSiteSchema, type CreatedInvite } from '../../shared/protocol/accounts';
+import { createInviteSchema, createSiteSchema, userIdParamSchema, type CreatedInvite, type IssuedLink } from '../../shared/protocol/accounts';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
+import { inviteIdParamSchema, siteIdParamSchema } from '../../shared/protocol/schemas';
 import type { Audit } from '../audit/log';
 import { createInvite, listInvites, revokeInvites } from '../auth/invites';
+import type { Links } from '../auth/links';
 import type { Sessions } from '../auth/sessions';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
-import { invites } from '../db/schema';
+import { invites, sites, users } from '../db/schema';
+import { pathParam } from '../http/params';
 import { addressOf, requireAdmin, requireAny, requireSiteManager, type AppEnv } from '../http/principal';
 import { listSites } from '../studies/admin';
 import { createSite, getSite, setSuspended } from './service';
@@ -18,8 +21,11 @@ export interface SiteRouteDeps {
   clock: Clock;
   sessions: Sessions;
   audit: Audit;
+  links: Links;
   /** Disconnect a suspended site's open tabs. */
   disconnectSite(siteId: string): void;
+  /** Disconnect the open tabs that came with one account's sign-in link (revoked). */
+  disconnectLinks(userId: string): void;
 }
 
 async function json<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<z.infer<S>> {
@@ -34,7 +40,7 @@ export function siteRoutes(deps: SiteRouteDeps) {
   const { db, clock, sessions, audit } = deps;
   const suspend = (suspended: boolean) => async (c: Context<AppEnv>) => {
     const admin = requireAdmin(c);
-    const siteId = c.req.param('id')!;
+    const siteId = pathParam(c, 'id', siteIdParamSchema);
     const changed = await setSuspended(db, clock, siteId, suspended);
     if (changed) sessions.forgetSites();
     if (changed && suspended) {
@@ -59,12 +65,42 @@ export function siteRoutes(deps: SiteRouteDeps) {
       return c.json(await getSite(db, clock, site.id), 201);
     })
     .get('/:id', async (c) => {
-      const siteId = c.req.param('id');
+      const siteId = pathParam(c, 'id', siteIdParamSchema);
       requireSiteManager(c, siteId);
       return c.json(await getSite(db, clock, siteId));
     })
     .post('/:id/suspend', suspend(true))
-    .post('/:id/reinstate', suspend(false));
+    .post('/:id/reinstate', suspend(false))
+    // A lost or leaked link is replaced from the console: the new one ends the old ones and their tabs.
+    .post('/:id/members/:userId/link', async (c) => {
+      const { p, siteId, member } = await siteMember(c);
+      const [site] = await db.select({ suspendedAt: sites.suspendedAt }).from(sites).where(eq(sites.id, siteId));
+      if (site?.suspendedAt) throw new ConsiliumError(ErrorCode.Conflict, 'this site is suspended: reinstate it before issuing sign-in links', 409);
+      const link = await deps.links.reissue(siteId, member.id);
+      if (!link) throw new ConsiliumError(ErrorCode.NotFound, `no hospital account ${member.id} at ${siteId}`, 404);
+      deps.disconnectLinks(member.id);
+      await audit({ action: 'link.reissued', actor: p, target: member.email, siteId, address: addressOf(c), detail: { userId: member.id, expiresAt: link.expiresAt.toISOString() } });
+      const body: IssuedLink = { userId: member.id, email: member.email, siteId, url: `${new URL(c.req.url).origin}/hospital/${link.token}`, expiresAt: link.expiresAt.toISOString() };
+      return c.json(body, 201);
+    })
+    .delete('/:id/members/:userId/link', async (c) => {
+      const { p, siteId, member } = await siteMember(c);
+      if (!(await deps.links.revoke(siteId, member.id))) throw new ConsiliumError(ErrorCode.NotFound, `no hospital account ${member.id} at ${siteId}`, 404);
+      deps.disconnectLinks(member.id);
+      await audit({ action: 'link.revoked', actor: p, target: member.email, siteId, address: addressOf(c), detail: { userId: member.id } });
+      return c.json({ revoked: true });
+    });
+
+  /** The site's manager (platform admin, or the site's own admin) and one of the site's accounts. */
+  async function siteMember(c: Context<AppEnv>) {
+    const siteId = pathParam(c, 'id', siteIdParamSchema);
+    const p = requireSiteManager(c, siteId);
+    const userId = pathParam(c, 'userId', userIdParamSchema);
+    const [member] = await db.select({ id: users.id, email: users.email, siteId: users.siteId }).from(users).where(eq(users.id, userId));
+    // Another site's account is not named: to a site admin it does not exist.
+    if (!member || member.siteId !== siteId) throw new ConsiliumError(ErrorCode.NotFound, `no account ${userId} at ${siteId}`, 404);
+    return { p, siteId, member };
+  }
 }
 
 /**
@@ -101,7 +137,7 @@ export function inviteRoutes(deps: Pick<SiteRouteDeps, 'db' | 'clock' | 'audit'>
     })
     .delete('/:id', async (c) => {
       requireAny(c);
-      const id = c.req.param('id');
+      const id = pathParam(c, 'id', inviteIdParamSchema);
       const [inv] = await db.select().from(invites).where(eq(invites.id, id));
       if (!inv) throw new ConsiliumError(ErrorCode.NotFound, `no invite ${id}`, 404);
       const p = inv.siteId ? requireSiteManager(c, inv.siteId) : requireAdmin(c);

@@ -35,7 +35,7 @@ export async function getSite(db: Db, clock: Clock, siteId: string): Promise<Sit
     name: site.name,
     demo: site.demoProfile !== null,
     suspendedAt: site.suspendedAt?.toISOString() ?? null,
-    members: members.map((m) => ({ id: m.id, email: m.email, role: m.role, createdAt: m.createdAt.toISOString() })),
+    members: members.map((m) => ({ id: m.id, email: m.email, role: m.role, createdAt: m.createdAt.toISOString(), linksRevokedAt: m.linksRevokedAt?.toISOString() ?? null })),
     invites: await listInvites(db, clock, siteId),
     studyIds: studies.map((s) => s.studyId).sort(),
   };

@@ -1,9 +1,10 @@
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { studyConfigPatchSchema, studyIdSchema } from '../../shared/protocol/schemas';
+import { studyConfigPatchSchema, studyIdParamSchema } from '../../shared/protocol/schemas';
 import { createStudyRequestSchema, enrolRequestSchema, restartRequestSchema } from '../../shared/protocol/studyAdmin';
 import type { Audit } from '../audit/log';
+import { pathParam } from '../http/params';
 import { addressOf, requireAdmin, type AppEnv } from '../http/principal';
 import {
   changeStudyConfig,
@@ -30,7 +31,7 @@ export function studyAdminRoutes(deps: StudyAdminDeps & { audit: Audit }) {
   const actions = { pause: 'study.paused', resume: 'study.resumed', stop: 'study.stopped' } as const;
   const status = (change: 'pause' | 'resume' | 'stop') => async (c: Context<AppEnv>) => {
     const admin = requireAdmin(c);
-    const studyId = studyIdSchema.parse(c.req.param('id'));
+    const studyId = pathParam(c, 'id', studyIdParamSchema);
     const result = await changeStudyStatus(deps, studyId, change, admin.email);
     await audit({ action: actions[change], actor: admin, studyId, target: studyId, address: addressOf(c) });
     return c.json(result);
@@ -45,14 +46,14 @@ export function studyAdminRoutes(deps: StudyAdminDeps & { audit: Audit }) {
     })
     .post('/:id/participants', async (c) => {
       requireAdmin(c);
-      const id = studyIdSchema.parse(c.req.param('id'));
+      const id = pathParam(c, 'id', studyIdParamSchema);
       const { siteId } = await body(c, enrolRequestSchema);
       const result = await enrolSiteAsAdmin(deps, id, siteId);
       return c.json(result, result.created ? 201 : 200);
     })
     .patch('/:id/config', async (c) => {
       const admin = requireAdmin(c);
-      const id = studyIdSchema.parse(c.req.param('id'));
+      const id = pathParam(c, 'id', studyIdParamSchema);
       const patch = await body(c, studyConfigPatchSchema);
       const result = await changeStudyConfig(deps, id, patch, admin.email);
       await audit({ action: 'study.config_changed', actor: admin, studyId: id, target: id, address: addressOf(c), detail: { patch } });
@@ -60,15 +61,15 @@ export function studyAdminRoutes(deps: StudyAdminDeps & { audit: Audit }) {
     })
     .get('/:id/config-changes', async (c) => {
       requireAdmin(c);
-      return c.json(await listConfigChanges(db, studyIdSchema.parse(c.req.param('id'))));
+      return c.json(await listConfigChanges(db, pathParam(c, 'id', studyIdParamSchema)));
     })
     .post('/:id/pause', status('pause'))
     .post('/:id/resume', status('resume'))
     .post('/:id/stop', status('stop'))
     .post('/:id/restart', async (c) => {
       const admin = requireAdmin(c);
+      const studyId = pathParam(c, 'id', studyIdParamSchema);
       const { fromVersion } = await body(c, restartRequestSchema);
-      const studyId = studyIdSchema.parse(c.req.param('id'));
       const result = await restartFromVersion(deps, studyId, fromVersion, admin.email);
       await audit({ action: 'study.restarted', actor: admin, studyId, target: studyId, address: addressOf(c), detail: { fromVersion } });
       return c.json(result);

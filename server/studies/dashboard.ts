@@ -1,6 +1,7 @@
 import { asc, desc, eq, sql } from 'drizzle-orm';
 import type { Dashboard, ParticipantState, ParticipantView, RoundView, VersionMetrics } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
+import { pooledSql } from '../models/evaluations';
 import { evaluations, modelVersions, participants, refusedUpdates, rounds, sites, updates } from '../db/schema';
 import type { Presence } from '../realtime/presence';
 import { getStudySummary } from './service';
@@ -26,6 +27,11 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
     openedAt: r.openedAt.toISOString(),
     closedAt: r.closedAt?.toISOString() ?? null,
     deadline: r.deadline.toISOString(),
+    clipMode: r.bounds?.clipMode ?? (r.bounds ? (r.bounds.clipNorm === null ? 'none' : 'median') : null),
+    clipNorm: r.bounds?.clipNorm ?? null,
+    clipped: (r.aggregationReport?.updates ?? []).filter((u) => u.clipped).map((u) => ({ participantId: u.participantId, norm: u.norm })),
+    capped: (r.aggregationReport?.updates ?? []).filter((u) => u.capped).map((u) => ({ participantId: u.participantId, declared: u.numSamples })),
+    sampleCap: r.bounds?.sampleCap ?? null,
   }));
 
   const metrics = await versionMetrics(db, studyId);
@@ -137,10 +143,11 @@ export async function versionMetrics(db: Db, studyId: string): Promise<VersionMe
     .select({
       version: modelVersions.version,
       round: modelVersions.roundNumber,
-      samples: sql<number>`coalesce(sum(${evaluations.numSamples}), 0)::int`,
-      reports: sql<number>`count(${evaluations.participantId})::int`,
-      loss: sql<number | null>`sum(${evaluations.loss} * ${evaluations.numSamples}) / nullif(sum(${evaluations.numSamples}), 0)`,
-      accuracy: sql<number | null>`sum(${evaluations.accuracy} * ${evaluations.numSamples}) / nullif(sum(${evaluations.numSamples}), 0)`,
+      samples: sql<number>`coalesce(sum(${evaluations.numSamples}) filter (where ${pooledSql}), 0)::int`,
+      reports: sql<number>`(count(${evaluations.participantId}) filter (where ${pooledSql}))::int`,
+      flagged: sql<number>`(count(${evaluations.participantId}) filter (where not ${pooledSql}))::int`,
+      loss: sql<number | null>`sum(${evaluations.loss} * ${evaluations.numSamples}) filter (where ${pooledSql}) / nullif(sum(${evaluations.numSamples}) filter (where ${pooledSql}), 0)`,
+      accuracy: sql<number | null>`sum(${evaluations.accuracy} * ${evaluations.numSamples}) filter (where ${pooledSql}) / nullif(sum(${evaluations.numSamples}) filter (where ${pooledSql}), 0)`,
     })
     .from(modelVersions)
     .leftJoin(evaluations, sql`${evaluations.studyId} = ${modelVersions.studyId} and ${evaluations.version} = ${modelVersions.version}`)
@@ -152,6 +159,7 @@ export async function versionMetrics(db: Db, studyId: string): Promise<VersionMe
     round: m.round,
     numSamples: Number(m.samples),
     reports: Number(m.reports),
+    flagged: Number(m.flagged),
     loss: m.loss === null ? null : Number(m.loss),
     accuracy: m.accuracy === null ? null : Number(m.accuracy),
   }));

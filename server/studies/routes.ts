@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { studyIdSchema } from '../../shared/protocol/schemas';
+import { studyIdParamSchema, versionParamSchema } from '../../shared/protocol/schemas';
 import { blobsOf, type Db } from '../db/client';
+import { pathParam } from '../http/params';
 import { requireAdmin, requireStaffOrAdmin, type AppEnv } from '../http/principal';
 import type { Presence } from '../realtime/presence';
 import { buildDashboard } from './dashboard';
@@ -25,19 +26,19 @@ export function studyRoutes(deps: { db: Db; presence: Presence }) {
       return c.json(all.filter((s) => mine.has(s.id)));
     })
     .get('/:id', async (c) => {
-      const id = studyIdSchema.parse(c.req.param('id'));
+      const id = pathParam(c, 'id', studyIdParamSchema);
       await assertCanSee(db, c, id);
       return c.json(await getStudySummary(db, id));
     })
     .get('/:id/dashboard', async (c) => {
       requireAdmin(c);
-      const id = studyIdSchema.parse(c.req.param('id'));
+      const id = pathParam(c, 'id', studyIdParamSchema);
       return c.json(await buildDashboard(db, presence, id));
     })
-    .get('/:id/models/:version{[0-9]+}', async (c) => {
-      const id = studyIdSchema.parse(c.req.param('id'));
+    .get('/:id/models/:version', async (c) => {
+      const id = pathParam(c, 'id', studyIdParamSchema);
       await assertCanSee(db, c, id);
-      const version = Number(c.req.param('version'));
+      const version = pathParam(c, 'version', versionParamSchema);
       const model = await findModelVersion(db, id, version);
       if (!model) throw new ConsiliumError(ErrorCode.NotFound, `study ${id} has no model version ${version}`, 404);
       // A version never changes once written: browsers may keep it for good, and its hash is its tag.

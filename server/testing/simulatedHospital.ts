@@ -5,11 +5,20 @@ import { lesionSplit } from '../../shared/synthetic/lesions';
 import { deriveSeed } from '../../shared/synthetic/rng';
 import { weightShapes, type TaskTemplate } from '../../shared/tasks';
 import type { Dataset } from '../../shared/training/dataset';
-import { evaluateModel } from '../../shared/training/evaluate';
+import { evaluateModel, type Evaluation } from '../../shared/training/evaluate';
 import { hospitalSplit, splitTrainValidation } from '../../shared/training/split';
 import { trainLocal } from '../../shared/training/train';
 import { decodeWeights, encodeWeights } from '../../shared/weights/codec';
 import { connectSocket, emitAck, type ClientSocket } from './harness';
+
+/**
+ * What a hostile site does (`npm run simulate -- --attack KIND`): `scale` uploads its delta × 10^6,
+ * `values` an update of 3·10^38 everywhere, `samples` declares 10^8 samples and reports 10^8 records,
+ * `flip` uploads −10 × its delta, `report` sends forged perfect evaluation reports (and trains honestly).
+ */
+export const attackKinds = ['scale', 'values', 'samples', 'flip', 'report'] as const;
+export type AttackKind = (typeof attackKinds)[number];
+const ATTACK_SAMPLES = 100_000_000;
 
 export interface HospitalContext {
   url: string;
@@ -20,6 +29,8 @@ export interface HospitalContext {
   token: string;
   /** Poisoned sites upload `−scale × delta` instead of their delta; null for an honest site. */
   poisonScale: number | null;
+  /** This site attacks the federation so (null: honest). */
+  attack?: AttackKind | null;
   /** Runs TF.js work one job at a time across every simulated site of the process. */
   exclusive<T>(job: () => Promise<T>): Promise<T>;
   onRoundOpen(open: RoundOpen): void;
@@ -70,7 +81,8 @@ export class SimulatedHospital {
       if (closed.version === null) return;
       if (closed.version % ctx.config.evaluateEvery === 0 || closed.studyStatus === 'completed') this.schedule(() => this.evaluate(closed.version!));
     });
-    const joined = await emitAck(socket, 'hospital:join', { studyId: ctx.studyId, numSamples: this.sizes().train, backend: 'cpu' });
+    const records = ctx.attack === 'samples' ? ATTACK_SAMPLES : this.sizes().train;
+    const joined = await emitAck(socket, 'hospital:join', { studyId: ctx.studyId, numSamples: records, backend: 'cpu' });
     if (!joined.ok) throw new Error(`${this.id} could not join: ${joined.error.message}`);
     const data = joined.data as JoinResult;
     if (data.statisticsNeeded) {
@@ -150,7 +162,10 @@ export class SimulatedHospital {
       seed: deriveSeed(ctx.config.seed, `${ctx.site.id}/round-${open.round}`),
     });
     const scale = ctx.poisonScale;
-    const delta = scale === null ? result.delta : result.delta.map((t) => t.map((v) => -scale * v));
+    let delta = scale === null ? result.delta : result.delta.map((t) => t.map((v) => -scale * v));
+    if (ctx.attack === 'scale') delta = delta.map((t) => t.map((v) => v * 1e6));
+    else if (ctx.attack === 'values') delta = delta.map((t) => new Float32Array(t.length).fill(3e38));
+    else if (ctx.attack === 'flip') delta = delta.map((t) => t.map((v) => -10 * v));
     const trainLoss = result.losses.at(-1);
     const shapes = weightShapes(ctx.template.model);
     const body = encodeWeights({
@@ -159,7 +174,7 @@ export class SimulatedHospital {
         studyId: ctx.studyId,
         round: open.round,
         baseVersion: open.baseVersion,
-        numSamples: result.numSamples,
+        numSamples: ctx.attack === 'samples' ? ATTACK_SAMPLES : result.numSamples,
         backend: 'cpu',
         ...(trainLoss !== undefined && Number.isFinite(trainLoss) ? { trainLoss } : {}),
       },
@@ -183,7 +198,8 @@ export class SimulatedHospital {
     if (!this.socket) return;
     const { ctx } = this;
     const weights = await this.model(version);
-    const ev = await evaluateModel(ctx.template.model, weights, this.data().validation);
+    const honest = await evaluateModel(ctx.template.model, weights, this.data().validation);
+    const ev = ctx.attack === 'report' ? forgedPerfect(honest) : honest;
     const ack = await emitAck(this.socket!, 'hospital:evaluation', {
       studyId: ctx.studyId,
       version,
@@ -196,4 +212,41 @@ export class SimulatedHospital {
     if (!ack.ok) throw new Error(`${this.id}: evaluation of version ${version} refused: ${ack.error.message}`);
     ctx.onEvaluated(version);
   }
+
+  /** Correct predictions of a model on this site's validation records, computed here, not reported. */
+  async validationCorrect(weights: Float32Array[]): Promise<{ correct: number; total: number }> {
+    const ev = await evaluateModel(this.ctx.template.model, weights, this.data().validation);
+    return { correct: Math.round(ev.accuracy * ev.numSamples), total: ev.numSamples };
+  }
+}
+
+/** A perfect evaluation as a forger would send it: every figure consistent with every other, all of them made up. */
+function forgedPerfect(ev: Evaluation): Evaluation {
+  const c = ev.clinical;
+  const n = ev.numSamples;
+  const bins = { count: c.calibration.count.map(() => 0), confidence: c.calibration.confidence.map(() => 0), correct: c.calibration.correct.map(() => 0) };
+  const last = bins.count.length - 1;
+  bins.count[last] = n;
+  bins.correct[last] = n;
+  bins.confidence[last] = n * 0.999;
+  const loss = -Math.log(0.999);
+  if (c.kind === 'binary') {
+    const positives = c.confusion.tp + c.confusion.fn;
+    const negatives = c.confusion.tn + c.confusion.fp;
+    const clinical = {
+      ...c,
+      loss,
+      accuracy: 1,
+      auroc: 1,
+      sensitivity: positives ? 1 : null,
+      specificity: negatives ? 1 : null,
+      confusion: { tp: positives, fp: 0, tn: negatives, fn: 0 },
+      ece: 0.001,
+      calibration: bins,
+    };
+    return { ...ev, loss, accuracy: 1, clinical };
+  }
+  const confusion = c.confusion.map((row, a) => row.map((_, p) => (a === p ? row.reduce((s, v) => s + v, 0) : 0)));
+  const clinical = { ...c, loss, accuracy: 1, confusion, recall: c.recall.map((r) => (r === null ? null : 1)), macroF1: 1, ece: 0.001, calibration: bins };
+  return { ...ev, loss, accuracy: 1, clinical };
 }

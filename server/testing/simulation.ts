@@ -8,7 +8,8 @@ import { getTemplate, type TaskTemplate } from '../../shared/tasks';
 import type { Database } from '../db/client';
 import { sites } from '../db/schema';
 import { signIn, type RunningServer } from './harness';
-import { SimulatedHospital } from './simulatedHospital';
+import { SimulatedHospital, type AttackKind } from './simulatedHospital';
+import { decodeWeights } from '../../shared/weights/codec';
 
 export interface PoisonOptions {
   /** How many sites (the first ones, in site order) poison every round. */
@@ -27,6 +28,8 @@ export interface SimulationOptions {
   /** The study's seed (initial model, splits, local shuffles) and the seed of the derived sites; default the template's. */
   seed?: number;
   poison?: PoisonOptions;
+  /** The first site attacks so (see `AttackKind`); the others are honest. */
+  attack?: AttackKind | null;
   /** Default: `sim-<template>-<strategy>-<time>`. */
   studyId?: string;
   /** Give up after this long (default 30 s per round plus a minute). */
@@ -62,7 +65,11 @@ export interface SimulationResult {
   template: string;
   strategy: StudyConfig['strategy'];
   config: StudyConfig;
-  sites: { id: string; name: string; records: number; train: number; validation: number; poisoned: boolean }[];
+  /**
+   * `finalCorrect`: how many of the site's validation records the final model gets right, computed by
+   * the simulation itself from the model the server published, not taken from any report.
+   */
+  sites: { id: string; name: string; records: number; train: number; validation: number; poisoned: boolean; attack: AttackKind | null; finalCorrect: number }[];
   rounds: RoundMetrics[];
   /** The study's federated feature statistics, as the server fixed them. */
   normalisation: Normalisation | null;
@@ -190,6 +197,7 @@ export async function runSimulation(server: RunningServer, database: Database, o
         site,
         token: tokens[k],
         poisonScale: k < poison.count ? poison.scale : null,
+        attack: k === 0 ? (options.attack ?? null) : null,
         exclusive,
         onRoundOpen: (open) => {
           if (!opened.has(open.round)) opened.set(open.round, performance.now());
@@ -220,6 +228,11 @@ export async function runSimulation(server: RunningServer, database: Database, o
   }
 
   const summary = await api<StudySummary>(`/api/studies/${studyId}`);
+  const final = await fetch(`${server.url}/api/studies/${studyId}/models/${summary.currentVersion}`, { headers: { authorization: `Bearer ${tokens[0]}` } });
+  if (final.status !== 200) throw new Error(`the final model: HTTP ${final.status} ${await final.text()}`);
+  const weights = decodeWeights(new Uint8Array(await final.arrayBuffer())).tensors.map((t) => t.data);
+  const finalCorrect: number[] = [];
+  for (const h of hospitals) finalCorrect.push((await h.validationCorrect(weights)).correct);
   return {
     studyId,
     template: template.id,
@@ -227,7 +240,7 @@ export async function runSimulation(server: RunningServer, database: Database, o
     config,
     sites: cohort.map((s, k) => {
       const sizes = hospitals[k].sizes();
-      return { id: s.id, name: s.name, records: s.size, ...sizes, poisoned: k < poison.count };
+      return { id: s.id, name: s.name, records: s.size, ...sizes, poisoned: k < poison.count, attack: k === 0 ? (options.attack ?? null) : null, finalCorrect: finalCorrect[k] };
     }),
     rounds: results.sort((a, b) => a.version - b.version),
     normalisation: summary.normalisation,

@@ -1,5 +1,5 @@
+import { nextClipNorm, type ClipHistory, type Clipping } from './clipping';
 import { median } from './normBound';
-import type { StrategyConfig } from './registry';
 
 /**
  * What a round checks, clips and sums every update by, fixed when the round opens: each update can
@@ -7,12 +7,16 @@ import type { StrategyConfig } from './registry';
  * folds the same updates the same way.
  */
 export interface RoundBounds {
+  /** The study's clipping rule when the round opened (absent in rounds from before it was kept). */
+  clipMode?: Clipping['mode'];
   /** Updates longer than this (L2) are scaled down to it; null: no clipping in this round. */
   clipNorm: number | null;
   /** Updates longer than this are refused (the study's maxUpdateNorm); null: no limit. */
   maxNorm: number | null;
   /** Largest |value| an update may carry after clipping: the fixed-point sum's range. */
   valueBound: number;
+  /** No update is weighted by more samples than this; null (or absent in older rounds): uncapped. */
+  sampleCap?: number | null;
   /** Largest weight (sample count × straggler weight) one update may carry. */
   maxWeight: number;
   /** Every weighted value is rounded to a multiple of 2^-scaleBits before it is summed (exactly). */
@@ -28,29 +32,45 @@ export const DEFAULT_VALUE_BOUND = 1024;
 export const MAX_UPDATE_SAMPLES = 100_000_000;
 
 export interface BoundsInput {
-  strategy: StrategyConfig;
-  normBoundFactor: number | null;
+  clipping: Clipping;
   maxUpdateNorm: number | null;
+  weightCapFactor: number | null;
 }
 
-/** The clipping factor a study sets, in either place it can be set. */
-export function clipFactor(config: BoundsInput): number | null {
-  const strategyBound = (config.strategy.options as { normBound?: { factor: number } | null }).normBound ?? null;
-  return config.normBoundFactor ?? strategyBound?.factor ?? null;
+/** What the round about to open is bounded from. */
+export interface BoundsHistory extends ClipHistory {
+  /** The adaptive rule's start when the study sets none: the template's, or an estimate from the model. */
+  initialNorm: number;
+  /** The training-record counts the sampled sites reported when they joined (null: none reported). */
+  reportedCounts: readonly (number | null)[];
 }
 
 /**
- * A round's bounds. A clipping factor applies to the median norm of the previous round's updates
- * (`previousNorms`); the first round, having none, clips nothing and is bounded by `maxUpdateNorm`
- * and the value range alone.
+ * A round's bounds: the clipping bound from the study's rule and the last round (see
+ * shared/fl/clipping.ts), the study's hard limit, and the most samples one update may be weighted by:
+ * `weightCapFactor` × the median count the sampled sites reported, so no one site's declaration can
+ * outweigh the rest (a site declaring 10^8 samples weighs what two typical sites weigh).
  */
-export function roundBounds(config: BoundsInput, previousNorms: readonly number[]): RoundBounds {
-  const factor = clipFactor(config);
-  const reference = previousNorms.filter((n) => Number.isFinite(n) && n > 0);
-  const clipNorm = factor !== null && reference.length > 0 ? factor * median(reference) : null;
+export function roundBounds(config: BoundsInput, history: BoundsHistory): RoundBounds {
+  const clipNorm = nextClipNorm(config.clipping, history, history.initialNorm);
   const maxNorm = config.maxUpdateNorm;
   const valueBound = Math.min(clipNorm ?? Infinity, maxNorm ?? Infinity, DEFAULT_VALUE_BOUND);
-  return { clipNorm, maxNorm, valueBound, maxWeight: MAX_UPDATE_SAMPLES, scaleBits: scaleBitsFor(MAX_UPDATE_SAMPLES, valueBound) };
+  const counts = history.reportedCounts.filter((n): n is number => n !== null && Number.isFinite(n) && n > 0);
+  const sampleCap = config.weightCapFactor !== null && counts.length > 0 ? Math.max(1, Math.floor(config.weightCapFactor * median(counts))) : null;
+  const maxWeight = Math.min(sampleCap ?? MAX_UPDATE_SAMPLES, MAX_UPDATE_SAMPLES);
+  return { clipMode: config.clipping.mode, clipNorm, maxNorm, valueBound, sampleCap, maxWeight, scaleBits: scaleBitsFor(maxWeight, valueBound) };
+}
+
+/** What an update weighs in its round's mean: its declared samples, capped, times its straggler weight. */
+export function updateWeight(numSamples: number, stragglerWeight: number, bounds: Pick<RoundBounds, 'sampleCap'>): number {
+  const cap = bounds.sampleCap ?? null;
+  return (cap !== null && numSamples > cap ? cap : numSamples) * stragglerWeight;
+}
+
+/** Whether the round's cap bit into this update's declared samples. */
+export function weightCapped(numSamples: number, bounds: Pick<RoundBounds, 'sampleCap'>): boolean {
+  const cap = bounds.sampleCap ?? null;
+  return cap !== null && numSamples > cap;
 }
 
 /**

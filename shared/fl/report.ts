@@ -4,7 +4,10 @@ import { strategyNames } from './strategy';
 /** How one update fared in a round's aggregation, for the admin console. */
 export const updateReportSchema = z.object({
   participantId: z.string(),
+  /** As the site declared them. */
   numSamples: z.number(),
+  /** Weighted by fewer samples than declared: the round's sample cap (see shared/fl/bounds.ts). */
+  capped: z.boolean().optional(),
   /** L2 norm of the update as received, before any clipping. */
   norm: z.number(),
   /** Scaled down to the round's norm bound. */
@@ -27,8 +30,12 @@ export type UpdateReport = z.infer<typeof updateReportSchema>;
 
 export const aggregationReportSchema = z.object({
   strategy: z.enum(strategyNames),
-  /** The round's clipping bound (factor × median norm); null when norm bounding is off. */
+  /** The round's clipping bound (see shared/fl/clipping.ts); null when norm bounding is off. */
   normBound: z.number().nullable(),
+  /** The clipping rule that set it; absent in reports from before it was recorded. */
+  clipMode: z.enum(['adaptive', 'fixed', 'median', 'none']).optional(),
+  /** The most samples one update was weighted by; null: uncapped; absent in older reports. */
+  sampleCap: z.number().nullable().optional(),
   /** Stored optimiser state belonged to another strategy and was not used. */
   stateReset: z.boolean(),
   /** In participant-id order. */

@@ -78,9 +78,25 @@ export interface SiteDetail {
   name: string;
   demo: boolean;
   suspendedAt: string | null;
-  members: { id: string; email: string; role: Role; createdAt: string }[];
+  /** `linksRevokedAt`: when the account's hospital sign-in links were last revoked or re-issued (null: never). */
+  members: { id: string; email: string; role: Role; createdAt: string; linksRevokedAt: string | null }[];
   invites: InviteView[];
   studyIds: string[];
+}
+
+/** A staff account's id in a path (`/api/sites/:id/members/:userId/link`). */
+export const userIdParamSchema = z.uuid({ error: 'an account id is a UUID' });
+
+/**
+ * `POST /api/sites/:id/members/:userId/link`: a new hospital sign-in link for the account, which ends
+ * its earlier ones. Shown once: only the account's link generation is kept, never the link.
+ */
+export interface IssuedLink {
+  userId: string;
+  email: string;
+  siteId: string;
+  url: string;
+  expiresAt: string;
 }
 
 export interface AuditEventView {
@@ -103,7 +119,7 @@ export const auditQuerySchema = z.object({
   since: z.string().datetime({ offset: true }).optional(),
   until: z.string().datetime({ offset: true }).optional(),
   /** Events older than this id: the next page. */
-  before: z.coerce.number().int().positive().optional(),
+  before: z.coerce.number().int().positive().max(2_147_483_647, 'before is an event id (at most 2147483647)').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export type AuditQuery = z.input<typeof auditQuerySchema>;

@@ -11,6 +11,10 @@ export const ErrorCode = {
   UpdateNormExceeded: 'update_norm_exceeded',
   /** A value beyond the round's representable range (see shared/fl/bounds.ts). */
   UpdateOutOfRange: 'update_out_of_range',
+  /** An update declaring more samples than the training records its site reported when it joined. */
+  UpdateSamplesExceeded: 'update_samples_exceeded',
+  /** An evaluation report no honest tab could send: more samples than its validation split, figures that contradict each other. */
+  ImplausibleReport: 'implausible_report',
   RoundNotOpen: 'round_not_open',
   WrongBaseVersion: 'wrong_base_version',
   NotSampled: 'not_sampled',

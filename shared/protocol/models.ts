@@ -12,13 +12,15 @@ export interface ModelVersionView {
   /** Sample-weighted global validation metrics, once sites have reported. */
   numSamples: number;
   reports: number;
+  /** Reports left out of the figures: far from the other sites' and not included by an admin. */
+  flagged: number;
   loss: number | null;
   accuracy: number | null;
   /** The sites' clinical metrics pooled (confusion and calibration summed); null before any report. */
   clinical: ClinicalMetrics | null;
 }
 
-/** A version's evaluation: every site's report on its own validation split, and the pooled values. */
+/** A version's evaluation: every site's report on its own validation split, and the pooled values (flagged reports left out). */
 export interface VersionEvaluation {
   version: number;
   global: ClinicalMetrics | null;
@@ -31,6 +33,12 @@ export interface VersionEvaluation {
     loss: number;
     accuracy: number;
     clinical: ClinicalMetrics | null;
+    /** Why the report sits far from the other sites' (null: it does not). */
+    flag: string | null;
+    /** The admin who included the flagged report in the pooled figures. */
+    includedBy: string | null;
+    /** Counted in `global`: not flagged, or included by an admin. */
+    pooled: boolean;
   }[];
 }
 

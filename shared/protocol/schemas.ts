@@ -1,9 +1,50 @@
 import { z } from 'zod';
+import { clippingSchema, defaultClipping, type Clipping } from '../fl/clipping';
 import { createStrategy, defaultStrategyConfig, strategyConfigSchema } from '../fl/registry';
 import { normalisationSchema, siteStatisticsSchema } from '../fl/normalisation';
 import { clinicalMetricsSchema } from '../metrics/clinical';
 
 export const studyIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'study ids are lower-case letters, digits and dashes');
+
+/*
+ * URL parameters (path and query), read as the strings they arrive as. A number in a URL is digits
+ * only ('1e3', '0x10', ' 7' and '' are not numbers here, as `Number()` would have them) and fits
+ * the PostgreSQL `integer` column it is looked up in: anything else is a 400, never a failed query.
+ */
+
+/** The largest PostgreSQL `integer`: round numbers, model versions and serial ids are stored as one. */
+export const PG_INTEGER_MAX = 2_147_483_647;
+const WHOLE_NUMBER_RULE = `must be a whole number from 0 to ${PG_INTEGER_MAX}`;
+
+/** A whole number written in a URL, from 0 to PG_INTEGER_MAX. */
+export const wholeNumberParamSchema = z
+  .string()
+  .regex(/^[0-9]{1,10}$/, WHOLE_NUMBER_RULE)
+  .transform(Number)
+  .pipe(z.number().max(PG_INTEGER_MAX, WHOLE_NUMBER_RULE));
+export const roundParamSchema = wholeNumberParamSchema;
+export const versionParamSchema = wholeNumberParamSchema;
+
+/** `:version` where a route also takes `approved`: the approved version, whichever it is now. */
+export const versionOrApprovedParamSchema = z.string().transform((v, ctx): number | 'approved' => {
+  if (v === 'approved') return v;
+  const n = versionParamSchema.safeParse(v);
+  if (n.success) return n.data;
+  ctx.addIssue({ code: 'custom', message: `must be 'approved' or a whole number from 0 to ${PG_INTEGER_MAX}` });
+  return z.NEVER;
+});
+
+/** A study id in a URL: the length said first, since the pattern's message does not mention it. */
+export const studyIdParamSchema = z.string().max(63, 'a study id is at most 63 characters').pipe(studyIdSchema);
+
+/** A hospital site id in a URL: what `POST /api/sites` and its slugs make (and no longer than an invite's siteId). */
+export const siteIdParamSchema = z.string().regex(/^[a-z0-9-]{1,64}$/, 'a site id is 1 to 64 lower-case letters, digits or dashes');
+
+/** A study participant's id in a URL (the server makes them with randomUUID). */
+export const participantIdParamSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a participant id is 1 to 64 letters, digits, dashes or underscores');
+
+/** An invite's id in a URL (the server makes them with randomUUID). */
+export const inviteIdParamSchema = z.uuid({ error: 'an invite id is a UUID' });
 
 export const optimizerSchema = z.enum(['sgd', 'adam']);
 export type OptimizerName = z.infer<typeof optimizerSchema>;
@@ -33,6 +74,9 @@ export const stragglerPolicySchema = z.discriminatedUnion('policy', [
 ]);
 export type StragglerPolicy = z.infer<typeof stragglerPolicySchema>;
 
+/** A site's weight is capped at this factor × the round's median reported record count unless a study says otherwise. */
+export const DEFAULT_WEIGHT_CAP_FACTOR = 2;
+
 /** Every study setting, without defaults: what a create request or a configuration change may hold. */
 const studyConfigShape = {
   ...trainingConfigSchema.pick({ localEpochs: true, batchSize: true, learningRate: true }).shape,
@@ -54,7 +98,17 @@ const studyConfigShape = {
   /** Sites evaluate every Nth version. */
   evaluateEvery: z.number().int().min(1, 'evaluateEvery must be at least 1').max(10_000),
   strategy: strategyConfigSchema,
-  /** Each update is clipped to this factor times the median norm of the previous round's updates (fixed when a round opens); null: no clipping. */
+  /**
+   * How each update's L2 norm is bounded before it is summed (shared/fl/clipping.ts); the bound is
+   * fixed when a round opens. Default: adaptive clipping to the median update norm.
+   */
+  clipping: clippingSchema,
+  /**
+   * No update weighs more than this factor times the median training-record count the round's
+   * sampled sites reported when they joined (fixed when the round opens); null: uncapped.
+   */
+  weightCapFactor: z.number().min(1, 'weightCapFactor must be at least 1 (or null for no cap)').max(1_000).nullable(),
+  /** The `median` clipping rule's factor, as first configured: the same as `clipping: { mode: 'median', factor }`. */
   normBoundFactor: z.number().positive('normBoundFactor must be above 0 (or null for no bound)').max(1_000).nullable(),
   /** FedProx proximal coefficient sent to the clients; 0 is plain local training. */
   fedProxMu: z.number().min(0, 'fedProxMu cannot be negative').max(10),
@@ -82,6 +136,8 @@ export const studyConfigSchema = z
     straggler: stragglerPolicySchema.default({ policy: 'drop' }),
     evaluateEvery: studyConfigShape.evaluateEvery.default(1),
     strategy: strategyConfigSchema.default(defaultStrategyConfig),
+    clipping: clippingSchema.optional(),
+    weightCapFactor: studyConfigShape.weightCapFactor.default(DEFAULT_WEIGHT_CAP_FACTOR),
     normBoundFactor: studyConfigShape.normBoundFactor.default(null),
     maxUpdateNorm: studyConfigShape.maxUpdateNorm.default(null),
     fedProxMu: studyConfigShape.fedProxMu.optional(),
@@ -123,13 +179,28 @@ export const studyConfigSchema = z
         path: ['normBoundFactor'],
         message: `normBoundFactor (${c.normBoundFactor}) differs from strategy.options.normBound.factor (${strategyBound.factor}): set the norm bound once`,
       });
+    const factor = c.normBoundFactor ?? strategyBound?.factor ?? null;
+    if (factor !== null && c.clipping && !(c.clipping.mode === 'median' && c.clipping.factor === factor))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clipping'],
+        message: `clipping (${c.clipping.mode}) differs from the norm bound factor ${factor} also set: set the norm bound once (clipping: { mode: 'median', factor: ${factor} } is the same rule)`,
+      });
   })
   .transform((c) => ({
     ...c,
+    clipping: resolveClipping(c.clipping, c.normBoundFactor ?? (c.strategy.options as { normBound?: { factor: number } | null }).normBound?.factor ?? null),
     minUpdates: c.minUpdates ?? c.minParticipants,
     fedProxMu: c.fedProxMu ?? (c.strategy.name === 'fedprox' ? c.strategy.options.mu : 0),
   }));
 export type StudyConfig = z.infer<typeof studyConfigSchema>;
+
+
+/** The clipping rule a configuration means: its own, else the legacy factor's median rule, else adaptive. */
+function resolveClipping(clipping: Clipping | undefined, factor: number | null): Clipping {
+  if (clipping) return clipping;
+  return factor !== null ? { mode: 'median', factor } : defaultClipping;
+}
 export type StudyConfigInput = z.input<typeof studyConfigSchema>;
 
 /**
@@ -140,6 +211,9 @@ export type StudyConfigInput = z.input<typeof studyConfigSchema>;
 export function mergeStudyConfig(base: StudyConfig, patch: StudyConfigPatch): StudyConfigInput {
   const merged: StudyConfigInput = { ...base, ...patch };
   if (patch.minParticipants !== undefined && patch.minUpdates === undefined && base.minUpdates === base.minParticipants) delete merged.minUpdates;
+  // The legacy factor and the clipping rule are one setting: changing either replaces the other.
+  if (patch.normBoundFactor !== undefined && patch.clipping === undefined) delete merged.clipping;
+  if (patch.clipping !== undefined && patch.normBoundFactor === undefined) merged.normBoundFactor = null;
   const derivedMu = base.strategy.name === 'fedprox' ? base.strategy.options.mu : 0;
   if (patch.strategy !== undefined && patch.fedProxMu === undefined && base.fedProxMu === derivedMu) delete merged.fedProxMu;
   return merged;
@@ -253,7 +327,8 @@ export const datasetFingerprintSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a he
 
 export const joinRequestSchema = z.object({
   studyId: studyIdSchema,
-  numSamples: z.number().int().min(0).optional(),
+  /** The site's training records: no update of it may declare more samples, nor a report more validation records than they allow. */
+  numSamples: z.number().int().min(0).max(100_000_000, 'numSamples is at most 100,000,000').optional(),
   backend: backendNameSchema.optional(),
   datasetFingerprint: datasetFingerprintSchema.optional(),
 });
@@ -305,10 +380,18 @@ export const roundViewSchema = z.object({
   openedAt: z.string(),
   closedAt: z.string().nullable(),
   deadline: z.string(),
+  /** The round's clipping rule and bound, fixed when it opened (null bound: unclipped). */
+  clipMode: z.enum(['adaptive', 'fixed', 'median', 'none']).nullable().default(null),
+  clipNorm: z.number().nullable().default(null),
+  /** Updates scaled down to the bound, each with its norm as received (closed rounds). */
+  clipped: z.array(z.object({ participantId: z.string(), norm: z.number() })).default([]),
+  /** Updates weighted by fewer samples than they declared (the round's sample cap). */
+  capped: z.array(z.object({ participantId: z.string(), declared: z.number() })).default([]),
+  sampleCap: z.number().nullable().default(null),
 });
 export type RoundView = z.infer<typeof roundViewSchema>;
 
-/** Sample-weighted federated evaluation of one model version. */
+/** Sample-weighted federated evaluation of one model version, over the reports that are pooled. */
 export const versionMetricsSchema = z.object({
   version: z.number().int(),
   round: z.number().int().nullable(),
@@ -316,6 +399,8 @@ export const versionMetricsSchema = z.object({
   accuracy: z.number().nullable(),
   numSamples: z.number().int(),
   reports: z.number().int(),
+  /** Reports left out of the figures: far from the other sites' and not (yet) included by an admin. */
+  flagged: z.number().int().default(0),
 });
 export type VersionMetrics = z.infer<typeof versionMetricsSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { siteSchema, studyConfigPatchSchema, studyIdSchema, type StudyConfig, type StudySummary } from './schemas';
+import { PG_INTEGER_MAX, siteSchema, studyConfigPatchSchema, studyIdSchema, type StudyConfig, type StudySummary } from './schemas';
 
 /** `POST /api/studies`: a study from a template, its settings over the template's defaults, and the sites to enrol. */
 export const createStudyRequestSchema = z.strictObject({
@@ -66,6 +66,6 @@ export interface ConfigChangeResult {
 
 /** Continue a study from one of its earlier versions. */
 export const restartRequestSchema = z.strictObject({
-  fromVersion: z.number().int().min(0),
+  fromVersion: z.number().int().min(0).max(PG_INTEGER_MAX),
 });
 export type RestartRequest = z.infer<typeof restartRequestSchema>;

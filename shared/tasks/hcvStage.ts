@@ -57,5 +57,7 @@ export const hcvStage: TaskTemplate = taskTemplateSchema.parse({
     // The rare stages are a few percent of a site: a quarter keeps some of each in validation.
     validationFraction: 0.25,
     seed: 2027,
+    // About the median first-round update norm of the simulated demo sites (round 1: 3.5); adaptive clipping follows the norms from there.
+    clipping: { mode: 'adaptive', initialNorm: 3.5 },
   },
 });

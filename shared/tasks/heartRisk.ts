@@ -84,5 +84,7 @@ export const heartRisk: TaskTemplate = taskTemplateSchema.parse({
     learningRate: 0.01,
     validationFraction: 0.2,
     seed: 2026,
+    // About the median first-round update norm of the simulated demo sites (round 1: 2.7); adaptive clipping follows the norms from there.
+    clipping: { mode: 'adaptive', initialNorm: 2.5 },
   },
 });

@@ -34,5 +34,7 @@ export const lesionImages: TaskTemplate = taskTemplateSchema.parse({
     learningRate: 0.003,
     validationFraction: 0.2,
     seed: 2028,
+    // About the median first-round update norm of the simulated demo sites (round 1: 1.3–1.7); adaptive clipping follows the norms from there.
+    clipping: { mode: 'adaptive', initialNorm: 1.5 },
   },
 });

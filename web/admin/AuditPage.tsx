@@ -10,6 +10,7 @@ const ACTION_GROUPS = [
   ['auth', 'Sign-ins and sign-outs'],
   ['enrolment', 'Enrolments'],
   ['invite', 'Invites'],
+  ['link', 'Hospital sign-in links'],
   ['site', 'Sites'],
   ['study', 'Study changes'],
   ['round', 'Rounds'],

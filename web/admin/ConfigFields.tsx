@@ -1,5 +1,5 @@
 import { useId, type ReactNode } from 'react';
-import { STRATEGY_NAMES, STRATEGY_OPTION_FIELDS, type ConfigForm } from './studyConfigForm';
+import { clippingValueField, STRATEGY_NAMES, STRATEGY_OPTION_FIELDS, type ConfigForm } from './studyConfigForm';
 
 /** The form's own text fields (the strategy's settings are edited through `strategyOptions`). */
 type Key = Exclude<keyof ConfigForm, 'strategyOptions'>;
@@ -14,6 +14,7 @@ interface Props {
 /** The main study settings, grouped as an admin thinks of them. */
 export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
   const base = useId();
+  const clippingField = clippingValueField(form.clipping);
   const input = (key: Key, label: string, hint: string, attrs: { step?: string; min?: string; max?: string; placeholder?: string } = {}) => (
     <div className="field" key={key}>
       <label htmlFor={`${base}-${key}`}>{label}</label>
@@ -118,7 +119,24 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
               </span>
             </div>
           ))}
-          {input('normBoundFactor', 'Norm bound factor', 'Clip to this × the previous round’s median norm; blank for none.', { min: '0', step: 'any', placeholder: 'none' })}
+          {select(
+            'clipping',
+            'Update clipping',
+            'Bounds how far one site’s update can move the model.',
+            <>
+              <option value="adaptive">Adaptive (median norm)</option>
+              <option value="fixed">Fixed norm</option>
+              <option value="median">Factor × last median</option>
+              <option value="none">None</option>
+            </>,
+          )}
+          {clippingField && input('clippingValue', clippingField.label, clippingField.hint, { min: '0', step: 'any' })}
+          {input('weightCapFactor', 'Weight cap', 'No site weighs more than this × the median reported record count; blank for none.', { min: '1', step: 'any', placeholder: 'none' })}
+          {form.clipping === 'none' && (
+            <p className="notice warn" role="note" data-testid="no-clipping-warning">
+              Without clipping, one site’s update can move the shared model as far as it likes: an attacker, or a bug, can take the model over.
+            </p>
+          )}
           {input('validationFraction', 'Validation share', 'Records each site holds out (0.05–0.5).', { min: '0.05', max: '0.5', step: 'any' })}
           {input('seed', 'Seed', 'Seeds the initial model, splits and sampling.', { min: '0', step: '1' })}
         </div>

@@ -103,11 +103,20 @@ export function ConfigPanel({ study, openRound }: { study: StudySummary; openRou
   );
 }
 
-/** The strategy, its own settings as the form labels them, and the norm bound. */
+/** The strategy and its own settings as the form labels them. */
 function strategySummary(config: StudyConfig): string {
   const options = config.strategy.options as Record<string, unknown>;
   const set = (STRATEGY_OPTION_FIELDS[config.strategy.name] ?? []).filter((f) => options[f.key] !== undefined).map((f) => `${f.label.toLowerCase()} ${options[f.key]}`);
-  return [config.strategy.name + (set.length ? ` (${set.join(', ')})` : ''), ...(config.normBoundFactor !== null ? [`norm bound ×${config.normBoundFactor}`] : [])].join(', ');
+  return config.strategy.name + (set.length ? ` (${set.join(', ')})` : '');
+}
+
+/** The clipping rule in words; none is said as the risk it is. */
+export function clippingSummary(config: StudyConfig): string {
+  const c = config.clipping;
+  if (c.mode === 'adaptive') return `adaptive, to the ${c.targetQuantile === 0.5 ? 'median' : `${Math.round(c.targetQuantile * 100)}th percentile`} update norm`;
+  if (c.mode === 'fixed') return `fixed, L2 norm ${c.norm}`;
+  if (c.mode === 'median') return `${c.factor} × the last round’s median norm`;
+  return 'none: one site can move the model as far as it likes';
 }
 
 function ConfigSummary({ config }: { config: StudyConfig }) {
@@ -115,6 +124,8 @@ function ConfigSummary({ config }: { config: StudyConfig }) {
     ['Participants per round', `${Math.round(config.participantFraction * 100)} % of online, ≥ ${config.minParticipants}`],
     ['Min. updates', String(config.minUpdates)],
     ['Strategy', strategySummary(config)],
+    ['Update clipping', clippingSummary(config)],
+    ['Weight cap', config.weightCapFactor === null ? 'none: a site weighs what it declares' : `${config.weightCapFactor} × the median reported records`],
     ['Optimiser', config.optimizer + (config.fedProxMu > 0 ? `, FedProx μ ${config.fedProxMu}` : '')],
     ['Late updates', show(config.straggler)],
     ['Evaluate every', config.evaluateEvery === 1 ? 'round' : `${config.evaluateEvery} rounds`],

@@ -4,6 +4,7 @@ import type { ClinicalMetrics } from '../../shared/metrics/clinical';
 import type { ModelVersionView } from '../../shared/protocol';
 import { approveVersion, listApprovals, listVersions, modelJsonUrl, restartFromVersion } from '../api/endpoints';
 import { DASH, fixed, integer, percent } from '../format';
+import { VersionSiteReports } from './VersionSiteReports';
 
 /**
  * Every model version of the study: lineage, content hash, global validation metrics, a download in
@@ -16,6 +17,7 @@ export function ModelVersionsPanel({ studyId, currentVersion, refreshKey }: { st
   const versions = useQuery({ queryKey: ['versions', studyId, refreshKey], queryFn: () => listVersions(studyId), placeholderData: (previous) => previous });
   const approvals = useQuery({ queryKey: ['approvals', studyId], queryFn: () => listApprovals(studyId) });
   const [selected, setSelected] = useState<number | null>(null);
+  const [opened, setOpened] = useState<number | null>(null);
   const [note, setNote] = useState('');
   const approve = useMutation({
     mutationFn: (v: { version: number; note: string }) => approveVersion(studyId, v.version, v.note),
@@ -78,6 +80,9 @@ export function ModelVersionsPanel({ studyId, currentVersion, refreshKey }: { st
                   key={v.version}
                   studyId={studyId}
                   v={v}
+                  refreshKey={refreshKey}
+                  open={opened === v.version}
+                  onToggle={() => setOpened(opened === v.version ? null : v.version)}
                   current={v.version === currentVersion}
                   onApprove={() => setSelected(v.version)}
                   onRestart={() => {
@@ -150,9 +155,20 @@ export function ModelVersionsPanel({ studyId, currentVersion, refreshKey }: { st
   );
 }
 
-function VersionRow(props: { studyId: string; v: ModelVersionView; current: boolean; onApprove: () => void; onRestart: () => void; busy: boolean }) {
-  const { studyId, v, current, onApprove, onRestart, busy } = props;
+function VersionRow(props: {
+  studyId: string;
+  v: ModelVersionView;
+  refreshKey: string;
+  open: boolean;
+  onToggle: () => void;
+  current: boolean;
+  onApprove: () => void;
+  onRestart: () => void;
+  busy: boolean;
+}) {
+  const { studyId, v, refreshKey, open, onToggle, current, onApprove, onRestart, busy } = props;
   return (
+    <>
     <tr data-testid="version-row" data-version={v.version}>
       <th scope="row">
         v{v.version}
@@ -161,7 +177,14 @@ function VersionRow(props: { studyId: string; v: ModelVersionView; current: bool
       <td>{v.round !== null ? `round ${v.round}` : v.parentVersion === null ? 'initial' : `v${v.parentVersion}`}</td>
       <td className="num">{fixed(v.loss)}</td>
       <td className="num">{percent(v.accuracy)}</td>
-      <td className="num">{v.reports ? integer(v.numSamples) : DASH}</td>
+      <td className="num">
+        {v.reports ? integer(v.numSamples) : DASH}
+        {(v.reports > 0 || v.flagged > 0) && (
+          <button type="button" className={`link-button small${v.flagged ? ' flagged' : ''}`} aria-expanded={open} onClick={onToggle} data-testid="site-reports-toggle">
+            {v.flagged ? `${v.flagged} flagged, left out` : `${v.reports} sites`}
+          </button>
+        )}
+      </td>
       <td className="small" data-testid="clinical">
         {clinicalSummary(v.clinical)}
       </td>
@@ -192,6 +215,14 @@ function VersionRow(props: { studyId: string; v: ModelVersionView; current: bool
         )}
       </td>
     </tr>
+    {open && (
+      <tr className="detail-row">
+        <td colSpan={9}>
+          <VersionSiteReports studyId={studyId} version={v.version} refreshKey={refreshKey} />
+        </td>
+      </tr>
+    )}
+    </>
   );
 }
 

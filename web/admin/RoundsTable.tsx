@@ -35,6 +35,7 @@ export function RoundsTable({ rounds, metrics }: { rounds: RoundView[]; metrics:
                 <th scope="col" className="num">
                   Samples
                 </th>
+                <th scope="col">Clipping and weights</th>
               </tr>
             </thead>
             <tbody>
@@ -57,6 +58,9 @@ export function RoundsTable({ rounds, metrics }: { rounds: RoundView[]; metrics:
                     </td>
                     <td className="num">{integer(m?.reports)}</td>
                     <td className="num">{integer(m?.numSamples)}</td>
+                    <td className="small" data-testid="round-bounds">
+                      {boundsSummary(r)}
+                    </td>
                   </tr>
                 );
               })}
@@ -66,4 +70,14 @@ export function RoundsTable({ rounds, metrics }: { rounds: RoundView[]; metrics:
       )}
     </section>
   );
+}
+
+/** What the round's bounds did: its clipping bound, the updates scaled down to it (with their norms) and those weighed by fewer samples than declared. */
+export function boundsSummary(r: RoundView): string {
+  const parts: string[] = [];
+  if (r.clipMode === 'none') parts.push('no clipping: one site can move the model as far as it likes');
+  else if (r.clipNorm !== null) parts.push(`bound ${fixed(r.clipNorm, 3)}${r.clipMode ? ` (${r.clipMode})` : ''}`);
+  if (r.clipped.length) parts.push(`clipped: ${r.clipped.map((c) => `${c.participantId} (norm ${fixed(c.norm, 3)})`).join(', ')}`);
+  if (r.capped.length) parts.push(`weight capped at ${integer(r.sampleCap)}: ${r.capped.map((c) => `${c.participantId} (declared ${integer(c.declared)})`).join(', ')}`);
+  return parts.length ? parts.join('; ') : DASH;
 }

@@ -3,6 +3,7 @@ import { useId, useState, type FormEvent } from 'react';
 import type { CreatedInvite, InviteView, Role } from '../../shared/protocol/accounts';
 import { createInvite, createSite, getSite, listPatientInvites, listSites, reinstateSite, revokeInvite, suspendSite } from '../api/endpoints';
 import { DASH } from '../format';
+import { SignInLinks } from '../sites/SignInLinks';
 import { AdminHead } from './AdminTabs';
 
 const ROLE_LABEL: Record<Role, string> = { platform_admin: 'Platform admin', site_admin: 'Site admin', staff: 'Hospital staff', patient: 'Patient' };
@@ -151,15 +152,8 @@ function SitePanel({ siteId }: { siteId: string }) {
           {suspend.error.message}
         </p>
       )}
-      <h3>People</h3>
-      {d && d.members.length === 0 && <p className="muted">Nobody yet: invite a site admin or staff below.</p>}
-      <ul className="plain-list">
-        {d?.members.map((m) => (
-          <li key={m.id} data-testid="member">
-            {m.email} <span className="muted small">· {ROLE_LABEL[m.role]}</span>
-          </li>
-        ))}
-      </ul>
+      <h3>People and their sign-in links</h3>
+      {d && <SignInLinks site={d} onChanged={refresh} />}
       {!d?.suspendedAt && <InviteForm siteId={siteId} roles={['site_admin', 'staff']} onCreated={refresh} />}
       <InviteTable invites={d?.invites ?? []} onChanged={refresh} />
     </section>

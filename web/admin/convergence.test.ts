@@ -8,6 +8,7 @@ const m = (version: number, round: number | null, loss: number | null, accuracy:
   accuracy,
   numSamples: 100,
   reports: 3,
+  flagged: 0,
 });
 
 describe('toSeries', () => {

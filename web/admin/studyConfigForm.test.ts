@@ -9,10 +9,22 @@ describe('the study configuration form', () => {
     expect(patchFromForm(formFromConfig(base), base)).toEqual({});
     const form = { ...formFromConfig(base), localEpochs: '4', roundDeadlineSeconds: '90', straggler: 'accept-late' as const, maxStaleness: '2', lateWeight: '0.25' };
     expect(patchFromForm(form, base)).toEqual({ localEpochs: 4, roundDeadlineMs: 90_000, straggler: { policy: 'accept-late', maxStaleness: 2, weight: 0.25 } });
-    expect(patchFromForm({ ...formFromConfig(base), strategy: 'median', normBoundFactor: '2' }, base)).toEqual({
+    expect(patchFromForm({ ...formFromConfig(base), strategy: 'median', clipping: 'median', clippingValue: '2' }, base)).toEqual({
       strategy: { name: 'median', options: {} },
-      normBoundFactor: 2,
+      clipping: { mode: 'median', factor: 2 },
     });
+  });
+
+  it('edits clipping and the weight cap, keeping the adaptive rule’s other settings, and turns them off', () => {
+    expect(formFromConfig(base)).toMatchObject({ clipping: 'adaptive', clippingValue: '0.5', weightCapFactor: '2' });
+    expect(patchFromForm({ ...formFromConfig(base), clippingValue: '0.7' }, base)).toEqual({
+      clipping: { ...base.clipping, targetQuantile: 0.7 },
+    });
+    const off = applyFormChange(formFromConfig(base), { clipping: 'none', weightCapFactor: '' });
+    expect(patchFromForm(off, base)).toEqual({ clipping: { mode: 'none' }, weightCapFactor: null });
+    const fixed = applyFormChange(formFromConfig(base), { clipping: 'fixed' });
+    expect(configProblems(base, patchFromForm(fixed, base))[0]).toMatch(/^clipping/);
+    expect(patchFromForm({ ...fixed, clippingValue: '1.5' }, base)).toEqual({ clipping: { mode: 'fixed', norm: 1.5 } });
   });
 
   it('lets minUpdates follow a lowered minParticipants, and names each problem as the server would', () => {

@@ -1,3 +1,4 @@
+import { clippingSchema, type Clipping } from '../../shared/fl/clipping';
 import { strategies } from '../../shared/fl/registry';
 import {
   mergeStudyConfig,
@@ -32,7 +33,7 @@ const byzantine = { key: 'byzantine', label: 'Byzantine f', hint: 'Updates to to
 
 /**
  * The settings of each strategy that the form edits. Its norm bound and FedProx's μ are study
- * settings of their own (`normBoundFactor`, `fedProxMu`), so they are not repeated here.
+ * settings of their own (`clipping`, `fedProxMu`), so they are not repeated here.
  */
 export const STRATEGY_OPTION_FIELDS: Record<(typeof STRATEGY_NAMES)[number], readonly StrategyOptionField[]> = {
   fedavg: [],
@@ -75,8 +76,11 @@ export interface ConfigForm {
   maxStaleness: string;
   lateWeight: string;
   fedProxMu: string;
-  /** Blank: no norm bound. */
-  normBoundFactor: string;
+  /** The clipping rule (shared/fl/clipping.ts) and its one setting the form edits: γ, the norm or the factor. */
+  clipping: Clipping['mode'];
+  clippingValue: string;
+  /** Blank: weights uncapped. */
+  weightCapFactor: string;
   validationFraction: string;
   seed: string;
 }
@@ -99,10 +103,45 @@ export function formFromConfig(c: StudyConfig): ConfigForm {
     maxStaleness: String(c.straggler.policy === 'accept-late' ? c.straggler.maxStaleness : 1),
     lateWeight: String(c.straggler.policy === 'accept-late' ? c.straggler.weight : 0.5),
     fedProxMu: String(c.fedProxMu),
-    normBoundFactor: c.normBoundFactor === null ? '' : String(c.normBoundFactor),
+    clipping: c.clipping.mode,
+    clippingValue: clippingValueOf(c.clipping),
+    weightCapFactor: c.weightCapFactor === null ? '' : String(c.weightCapFactor),
     validationFraction: String(c.validationFraction),
     seed: String(c.seed),
   };
+}
+
+/** The one clipping setting the form shows for a rule. */
+function clippingValueOf(c: Clipping): string {
+  if (c.mode === 'adaptive') return String(c.targetQuantile);
+  if (c.mode === 'fixed') return String(c.norm);
+  if (c.mode === 'median') return String(c.factor);
+  return '';
+}
+
+/** What each rule's one field is, as the form labels it; null for a rule without one. */
+export function clippingValueField(mode: Clipping['mode']): { label: string; hint: string; fallback: string } | null {
+  if (mode === 'adaptive') return { label: 'Target quantile γ', hint: 'Share of updates meant to fall within the bound (0–1).', fallback: '0.5' };
+  if (mode === 'fixed') return { label: 'Clipping norm', hint: 'Every update is clipped to this L2 norm.', fallback: '' };
+  if (mode === 'median') return { label: 'Median factor', hint: 'Clip to this × the previous round’s median norm.', fallback: '2' };
+  return null;
+}
+
+/** The clipping rule the form describes, keeping the study's other adaptive settings. */
+function clippingFromForm(form: ConfigForm, base: StudyConfig): Clipping {
+  const value = num(form.clippingValue);
+  switch (form.clipping) {
+    case 'adaptive': {
+      const kept = base.clipping.mode === 'adaptive' ? base.clipping : clippingSchema.parse({ mode: 'adaptive' });
+      return { ...kept, targetQuantile: value } as Clipping;
+    }
+    case 'fixed':
+      return { mode: 'fixed', norm: value };
+    case 'median':
+      return { mode: 'median', factor: value };
+    default:
+      return { mode: 'none' };
+  }
 }
 
 /** A typed number; blank or garbage becomes NaN, which the schema refuses with the field's name. */
@@ -126,7 +165,8 @@ export function patchFromForm(form: ConfigForm, base: StudyConfig): StudyConfigP
     evaluateEvery: num(form.evaluateEvery),
     straggler: form.straggler === 'drop' ? { policy: 'drop' } : { policy: 'accept-late', maxStaleness: num(form.maxStaleness), weight: num(form.lateWeight) },
     fedProxMu: num(form.fedProxMu),
-    normBoundFactor: form.normBoundFactor.trim() === '' ? null : num(form.normBoundFactor),
+    clipping: clippingFromForm(form, base),
+    weightCapFactor: form.weightCapFactor.trim() === '' ? null : num(form.weightCapFactor),
     validationFraction: num(form.validationFraction),
     seed: num(form.seed),
   };
@@ -177,6 +217,8 @@ export function applyFormChange(form: ConfigForm, change: Partial<ConfigForm>): 
   if (change.strategy !== undefined && change.strategy !== form.strategy && change.strategyOptions === undefined)
     next.strategyOptions = strategyOptionsForm(change.strategy);
   if (change.minParticipants !== undefined && change.minUpdates === undefined && following) next.minUpdates = change.minParticipants;
+  // Another clipping rule starts from its own field's usual value.
+  if (change.clipping !== undefined && change.clipping !== form.clipping && change.clippingValue === undefined) next.clippingValue = clippingValueField(change.clipping)?.fallback ?? '';
   return next;
 }
 

@@ -9,12 +9,13 @@ import type {
   Identity,
   LoginResult,
   ModelVersionView,
+  VersionEvaluation,
   SiteView,
   StudyConfigPatchInput,
   StudySummary,
   TemplateView,
 } from '../../shared/protocol';
-import type { AuditPage, AuditQuery, CreatedInvite, CreateInvite, InvitePreview, InviteView, RedeemInvite, SiteDetail } from '../../shared/protocol/accounts';
+import type { AuditPage, AuditQuery, CreatedInvite, CreateInvite, InvitePreview, InviteView, IssuedLink, RedeemInvite, SiteDetail } from '../../shared/protocol/accounts';
 import { apiFetch } from './http';
 
 export type { AdminIdentity, HospitalIdentity, Identity, PatientIdentity } from '../../shared/protocol';
@@ -41,6 +42,12 @@ export const listApprovals = (id: string) => apiFetch<ApprovalView[]>(`${studyPa
 
 export const approveVersion = (id: string, version: number, note: string) =>
   apiFetch<ApprovalView>(`${studyPath(id)}/versions/${version}/approve`, { json: { note } });
+
+export const getVersionEvaluation = (id: string, version: number) => apiFetch<VersionEvaluation>(`${studyPath(id)}/versions/${version}/evaluation`);
+
+/** Count a flagged report in the version's pooled figures (`include`), or leave it out again. */
+export const setEvaluationIncluded = (id: string, version: number, participantId: string, include: boolean) =>
+  apiFetch<VersionEvaluation>(`${studyPath(id)}/versions/${version}/evaluations/${encodeURIComponent(participantId)}/include`, { method: include ? 'POST' : 'DELETE' });
 
 /** Where a version's TensorFlow.js layers model loads from (`tf.loadLayersModel`). */
 export const modelJsonUrl = (id: string, version: number | 'approved') => `${studyPath(id)}/versions/${version}/model.json`;
@@ -77,6 +84,11 @@ export const suspendSite = (id: string) => apiFetch<SiteDetail>(`/api/sites/${en
 export const reinstateSite = (id: string) => apiFetch<SiteDetail>(`/api/sites/${encodeURIComponent(id)}/reinstate`, { method: 'POST' });
 export const createInvite = (req: CreateInvite) => apiFetch<CreatedInvite>('/api/invites', { json: req });
 export const listPatientInvites = () => apiFetch<InviteView[]>('/api/invites');
+const memberLinkPath = (siteId: string, userId: string) => `/api/sites/${encodeURIComponent(siteId)}/members/${encodeURIComponent(userId)}/link`;
+/** A new sign-in link for a hospital account; its earlier links stop working. */
+export const reissueLink = (siteId: string, userId: string) => apiFetch<IssuedLink>(memberLinkPath(siteId, userId), { method: 'POST' });
+/** End every sign-in link of a hospital account. */
+export const revokeLinks = (siteId: string, userId: string) => apiFetch<{ revoked: boolean }>(memberLinkPath(siteId, userId), { method: 'DELETE' });
 export const revokeInvite = (id: string) => apiFetch<{ revoked: boolean }>(`/api/invites/${encodeURIComponent(id)}`, { method: 'DELETE' });
 export const getAudit = (q: AuditQuery) => {
   const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [k, String(v)]));

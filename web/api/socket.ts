@@ -21,6 +21,16 @@ type AckedEvent = keyof ClientToServerEvents;
 type RequestOf<E extends AckedEvent> = Parameters<ClientToServerEvents[E]>[0];
 type ResultOf<E extends AckedEvent> = Parameters<ClientToServerEvents[E]>[1] extends (res: Ack<infer T>) => void ? T : never;
 
+/**
+ * How long to wait before sending again an event the server refused as `rate_limited` (its message
+ * says "try again in N s"); null for any other error.
+ */
+export function rateLimitedRetryMs(e: unknown): number | null {
+  if (!(e instanceof ApiRequestError) || e.code !== 'rate_limited') return null;
+  const seconds = Number(/try again in (\d+) s/.exec(e.message)?.[1]);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 5) * 1000;
+}
+
 /** Emits an event and resolves with the ack's data, or rejects with its error (or a timeout). */
 export function emitWithAck<E extends AckedEvent>(
   socket: ConsiliumSocket,

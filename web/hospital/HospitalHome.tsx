@@ -2,6 +2,7 @@ import { SignInForm } from '../account/SignInForm';
 import { useMe } from '../account/useMe';
 import { sessionCredential } from '../api/http';
 import { HospitalPage } from './HospitalPage';
+import { SiteAdminPanel } from './SiteAdminPanel';
 
 /** `/hospital`: the hospital page for staff signed in with a password (a sign-in link opens `/hospital/:token`). */
 export function HospitalHome() {
@@ -31,5 +32,10 @@ export function HospitalHome() {
       </section>
     );
   }
-  return <HospitalPage credential={sessionCredential()} />;
+  return (
+    <>
+      <HospitalPage credential={sessionCredential()} />
+      {me.data.staffRole === 'site_admin' && <SiteAdminPanel siteId={me.data.site.id} />}
+    </>
+  );
 }

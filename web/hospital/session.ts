@@ -1,8 +1,8 @@
 import type { BackendName, ProgressReport, RoundClosed, RoundOpen } from '../../shared/protocol';
 import { deriveSeed } from '../../shared/synthetic/rng';
 import { getMe, getStudy } from '../api/endpoints';
-import { isUnauthenticated } from '../api/http';
-import { createSocket, emitWithAck, type ConsiliumSocket } from '../api/socket';
+import { isLinkToken, isUnauthenticated } from '../api/http';
+import { createSocket, emitWithAck, rateLimitedRetryMs, type ConsiliumSocket } from '../api/socket';
 import { progressCallback, startTrainingWorker, type TrainingWorker } from '../training/client';
 import type { OutboxEvent, UploadOutcome } from '../training/outboxPolicy';
 import type { BenchmarkArgs, BenchmarkResult, DatasetInfo, TrainProgress } from '../training/protocol';
@@ -44,6 +44,8 @@ export class HospitalSession {
   private readonly progress = new LatestThrottle<ProgressReport>((r) => this.sendProgress(r), 500);
   private activityId = 0;
   private disposed = false;
+  /** A join the server refused as too frequent, to be sent again when it said. */
+  private joinRetry: ReturnType<typeof setTimeout> | null = null;
   /** This tab among the hospital's other tabs in this browser, once it has joined. */
   private tabs: TabCoordinator | null = null;
 
@@ -113,10 +115,7 @@ export class HospitalSession {
       }
       await this.loadStudy(me.studyIds[0]);
     } catch (e) {
-      const message = isUnauthenticated(e)
-        ? 'This hospital link is not valid or has expired. Ask the study coordinator for a new one.'
-        : describe(e);
-      this.set({ phase: 'failed', error: message });
+      this.set({ phase: 'failed', error: isUnauthenticated(e) ? this.refusalText(e) : describe(e) });
       return;
     }
     await backend;
@@ -189,8 +188,11 @@ export class HospitalSession {
 
   /** The active dataset changed (an import, a switch, a deletion): show it, and join with it. */
   datasetChanged(dataset: DatasetInfo, message?: string): void {
+    const recount = dataset.train !== this.state.dataset?.train;
     this.set({ dataset, datasetError: null });
     if (message) this.log(message, 'ok');
+    // The server weighs and checks this site's updates by the records it reported: report the new count.
+    if (recount && this.state.joined && this.socket?.connected) void this.announce();
   }
 
   // ----- participation -----
@@ -238,16 +240,48 @@ export class HospitalSession {
     });
     socket.on('disconnect', (reason) => {
       this.set({ connected: false });
-      this.log(`Disconnected from the coordinator (${reason}); reconnecting…`, 'warn');
+      // The server let this tab go (its link revoked or expired, its site suspended): say why, if that is it.
+      if (reason === 'io server disconnect') void this.recheck();
+      else this.log(`Disconnected from the coordinator (${reason}); reconnecting…`, 'warn');
     });
     socket.on('connect_error', (err) => {
       // The server refusing the token stops Socket.IO's retries; a network failure does not.
-      if (!socket.active) this.log(`The coordinator refused this tab: ${err.message}`, 'error');
+      const refusal = (err as Error & { data?: { message?: unknown } }).data?.message;
+      if (!socket.active && typeof refusal === 'string') this.refuse(this.refusalText(new Error(refusal)));
+      else if (!socket.active) this.log(`The coordinator refused this tab: ${err.message}`, 'error');
       else if (!outageLogged) this.log(`Cannot reach the coordinator (${err.message}); retrying…`, 'warn');
       outageLogged = true;
     });
     socket.on('round:open', (round) => this.onRoundOpen(round));
     socket.on('round:closed', (closed) => this.onRoundClosed(closed));
+  }
+
+  /** What a refused sign-in says: the server's reason for a link (expired, revoked…), else a plain hint. */
+  private refusalText(e: unknown): string {
+    const reason = e instanceof Error ? e.message : '';
+    if (isLinkToken(this.token) && /sign-in link|suspended/.test(reason)) return `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`;
+    return isLinkToken(this.token)
+      ? 'This hospital link is not valid or has expired. Ask your site admin or the study coordinator for a new one.'
+      : 'Your session has ended: sign in again.';
+  }
+
+  /** The server disconnected this tab: if its sign-in no longer holds, the page says so and stops. */
+  private async recheck(): Promise<void> {
+    try {
+      await getMe(this.token);
+      this.log('The coordinator disconnected this tab.', 'warn');
+    } catch (e) {
+      if (isUnauthenticated(e)) this.refuse(this.refusalText(e));
+      else this.log(`Disconnected from the coordinator (${describe(e)}).`, 'warn');
+    }
+  }
+
+  /** This tab's sign-in is refused for good: stop talking to the coordinator and show why. */
+  private refuse(message: string): void {
+    this.socket?.removeAllListeners();
+    this.socket?.disconnect();
+    this.socket = null;
+    this.set({ phase: 'failed', error: message, connected: false });
   }
 
   // ----- the hospital's other tabs (web/hospital/tabCoordinator) -----
@@ -283,6 +317,8 @@ export class HospitalSession {
   /** Joins (again, after every reconnect) and picks up a round that is already open for this site. */
   private async announce(): Promise<void> {
     const { study, dataset, backend } = this.state;
+    if (this.joinRetry) clearTimeout(this.joinRetry);
+    this.joinRetry = null;
     if (!this.socket || !study) return;
     try {
       const res = await emitWithAck(this.socket, 'hospital:join', {
@@ -303,6 +339,16 @@ export class HospitalSession {
       if (res.openRound) this.onRoundOpen(res.openRound);
       this.evaluateMissedVersion(res.study.currentVersion);
     } catch (e) {
+      const retryMs = rateLimitedRetryMs(e);
+      if (retryMs !== null && !this.disposed) {
+        // A reconnect in between joins on its own (and clears this); else the join is sent again once allowed.
+        this.log(`The coordinator asks this tab to slow down; joining again in ${Math.ceil(retryMs / 1000)} s.`, 'warn');
+        this.joinRetry = setTimeout(() => {
+          this.joinRetry = null;
+          if (this.socket?.connected) void this.announce();
+        }, retryMs);
+        return;
+      }
       this.log(`Joining failed: ${describe(e)}`, 'error');
     }
   }
@@ -554,6 +600,7 @@ export class HospitalSession {
     this.tabs?.close();
     this.disposed = true;
     this.progress.cancel();
+    if (this.joinRetry) clearTimeout(this.joinRetry);
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
     this.socket = null;

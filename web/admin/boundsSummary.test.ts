@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { boundsSummary } from './RoundsTable';
+
+const round = { round: 1, status: 'closed' as const, baseVersion: 0, version: 1, sampled: 5, received: 5, openedAt: '', closedAt: null, deadline: '' };
+
+describe('a round’s clipping and weights, as the rounds table says them', () => {
+  it('names the bound, each clipped update with its norm, and each capped one with what it declared', () => {
+    expect(
+      boundsSummary({ ...round, clipMode: 'adaptive', clipNorm: 1.5163, sampleCap: 1002, clipped: [{ participantId: 'hospital-a', norm: 1234.5 }], capped: [{ participantId: 'hospital-a', declared: 100_000_000 }] }),
+    ).toMatch(/^bound 1\.516 \(adaptive\); clipped: hospital-a \(norm 1234\.500\); weight capped at 1,?002: hospital-a \(declared 100,?000,?000\)$/);
+  });
+
+  it('says plainly when a round had no clipping', () => {
+    expect(boundsSummary({ ...round, clipMode: 'none', clipNorm: null, sampleCap: null, clipped: [], capped: [] })).toMatch(/no clipping: one site can move the model/);
+  });
+});
