@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { studyIdParamSchema, versionOrApprovedParamSchema, wholeNumberParamSchema } from '../../shared/protocol/schemas';
+import { studyIdParamSchema, versionOrApprovedParamSchema, wholeNumberParamSchema } from '../../shared/protocol/params';
 import { errorHandler } from './errors';
 import { pathParam, queryParams } from './params';
 

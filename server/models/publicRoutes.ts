@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { studyIdParamSchema } from '../../shared/protocol/schemas';
+import { studyIdParamSchema } from '../../shared/protocol/params';
 import type { Db } from '../db/client';
 import { pathParam } from '../http/params';
 import type { AppEnv } from '../http/principal';

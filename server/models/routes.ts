@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { participantIdParamSchema, studyIdParamSchema, versionOrApprovedParamSchema, versionParamSchema } from '../../shared/protocol/schemas';
+import { participantIdParamSchema, studyIdParamSchema, versionOrApprovedParamSchema, versionParamSchema } from '../../shared/protocol/params';
 import type { Clock } from '../clock';
 import { includeEvaluation } from './evaluations';
 import type { Db } from '../db/client';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { roundParamSchema, studyIdParamSchema } from '../../shared/protocol/schemas';
+import { roundParamSchema, studyIdParamSchema } from '../../shared/protocol/params';
 import type { Db } from '../db/client';
 import { BadParameterError, pathParam } from '../http/params';
 import { requireHospital, type AppEnv } from '../http/principal';

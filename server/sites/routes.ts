@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { createInviteSchema, createSiteSchema, userIdParamSchema, type CreatedInvite, type IssuedLink } from '../../shared/protocol/accounts';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { inviteIdParamSchema, siteIdParamSchema } from '../../shared/protocol/schemas';
+import { inviteIdParamSchema, siteIdParamSchema } from '../../shared/protocol/params';
 import type { Audit } from '../audit/log';
 import { createInvite, listInvites, revokeInvites } from '../auth/invites';
 import type { Links } from '../auth/links';

@@ -1,7 +1,8 @@
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { studyConfigPatchSchema, studyIdParamSchema } from '../../shared/protocol/schemas';
+import { studyConfigPatchSchema } from '../../shared/protocol/schemas';
+import { studyIdParamSchema } from '../../shared/protocol/params';
 import { createStudyRequestSchema, enrolRequestSchema, restartRequestSchema } from '../../shared/protocol/studyAdmin';
 import type { Audit } from '../audit/log';
 import { pathParam } from '../http/params';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { studyIdParamSchema, versionParamSchema } from '../../shared/protocol/schemas';
+import { studyIdParamSchema, versionParamSchema } from '../../shared/protocol/params';
 import { blobsOf, type Db } from '../db/client';
 import { pathParam } from '../http/params';
 import { requireAdmin, requireStaffOrAdmin, type AppEnv } from '../http/principal';

@@ -5,3 +5,4 @@ export * from './models';
 export * from './studyAdmin';
 export * from './riskModel';
 export * from './accounts';
+export * from './params';

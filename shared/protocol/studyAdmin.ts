@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { PG_INTEGER_MAX, siteSchema, studyConfigPatchSchema, studyIdSchema, type StudyConfig, type StudySummary } from './schemas';
+import { PG_INTEGER_MAX } from './params';
+import { siteSchema, studyConfigPatchSchema, studyIdSchema, type StudyConfig, type StudySummary } from './schemas';
 
 /** `POST /api/studies`: a study from a template, its settings over the template's defaults, and the sites to enrol. */
 export const createStudyRequestSchema = z.strictObject({
