@@ -85,4 +85,30 @@ test('three hospitals federate three rounds while the admin watches the model co
     await admin.screenshot({ path: 'docs/admin-console.png', fullPage: true });
     await hospitals[0].page.screenshot({ path: 'docs/hospital-tab.png', fullPage: true });
   }
+
+  // A round opens to its detail: its timeline from opening to publication, the bytes it moved, and
+  // each update's norm against the round's clipping bound with each site's weight.
+  const toggle = admin.locator(`[data-testid="metrics-row"][data-round="${ROUNDS}"]`).getByRole('button', { name: `Round ${ROUNDS} details` });
+  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  const detail = admin.locator(`[data-testid="round-detail"][data-round="${ROUNDS}"]`);
+  const timeline = detail.getByTestId('round-timeline');
+  await expect(timeline).toBeVisible();
+  await expect(timeline.locator('li').first()).toHaveText(/^opened\s*\+0 s/);
+  for (const moment of ['first update', 'quorum (3)', 'last update', 'aggregation began', `published v${ROUNDS}`]) await expect(timeline).toContainText(moment);
+  const norms = detail.getByTestId('round-norms-chart');
+  await expect(norms).toBeVisible();
+  await expect(norms).toHaveAttribute('data-points', '3');
+  await expect(norms.locator('.recharts-scatter-symbol')).toHaveCount(3);
+  await expect(norms.locator('.recharts-reference-line')).toHaveCount(1);
+  await expect(norms.getByText('L2 norm')).toBeVisible();
+  await expect(norms.getByText('Update (site)')).toBeVisible();
+  await expect(detail.getByTestId('round-site')).toHaveCount(3);
+  await expect(detail.getByTestId('round-bytes-in')).toHaveText(/^\d+(\.\d+)? kB · 3 accepted: /);
+  await expect(detail.getByTestId('round-bytes-out')).toHaveText(new RegExp(`· base v${ROUNDS - 1}: .* in \\d+ downloads? · result v${ROUNDS}: `));
+  // The rounds table with the round opened, at the viewport's 1,280 px.
+  const roundsPanel = admin.locator('section[aria-labelledby="rounds-title"]');
+  await roundsPanel.scrollIntoViewIfNeeded();
+  await roundsPanel.screenshot({ path: test.info().outputPath('round-detail.png') });
 });

@@ -32,9 +32,11 @@ import { Presence } from './realtime/presence';
 import { attachRealtime, rooms, sameOrigin, type RealtimeDeps } from './realtime/socket';
 import { Coordinator, type CoordinatorEvents } from './rounds/coordinator';
 import { roundRoutes } from './rounds/routes';
+import { ModelDownloads } from './rounds/downloads';
 import { studyRoutes } from './studies/routes';
 import { modelRoutes } from './models/routes';
 import { publicModelRoutes } from './models/publicRoutes';
+import { metricSeriesRoutes } from './models/seriesRoutes';
 import { studyAdminRoutes, templateRoutes } from './studies/adminRoutes';
 
 async function siteOfParticipant(db: Database['db'], participantId: string): Promise<string | null> {
@@ -198,9 +200,12 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     return c.json(body, reachable ? 200 : 503);
   });
   app.route('/api/auth', authRoutes({ db, clock, sessions, audit, secureCookies: deps.secureCookies ?? false }));
-  app.route('/api/studies', roundRoutes({ db, coordinator, maxUpdateBytes }));
-  app.route('/api/studies', studyRoutes({ db, presence }));
+  // Model bytes sent per version, for the rounds' bytes out (counted in memory by this process).
+  const downloads = new ModelDownloads(clock.now());
+  app.route('/api/studies', roundRoutes({ db, coordinator, maxUpdateBytes, downloads }));
+  app.route('/api/studies', studyRoutes({ db, presence, downloads }));
   app.route('/api/studies', modelRoutes({ db, audit, clock, onChange: (studyId) => events.changed(studyId) }));
+  app.route('/api/studies', metricSeriesRoutes({ db }));
   app.route('/api/public/studies', publicModelRoutes({ db }));
   app.route('/api/studies', studyAdminRoutes({ db, coordinator, log, audit }));
   app.route(

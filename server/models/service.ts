@@ -1,6 +1,7 @@
 import { and, asc, desc, eq } from 'drizzle-orm';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { poolClinicalMetrics, type ClinicalMetrics } from '../../shared/metrics/clinical';
+import { type ClinicalMetrics } from '../../shared/metrics/clinical';
+import { poolEvaluation, siteCurves, withoutHistogram } from '../../shared/metrics/curves';
 import { approvalSchema, type ApprovalView, type ModelVersionView, type VersionEvaluation } from '../../shared/protocol/models';
 import { decodeWeights } from '../../shared/weights/codec';
 import { blobsOf, type Db } from '../db/client';
@@ -34,6 +35,7 @@ export async function listVersions(db: Db, studyId: string): Promise<ModelVersio
   for (const r of reports) if (r.clinical) clinicalBy.set(r.version, [...(clinicalBy.get(r.version) ?? []), r.clinical]);
   return rows.map((r) => {
     const m = metrics.get(r.version);
+    const pooled = poolEvaluation(clinicalBy.get(r.version) ?? []);
     return {
       version: r.version,
       parentVersion: r.parentVersion,
@@ -46,7 +48,10 @@ export async function listVersions(db: Db, studyId: string): Promise<ModelVersio
       flagged: m?.flagged ?? 0,
       loss: m?.loss ?? null,
       accuracy: m?.accuracy ?? null,
-      clinical: poolClinicalMetrics(clinicalBy.get(r.version) ?? []),
+      clinical: pooled.metrics,
+      auroc: pooled.auroc,
+      aurocMethod: pooled.aurocMethod,
+      aurocMaxError: pooled.aurocMaxError,
     };
   });
 }
@@ -107,7 +112,7 @@ export async function layersModelFiles(db: Db, studyId: string, version: number)
   });
 }
 
-/** Every site's report on a version, and their pooled values. */
+/** Every site's report on a version, and their pooled values: AUROC and ROC from the summed score histograms when every pooled report sent one. */
 export async function versionEvaluation(db: Db, studyId: string, version: number): Promise<VersionEvaluation> {
   const [exists] = await db
     .select({ v: modelVersions.version })
@@ -121,9 +126,15 @@ export async function versionEvaluation(db: Db, studyId: string, version: number
     .innerJoin(sites, eq(sites.id, participants.siteId))
     .where(and(eq(evaluations.studyId, studyId), eq(evaluations.version, version)))
     .orderBy(asc(sites.name));
+  const pooled = poolEvaluation(rows.flatMap((r) => (r.e.clinical && (r.e.flag === null || r.e.includedBy !== null) ? [r.e.clinical] : [])));
   return {
     version,
-    global: poolClinicalMetrics(rows.flatMap((r) => (r.e.clinical && (r.e.flag === null || r.e.includedBy !== null) ? [r.e.clinical] : []))),
+    global: pooled.metrics,
+    auroc: pooled.auroc,
+    aurocMethod: pooled.aurocMethod,
+    aurocMaxError: pooled.aurocMaxError,
+    withoutHistogram: pooled.withoutHistogram,
+    curves: pooled.curves,
     sites: rows.map(({ e, siteName }) => ({
       participantId: e.participantId,
       siteName,
@@ -132,7 +143,9 @@ export async function versionEvaluation(db: Db, studyId: string, version: number
       reportedAt: e.reportedAt.toISOString(),
       loss: e.loss,
       accuracy: e.accuracy,
-      clinical: e.clinical ?? null,
+      clinical: e.clinical ? withoutHistogram(e.clinical) : null,
+      histogram: Boolean(e.clinical?.histogram),
+      curves: e.clinical ? siteCurves(e.clinical) : null,
       flag: e.flag,
       includedBy: e.includedBy,
       pooled: e.flag === null || e.includedBy !== null,

@@ -139,6 +139,8 @@ export function totalWeight(list: readonly RoundUpdate[]): number {
 
 async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: string): Promise<Closed | null> {
   const { db, clock } = ctx.deps;
+  // The round's timeline (the admin console's round detail): when aggregation began, kept in its report.
+  const startedAt = new Date(clock.now()).toISOString();
   const blobs = blobsOf(db);
   const ledger = await ctx.ledgerFor(round);
   ledger.close();
@@ -218,6 +220,8 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
     const [locked] = await tx.select().from(rounds).where(eq(rounds.id, round.id)).for('update');
     if (!locked || locked.status !== 'open') return null;
     const [current] = await tx.select().from(studies).where(eq(studies.id, round.studyId)).for('update');
+    // One instant, on the server's clock like the round's other times: the round closes as its version is written.
+    const closedAt = new Date(clock.now());
     await tx.insert(modelVersions).values({
       studyId: round.studyId,
       version,
@@ -226,18 +230,19 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
       sha256: weights.sha256,
       weightsBytes: weights.bytes,
       serverStateSha256: serverState?.sha256 ?? null,
+      createdAt: closedAt,
     });
     await tx
       .update(rounds)
       .set({
         status: 'closed',
-        closedAt: new Date(clock.now()),
+        closedAt,
         closeReason: reason,
         resultVersion: version,
         contributors: list.length,
         totalSamples,
         meanTrainLoss,
-        aggregationReport: result.report,
+        aggregationReport: { ...result.report, startedAt },
       })
       .where(eq(rounds.id, round.id));
     const completedRounds = current.completedRounds + 1;

@@ -4,14 +4,16 @@ import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { roundParamSchema, studyIdParamSchema } from '../../shared/protocol/params';
 import type { Db } from '../db/client';
 import { BadParameterError, pathParam } from '../http/params';
-import { requireHospital, type AppEnv } from '../http/principal';
+import { requireAdmin, requireHospital, type AppEnv } from '../http/principal';
 import { eq } from 'drizzle-orm';
 import { participants } from '../db/schema';
 import type { Coordinator } from './coordinator';
+import { buildRoundDetail } from './detail';
+import type { ModelDownloads } from './downloads';
 
 const idempotencyKeySchema = /^[A-Za-z0-9_-]{8,128}$/;
 
-export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateBytes: number }) {
+export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateBytes: number; downloads: ModelDownloads }) {
   const { db, coordinator } = deps;
   // An enrolment is never undone (a site is suspended instead, which sign-in checks): a study's
   // enrolments are loaded in one query and kept; a site not found reloads them (it may be new).
@@ -23,42 +25,50 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
     enrolled.set(studyId, new Map(rows.map((r) => [r.siteId, r.id])));
     return enrolled.get(studyId)!.get(siteId) ?? null;
   };
-  return new Hono<AppEnv>().post(
-    // Any `:round` reaches the handler: one that is no round number is refused there, and recorded.
-    '/:id/rounds/:round/updates',
-    async (c, next) => {
-      // A declared length over the limit is refused before a byte is read; a chunked body is counted
-      // as it streams (intake stops at the limit). Hono's bodyLimit would buffer a chunked body whole.
-      const declared = Number(c.req.header('content-length') ?? 0);
-      if (declared > deps.maxUpdateBytes) throw new ConsiliumError(ErrorCode.PayloadTooLarge, `an update may not exceed ${deps.maxUpdateBytes} bytes`, 413);
-      await next();
-    },
-    async (c) => {
-      const p = requireHospital(c);
+  return new Hono<AppEnv>()
+    .get('/:id/rounds/:round', async (c) => {
+      // The admin console's round detail: timeline, bytes, norms against the bound, weights, selection.
+      requireAdmin(c);
       const studyId = pathParam(c, 'id', studyIdParamSchema);
-      const participantId = await participantOf(studyId, p.siteId);
-      if (!participantId) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
-      let round: number;
-      try {
-        round = pathParam(c, 'round', roundParamSchema);
-      } catch (err) {
-        // Refused before a byte of the body is read, and recorded among the refused updates the
-        // admins see, with the text that was sent in the reason.
-        if (err instanceof BadParameterError) await coordinator.refuseUnread({ studyId, participantId, roundText: err.raw ?? '' }, err);
-        throw err;
-      }
-      const key = c.req.header('idempotency-key');
-      if (!key || !idempotencyKeySchema.test(key))
-        throw new ConsiliumError(ErrorCode.BadRequest, 'an Idempotency-Key header (8 to 128 letters, digits, - or _) is required', 400);
-      const type = c.req.header('content-type') ?? '';
-      if (!type.startsWith('application/octet-stream'))
-        throw new ConsiliumError(ErrorCode.BadRequest, 'updates are sent as application/octet-stream', 415);
-      // Streamed into the blob store as it arrives: never held whole in memory. Under Node the request
-      // is read as the Node stream it is (the web stream built over it costs more than the upload).
-      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-      const body = incoming && !incoming.readableEnded ? incoming : (c.req.raw.body ?? new Uint8Array(0));
-      const receipt = await coordinator.submitUpdate({ studyId, round, participantId, idempotencyKey: key, body });
-      return c.json(receipt);
-    },
-  );
+      const round = pathParam(c, 'round', roundParamSchema);
+      return c.json(await buildRoundDetail(db, deps.downloads, studyId, round));
+    })
+    .post(
+      // Any `:round` reaches the handler: one that is no round number is refused there, and recorded.
+      '/:id/rounds/:round/updates',
+      async (c, next) => {
+        // A declared length over the limit is refused before a byte is read; a chunked body is counted
+        // as it streams (intake stops at the limit). Hono's bodyLimit would buffer a chunked body whole.
+        const declared = Number(c.req.header('content-length') ?? 0);
+        if (declared > deps.maxUpdateBytes) throw new ConsiliumError(ErrorCode.PayloadTooLarge, `an update may not exceed ${deps.maxUpdateBytes} bytes`, 413);
+        await next();
+      },
+      async (c) => {
+        const p = requireHospital(c);
+        const studyId = pathParam(c, 'id', studyIdParamSchema);
+        const participantId = await participantOf(studyId, p.siteId);
+        if (!participantId) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
+        let round: number;
+        try {
+          round = pathParam(c, 'round', roundParamSchema);
+        } catch (err) {
+          // Refused before a byte of the body is read, and recorded among the refused updates the
+          // admins see, with the text that was sent in the reason.
+          if (err instanceof BadParameterError) await coordinator.refuseUnread({ studyId, participantId, roundText: err.raw ?? '' }, err);
+          throw err;
+        }
+        const key = c.req.header('idempotency-key');
+        if (!key || !idempotencyKeySchema.test(key))
+          throw new ConsiliumError(ErrorCode.BadRequest, 'an Idempotency-Key header (8 to 128 letters, digits, - or _) is required', 400);
+        const type = c.req.header('content-type') ?? '';
+        if (!type.startsWith('application/octet-stream'))
+          throw new ConsiliumError(ErrorCode.BadRequest, 'updates are sent as application/octet-stream', 415);
+        // Streamed into the blob store as it arrives: never held whole in memory. Under Node the request
+        // is read as the Node stream it is (the web stream built over it costs more than the upload).
+        const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+        const body = incoming && !incoming.readableEnded ? incoming : (c.req.raw.body ?? new Uint8Array(0));
+        const receipt = await coordinator.submitUpdate({ studyId, round, participantId, idempotencyKey: key, body });
+        return c.json(receipt);
+      },
+    );
 }

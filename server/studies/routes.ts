@@ -5,6 +5,7 @@ import { blobsOf, type Db } from '../db/client';
 import { pathParam } from '../http/params';
 import { requireAdmin, requireStaffOrAdmin, type AppEnv } from '../http/principal';
 import type { Presence } from '../realtime/presence';
+import type { ModelDownloads } from '../rounds/downloads';
 import { buildDashboard } from './dashboard';
 import { findParticipant, getStudySummary, listStudies, findModelVersion, studiesOfSite } from './service';
 
@@ -15,7 +16,7 @@ async function assertCanSee(db: Db, c: Parameters<typeof requireStaffOrAdmin>[0]
     throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
 }
 
-export function studyRoutes(deps: { db: Db; presence: Presence }) {
+export function studyRoutes(deps: { db: Db; presence: Presence; downloads: ModelDownloads }) {
   const { db, presence } = deps;
   return new Hono<AppEnv>()
     .get('/', async (c) => {
@@ -49,7 +50,9 @@ export function studyRoutes(deps: { db: Db; presence: Presence }) {
       if (c.req.header('if-none-match') === etag) return c.body(null, 304);
       // Streamed from the blob store, never read whole into memory.
       const size = model.bytes ?? (await blobsOf(db).size(model.sha256));
-      return c.body(blobsOf(db).stream(model.sha256), 200, {
+      // Counted as it goes: the rounds' bytes out (GET /api/studies/:id/rounds/:round).
+      const stream = blobsOf(db).stream(model.sha256);
+      return c.body(deps.downloads.count(id, version, stream, size), 200, {
         'Content-Type': 'application/octet-stream',
         ...(size !== null ? { 'Content-Length': String(size) } : {}),
       });

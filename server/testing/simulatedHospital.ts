@@ -220,8 +220,11 @@ export class SimulatedHospital {
   }
 }
 
-/** A perfect evaluation as a forger would send it: every figure consistent with every other, all of them made up. */
-function forgedPerfect(ev: Evaluation): Evaluation {
+/**
+ * A perfect evaluation as a forger would send it: every figure consistent with every other, all of them
+ * made up, the score histograms too (each class's samples at its own end of the scale).
+ */
+export function forgedPerfect(ev: Evaluation): Evaluation {
   const c = ev.clinical;
   const n = ev.numSamples;
   const bins = { count: c.calibration.count.map(() => 0), confidence: c.calibration.confidence.map(() => 0), correct: c.calibration.correct.map(() => 0) };
@@ -233,20 +236,46 @@ function forgedPerfect(ev: Evaluation): Evaluation {
   if (c.kind === 'binary') {
     const positives = c.confusion.tp + c.confusion.fn;
     const negatives = c.confusion.tn + c.confusion.fp;
+    const histogram = c.histogram && {
+      bins: c.histogram.bins,
+      negative: negatives ? [[0, negatives] as [number, number]] : [],
+      positive: positives ? [[c.histogram.bins - 1, positives] as [number, number]] : [],
+    };
     const clinical = {
       ...c,
       loss,
       accuracy: 1,
-      auroc: 1,
+      auroc: positives && negatives ? 1 : 0.5,
       sensitivity: positives ? 1 : null,
       specificity: negatives ? 1 : null,
       confusion: { tp: positives, fp: 0, tn: negatives, fn: 0 },
       ece: 0.001,
       calibration: bins,
+      ...(histogram ? { histogram } : {}),
     };
     return { ...ev, loss, accuracy: 1, clinical };
   }
   const confusion = c.confusion.map((row, a) => row.map((_, p) => (a === p ? row.reduce((s, v) => s + v, 0) : 0)));
-  const clinical = { ...c, loss, accuracy: 1, confusion, recall: c.recall.map((r) => (r === null ? null : 1)), macroF1: 1, ece: 0.001, calibration: bins };
+  const histogram = c.histogram && {
+    bins: c.histogram.bins,
+    perClass: confusion.map((row, k) => {
+      const support = row[k];
+      return {
+        positive: support ? [[c.histogram!.bins - 1, support] as [number, number]] : [],
+        negative: n - support ? [[0, n - support] as [number, number]] : [],
+      };
+    }),
+  };
+  const clinical = {
+    ...c,
+    loss,
+    accuracy: 1,
+    confusion,
+    recall: c.recall.map((r) => (r === null ? null : 1)),
+    macroF1: 1,
+    ece: 0.001,
+    calibration: bins,
+    ...(histogram ? { histogram } : {}),
+  };
   return { ...ev, loss, accuracy: 1, clinical };
 }

@@ -42,5 +42,7 @@ export const aggregationReportSchema = z.object({
   updates: z.array(updateReportSchema),
   /** Rule-specific figures: f and neighbours for Krum, trimmed per side, server step norm, mu... */
   details: z.record(z.string(), z.number()),
+  /** When the round's policy closed it to updates and its aggregation began (ISO); absent in older reports. */
+  startedAt: z.string().optional(),
 });
 export type AggregationReport = z.infer<typeof aggregationReportSchema>;

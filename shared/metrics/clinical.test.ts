@@ -4,6 +4,7 @@ import {
   clinicalMetricsSchema,
   expectedCalibrationError,
   multiclassClinicalMetrics,
+  poolAuroc,
   poolClinicalMetrics,
   type BinaryClinicalMetrics,
   type MulticlassClinicalMetrics,
@@ -71,7 +72,7 @@ describe('multiclassClinicalMetrics', () => {
 });
 
 describe('poolClinicalMetrics', () => {
-  it('pools confusion matrices and calibration bins exactly, and weights loss and AUROC by samples', () => {
+  it('pools confusion matrices, calibration bins and (from the score histograms) AUROC exactly, and weights loss by samples', () => {
     const a = binaryClinicalMetrics([0.9, 0.8, 0.3, 0.6], [1, 1, 1, 0]);
     const b = binaryClinicalMetrics([0.2, 0.1, 0.7, 0.4, 0.95, 0.05], [0, 0, 1, 1, 1, 0]);
     const pooled = poolClinicalMetrics([a, b]) as BinaryClinicalMetrics;
@@ -81,8 +82,37 @@ describe('poolClinicalMetrics', () => {
     expect(pooled.specificity).toBeCloseTo(all.specificity!, 12);
     expect(pooled.ece).toBeCloseTo(all.ece, 12);
     expect(pooled.loss).toBeCloseTo(all.loss, 12);
-    expect(pooled.auroc).toBeCloseTo((a.auroc * 4 + b.auroc * 6) / 10, 12);
+    // No two of these scores share a 0.001 bin: the pooled AUROC is that of the pooled scores, to the last digit.
+    expect(pooled.auroc).toBeCloseTo(all.auroc, 12);
+    expect(pooled.auroc).not.toBeCloseTo((a.auroc * 4 + b.auroc * 6) / 10, 2);
     expect(pooled.numSamples).toBe(10);
+    expect(pooled.histogram).toBeUndefined();
+  });
+
+  it('falls back to the sample-weighted mean of the two-class sites\' AUROCs when a report has no histogram', () => {
+    const a = binaryClinicalMetrics([0.9, 0.8, 0.3, 0.6], [1, 1, 1, 0]);
+    const b = binaryClinicalMetrics([0.2, 0.1, 0.7, 0.4, 0.95, 0.05], [0, 0, 1, 1, 1, 0], { histogram: false });
+    const oneClass = binaryClinicalMetrics([0.2, 0.4, 0.3], [0, 0, 0]);
+    expect(b.histogram).toBeUndefined();
+    expect(poolAuroc([a, b, oneClass])).toEqual({ auroc: (a.auroc * 4 + b.auroc * 6) / 10, method: 'weighted-mean', maxError: null, withoutHistogram: 1 });
+    expect((poolClinicalMetrics([a, b, oneClass]) as BinaryClinicalMetrics).auroc).toBeCloseTo((a.auroc * 4 + b.auroc * 6) / 10, 12);
+    // With histograms everywhere, the one-class site's scores rank against the others'.
+    const withIt = poolAuroc([a, binaryClinicalMetrics([0.2, 0.1, 0.7, 0.4, 0.95, 0.05], [0, 0, 1, 1, 1, 0]), oneClass]);
+    const all = binaryClinicalMetrics([0.9, 0.8, 0.3, 0.6, 0.2, 0.1, 0.7, 0.4, 0.95, 0.05, 0.2, 0.4, 0.3], [1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0]);
+    expect(withIt.method).toBe('histogram');
+    expect(Math.abs(withIt.auroc! - all.auroc)).toBeLessThanOrEqual(withIt.maxError! + 1e-12);
+  });
+
+  it('gives the same pooled figures, to the last bit, whatever order the reports came in', () => {
+    const reports = [0.13, 0.71, 0.37, 0.93].map((shift, k) =>
+      binaryClinicalMetrics(
+        Array.from({ length: 7 + k }, (_, i) => (Math.sin(i * 12.9898 + shift) + 1) / 2),
+        Array.from({ length: 7 + k }, (_, i) => (i + k) % 2),
+      ),
+    );
+    const pooled = poolClinicalMetrics(reports);
+    expect(poolClinicalMetrics([reports[2], reports[0], reports[3], reports[1]])).toEqual(pooled);
+    expect(poolClinicalMetrics([...reports].reverse())).toEqual(pooled);
   });
 
   it('pools multi-class reports into the pooled confusion matrix', () => {

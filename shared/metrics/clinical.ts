@@ -1,5 +1,14 @@
 import { z } from 'zod';
 import { auroc, confusionMatrix, logLoss, PROBABILITY_EPSILON } from './binary';
+import {
+  binaryHistogram,
+  binaryHistogramSchema,
+  denseScores,
+  multiclassHistogram,
+  multiclassHistogramSchema,
+  scoresAuroc,
+  sumScores,
+} from './histogram';
 import { accuracyOf, argmaxRows, macroF1, multiclassConfusionMatrix, perClassRecall } from './multiclass';
 
 /** Reliability bins of the expected calibration error. */
@@ -31,6 +40,12 @@ export const binaryClinicalSchema = z.object({
   confusion: z.object({ tp: z.number().int().min(0), fp: z.number().int().min(0), tn: z.number().int().min(0), fn: z.number().int().min(0) }),
   ece: rate,
   calibration: calibrationBinsSchema,
+  /**
+   * Per label, the histogram of the predicted probability of label 1 (./histogram.ts), so the server
+   * pools AUROC and ROC exactly up to 0.001. Optional: an older tab sends none, and a differentially
+   * private study must not send it un-noised (it is a release of its own).
+   */
+  histogram: binaryHistogramSchema.optional(),
 });
 
 export const multiclassClinicalSchema = z.object({
@@ -45,6 +60,8 @@ export const multiclassClinicalSchema = z.object({
   macroF1: rate,
   ece: rate,
   calibration: calibrationBinsSchema,
+  /** Per class, one-vs-rest histograms of its softmax output (./histogram.ts); optional, and never un-noised under differential privacy. */
+  histogram: multiclassHistogramSchema.optional(),
 });
 
 /** What a site reports for a model version on its validation split, and what the server pools. */
@@ -82,8 +99,13 @@ export function expectedCalibrationError(bins: CalibrationBins): number {
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 
+export interface ClinicalOptions {
+  /** Send the score histograms (default true). A differentially private study passes false until it can noise them. */
+  histogram?: boolean;
+}
+
 /** Binary metrics from sigmoid outputs (probability of the positive class) and 0/1 labels. */
-export function binaryClinicalMetrics(probs: ArrayLike<number>, labels: ArrayLike<number>): BinaryClinicalMetrics {
+export function binaryClinicalMetrics(probs: ArrayLike<number>, labels: ArrayLike<number>, options: ClinicalOptions = {}): BinaryClinicalMetrics {
   const confusion = confusionMatrix(probs, labels);
   const bins = emptyBins();
   for (let i = 0; i < labels.length; i++) {
@@ -103,11 +125,17 @@ export function binaryClinicalMetrics(probs: ArrayLike<number>, labels: ArrayLik
     confusion,
     ece: expectedCalibrationError(bins),
     calibration: bins,
+    ...(options.histogram === false ? {} : { histogram: binaryHistogram(probs, labels) }),
   };
 }
 
 /** Multi-class metrics from softmax outputs (`n × classes`) and class-index labels. */
-export function multiclassClinicalMetrics(outputs: ArrayLike<number>, labels: ArrayLike<number>, classes: number): MulticlassClinicalMetrics {
+export function multiclassClinicalMetrics(
+  outputs: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  classes: number,
+  options: ClinicalOptions = {},
+): MulticlassClinicalMetrics {
   const n = labels.length;
   if (outputs.length !== n * classes) throw new RangeError(`${outputs.length} outputs do not fit ${n} samples of ${classes} classes`);
   const predicted = argmaxRows(outputs, classes);
@@ -129,21 +157,65 @@ export function multiclassClinicalMetrics(outputs: ArrayLike<number>, labels: Ar
     macroF1: macroF1(confusion),
     ece: expectedCalibrationError(bins),
     calibration: bins,
+    ...histogramField(options.histogram === false ? null : multiclassHistogram(outputs, labels, classes)),
   };
 }
+
+const histogramField = <H>(h: H | null) => (h ? { histogram: h } : {});
 
 function recallOrNull(confusion: number[][]): (number | null)[] {
   const recall = perClassRecall(confusion);
   return confusion.map((row, k) => (row.reduce((a, b) => a + b, 0) > 0 ? recall[k] : null));
 }
 
+/** How a pooled AUROC was computed: from the sites' summed score histograms, or as a sample-weighted mean of their AUROCs. */
+export type AurocMethod = 'histogram' | 'weighted-mean';
+
+export interface PooledAuroc {
+  /** Binary: label 1 against label 0; multi-class: the macro one-vs-rest AUROC (histograms only). Null when undefined. */
+  auroc: number | null;
+  method: AurocMethod | null;
+  /** Histograms: the most the AUROC of the pooled raw scores can differ from `auroc`; null otherwise. */
+  maxError: number | null;
+  /** Reports with samples that sent no histogram: one is enough to fall back to the weighted mean. */
+  withoutHistogram: number;
+}
+
+/**
+ * The pooled AUROC of reports with samples: exact up to the bin width from their summed histograms
+ * when every one sent a histogram (a site with one class counts too: its scores rank against the
+ * others'); otherwise, for binary reports, the sample-weighted mean of the AUROCs of the sites that
+ * have both classes (a one-class site has none), which is what the method says.
+ */
+export function poolAuroc(reports: readonly ClinicalMetrics[]): PooledAuroc {
+  const withSamples = reports.filter((r) => r.numSamples > 0);
+  const withoutHistogram = withSamples.filter((r) => !r.histogram).length;
+  if (withSamples.length === 0) return { auroc: null, method: null, maxError: null, withoutHistogram };
+  if (withoutHistogram === 0) {
+    const summed = sumScores(withSamples.map((r) => denseScores(r.histogram!)));
+    if (summed) {
+      const a = scoresAuroc(summed);
+      return { auroc: a?.auroc ?? null, method: a ? 'histogram' : null, maxError: a?.maxError ?? null, withoutHistogram };
+    }
+  }
+  const twoClass = withSamples.filter(
+    (r): r is BinaryClinicalMetrics => r.kind === 'binary' && r.confusion.tp + r.confusion.fn > 0 && r.confusion.tn + r.confusion.fp > 0,
+  );
+  if (twoClass.length === 0) return { auroc: null, method: null, maxError: null, withoutHistogram };
+  const n = twoClass.reduce((a, r) => a + r.numSamples, 0);
+  return { auroc: twoClass.reduce((a, r) => a + r.auroc * r.numSamples, 0) / n, method: 'weighted-mean', maxError: null, withoutHistogram };
+}
+
 /**
  * The global values of several sites' reports: confusion matrices and calibration bins are summed
  * (so sensitivity, specificity, recall, macro-F1 and ECE are those of the pooled validation data);
- * loss and AUROC, which do not pool from summaries, are sample-weighted means.
+ * AUROC comes from the summed score histograms when every report has one (`poolAuroc`), else it is a
+ * sample-weighted mean; loss, which does not pool from summaries, is a sample-weighted mean. The
+ * pooled metrics carry no histogram (see ./curves.ts for what the summed histograms draw).
  */
 export function poolClinicalMetrics(reports: readonly ClinicalMetrics[]): ClinicalMetrics | null {
-  const withSamples = reports.filter((r) => r.numSamples > 0);
+  // In a canonical order, so the floating-point sums do not depend on the order the reports came in.
+  const withSamples = reports.filter((r) => r.numSamples > 0).sort((a, b) => a.numSamples - b.numSamples || a.loss - b.loss || a.accuracy - b.accuracy || a.ece - b.ece);
   if (withSamples.length === 0) return null;
   const kind = withSamples[0].kind;
   if (withSamples.some((r) => r.kind !== kind)) throw new RangeError('cannot pool binary and multi-class reports');
@@ -170,7 +242,8 @@ export function poolClinicalMetrics(reports: readonly ClinicalMetrics[]): Clinic
       numSamples: n,
       loss: weighted((r) => r.loss),
       accuracy: (c.tp + c.tn) / n,
-      auroc: weighted((r) => (r as BinaryClinicalMetrics).auroc),
+      // 0.5, the convention of an undefined AUROC, when no site has both classes.
+      auroc: poolAuroc(all).auroc ?? 0.5,
       sensitivity: ratio(c.tp, c.tp + c.fn),
       specificity: ratio(c.tn, c.tn + c.fp),
       confusion: c,

@@ -1,5 +1,6 @@
 import { PROBABILITY_EPSILON } from './binary';
 import type { ClinicalMetrics } from './clinical';
+import { binnedAuroc, sparseAbove, sparseProblem, sparseTotal, toDense, type SparseCounts } from './histogram';
 
 /**
  * Checks an evaluation report against what any honest tab could have sent. They stop careless and
@@ -62,6 +63,48 @@ export function implausibleReport(r: ReportFigures, classes: number): string | n
     const hi = (k + 1) / bins.count.length;
     if (bins.confidence[k] < bins.count[k] * lo * (1 - 1e-9) - 1e-9 || bins.confidence[k] > bins.count[k] * hi * (1 + 1e-9) + 1e-9)
       return `calibration bin ${k}'s confidences lie outside the bin`;
+  }
+  return histogramProblem(c, classes);
+}
+
+/**
+ * Why a report's score histograms cannot be those of its own predictions, or null (also when it sent
+ * none). Each must be a histogram of its bins; together they count the report's samples, each class's
+ * as many as the confusion matrix gives it; binary ones split at 0.5 as the confusion matrix does, and
+ * rank the scores as the reported AUROC says, within the bound their bins leave.
+ */
+export function histogramProblem(c: ClinicalMetrics, classes: number): string | null {
+  if (!c.histogram) return null;
+  const check = (what: string, sparse: SparseCounts, bins: number) => {
+    const problem = sparseProblem(sparse, bins);
+    return problem ? `the score histogram of ${what} ${problem}` : null;
+  };
+  if (c.kind === 'binary') {
+    const h = c.histogram;
+    const problem = check('label 0', h.negative, h.bins) ?? check('label 1', h.positive, h.bins);
+    if (problem) return problem;
+    const [negatives, positives] = [sparseTotal(h.negative), sparseTotal(h.positive)];
+    const { tp, fp, tn, fn } = c.confusion;
+    if (negatives + positives !== c.numSamples) return `the score histograms count ${negatives + positives} samples, the report ${c.numSamples}`;
+    if (positives !== tp + fn) return `the score histogram of label 1 counts ${positives} samples, the confusion matrix ${tp + fn} (tp + fn)`;
+    if (negatives !== tn + fp) return `the score histogram of label 0 counts ${negatives} samples, the confusion matrix ${tn + fp} (tn + fp)`;
+    const half = h.bins / 2;
+    if (sparseAbove(h.positive, half) !== tp) return `the score histogram of label 1 puts ${sparseAbove(h.positive, half)} samples above 0.5, the confusion matrix ${tp} (tp)`;
+    if (sparseAbove(h.negative, half) !== fp) return `the score histogram of label 0 puts ${sparseAbove(h.negative, half)} samples above 0.5, the confusion matrix ${fp} (fp)`;
+    const binned = binnedAuroc(toDense(h.positive, h.bins), toDense(h.negative, h.bins));
+    if (binned.auroc !== null && Math.abs(binned.auroc - c.auroc) > binned.maxError! + 1e-9)
+      return `the reported AUROC ${c.auroc} is not within ${Number(binned.maxError!.toPrecision(3))} of the score histograms' ${binned.auroc.toFixed(6)}`;
+    return null;
+  }
+  const h = c.histogram;
+  if (h.perClass.length !== classes) return `the score histograms cover ${h.perClass.length} classes, the study ${classes}`;
+  for (const [k, pair] of h.perClass.entries()) {
+    const problem = check(`class ${k}`, pair.positive, h.bins) ?? check(`the classes other than ${k}`, pair.negative, h.bins);
+    if (problem) return problem;
+    const support = c.confusion[k].reduce((a, b) => a + b, 0);
+    const [positives, negatives] = [sparseTotal(pair.positive), sparseTotal(pair.negative)];
+    if (positives !== support) return `the score histogram of class ${k} counts ${positives} samples, the confusion matrix ${support}`;
+    if (positives + negatives !== c.numSamples) return `the score histograms of class ${k} against the rest count ${positives + negatives} samples, the report ${c.numSamples}`;
   }
   return null;
 }

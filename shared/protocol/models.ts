@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import type { ClinicalMetrics } from '../metrics/clinical';
+import type { AurocMethod, ClinicalMetrics } from '../metrics/clinical';
+import type { EvaluationCurves } from '../metrics/curves';
+
+export type { AurocMethod } from '../metrics/clinical';
+export type { EvaluationCurves, ReliabilityBin, RocCurve, RocPoint } from '../metrics/curves';
 
 /** One stored model version, as the admin console lists it. */
 export interface ModelVersionView {
@@ -16,14 +20,42 @@ export interface ModelVersionView {
   flagged: number;
   loss: number | null;
   accuracy: number | null;
-  /** The sites' clinical metrics pooled (confusion and calibration summed); null before any report. */
+  /** The sites' clinical metrics pooled (confusion and calibration summed, AUROC as `aurocMethod` says); null before any report. */
   clinical: ClinicalMetrics | null;
+  /**
+   * The pooled AUROC: binary, label 1 against label 0 (= `clinical.auroc`); multi-class, the mean of the
+   * one-vs-rest AUROCs over the classes present (histograms only). Null when undefined: no report, no
+   * site with both classes, or a multi-class version whose sites did not all send histograms.
+   */
+  auroc: number | null;
+  /**
+   * `'histogram'`: from every pooled site's summed score histograms, the AUROC of the pooled validation
+   * data within `aurocMaxError`. `'weighted-mean'`: some pooled site sent no histogram, so the
+   * sample-weighted mean of the AUROCs of the sites with both classes (biased low on real data). Null
+   * with `auroc`.
+   */
+  aurocMethod: AurocMethod | null;
+  /** With `'histogram'`: the most `auroc` can differ from the AUROC of the pooled raw scores (≤ the bin width for any smooth score distribution). */
+  aurocMaxError: number | null;
 }
 
 /** A version's evaluation: every site's report on its own validation split, and the pooled values (flagged reports left out). */
 export interface VersionEvaluation {
   version: number;
+  /** The pooled reports' clinical metrics (their histograms summed into `curves`, not repeated here). */
   global: ClinicalMetrics | null;
+  /** As in ModelVersionView: the pooled AUROC, how it was pooled, and its error bound. */
+  auroc: number | null;
+  aurocMethod: AurocMethod | null;
+  aurocMaxError: number | null;
+  /** Pooled reports (with samples) that sent no score histogram; any one of them makes the method `'weighted-mean'` and `curves.roc` empty. */
+  withoutHistogram: number;
+  /**
+   * Pooled ROC curves (`roc`: binary one, multi-class one per class, one-vs-rest), top-label
+   * `reliability` and, binary only, `riskReliability`; null with `global`. The confusion matrix is
+   * `global.confusion`.
+   */
+  curves: EvaluationCurves | null;
   sites: {
     participantId: string;
     siteName: string;
@@ -32,7 +64,12 @@ export interface VersionEvaluation {
     reportedAt: string;
     loss: number;
     accuracy: number;
+    /** The site's own metrics (its confusion matrix in `clinical.confusion`), without its histogram. */
     clinical: ClinicalMetrics | null;
+    /** Whether the site sent score histograms. */
+    histogram: boolean;
+    /** The site's own ROC curves and reliability diagrams (roc empty without histograms); null without clinical metrics. */
+    curves: EvaluationCurves | null;
     /** Why the report sits far from the other sites' (null: it does not). */
     flag: string | null;
     /** The admin who included the flagged report in the pooled figures. */

@@ -94,7 +94,14 @@ export const evaluationReportSchema = z.object({
   accuracy: z.number().min(0).max(1),
   numSamples: z.number().int().min(1),
   backend: backendNameSchema,
-  /** The clinical metrics of the same predictions; their sample count must match. */
+  /**
+   * The clinical metrics of the same predictions; their sample count must match. They may carry score
+   * histograms (`clinical.histogram`, shared/metrics/histogram.ts: sparse `[bin, count]` pairs, 1000
+   * bins binary, 100 per class one-vs-rest multi-class), from which the server pools AUROC and ROC
+   * exactly; the server checks them against the rest of the report (shared/metrics/plausibility.ts).
+   * A histogram is a release of its own: a differentially private study must send it noised and
+   * accounted for, or not at all, never as it is (there is no DP yet: tabs send it un-noised).
+   */
   clinical: clinicalMetricsSchema.optional(),
 }).refine((r) => !r.clinical || r.clinical.numSamples === r.numSamples, { message: 'clinical metrics count other samples', path: ['clinical', 'numSamples'] });
 export type EvaluationReport = z.infer<typeof evaluationReportSchema>;

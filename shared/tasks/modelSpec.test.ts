@@ -5,7 +5,7 @@ import { hcvStage } from './hcvStage';
 import { heartRisk } from './heartRisk';
 import { templates } from './index';
 import { lesionImages } from './lesionImages';
-import { initialWeights, layerOutputShapes, modelInputShape, outputUnits, parameterCount, weightShapes } from './modelSpec';
+import { initialWeights, layerOutputShapes, layerParameterCounts, modelInputShape, outputUnits, parameterCount, weightShapes } from './modelSpec';
 import { modelSpecSchema, taskTemplateSchema, type ModelSpec } from './spec';
 
 beforeAll(async () => {
@@ -199,4 +199,18 @@ describe('templates', () => {
     expect(issues({ ...lesionImages, image: undefined }).join()).toMatch(/at least one feature/);
     expect(issues({ ...hcvStage, label: { ...hcvStage.label, classes: undefined } }).join()).toMatch(/4 classes/);
   });
+});
+
+describe('layerParameterCounts', () => {
+  for (const [name, spec] of Object.entries(specs)) {
+    it(`counts each layer's trainable values as TF.js does: ${name}`, () => {
+      const model = buildModel(spec);
+      try {
+        expect(layerParameterCounts(spec)).toEqual(model.layers.map((l) => l.countParams()));
+        expect(layerParameterCounts(spec).reduce((a, b) => a + b, 0)).toBe(parameterCount(spec));
+      } finally {
+        model.dispose();
+      }
+    });
+  }
 });

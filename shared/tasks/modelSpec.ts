@@ -133,6 +133,17 @@ export function parameterCount(spec: ModelSpec): number {
   return weightShapes(spec).reduce((s, w) => s + product(w.shape), 0);
 }
 
+/** Trainable values each layer holds (kernel and bias), one entry per layer; pooling and flatten hold none. */
+export function layerParameterCounts(spec: ModelSpec): number[] {
+  const outputs = layerOutputShapes(spec);
+  return spec.layers.map((layer, i) => {
+    const input = i === 0 ? modelInputShape(spec) : outputs[i - 1];
+    if (layer.type === 'dense') return input[0] * layer.units + layer.units;
+    if (layer.type === 'conv2d') return product(size2d(layer.kernelSize)) * input[2] * layer.filters + layer.filters;
+    return 0;
+  });
+}
+
 /**
  * Seeded Glorot-uniform kernels and zero biases: the server creates version 0 with this, so a study's
  * starting point depends only on its spec and seed, and the server never needs TensorFlow.js. Fans

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { binaryAccuracy, logLoss, PROBABILITY_EPSILON } from '../metrics/binary';
-import { binaryClinicalMetrics, multiclassClinicalMetrics, type ClinicalMetrics } from '../metrics/clinical';
+import { binaryClinicalMetrics, multiclassClinicalMetrics, type ClinicalMetrics, type ClinicalOptions } from '../metrics/clinical';
 import { argmaxRows } from '../metrics/multiclass';
 import { outputUnits } from '../tasks/modelSpec';
 import type { ModelSpec } from '../tasks/spec';
@@ -15,7 +15,10 @@ export interface Evaluation {
   numSamples: number;
   /** Softmax models: counts of (true class, arg-max class), `confusionMatrix[actual][predicted]`. */
   confusionMatrix?: number[][];
-  /** AUROC, sensitivity, specificity, calibration (binary); per-class recall, macro-F1 (multi-class). */
+  /**
+   * AUROC, sensitivity, specificity, calibration (binary); per-class recall, macro-F1 (multi-class); and
+   * the score histograms the server pools AUROC and ROC from exactly (../metrics/histogram.ts).
+   */
   clinical: ClinicalMetrics;
 }
 
@@ -49,9 +52,10 @@ export async function predict(model: tf.LayersModel, data: Dataset, units: numbe
 /**
  * Loss and accuracy of `weights` on `data`. Binary outputs: binary cross-entropy and accuracy at 0.5
  * (`shared/metrics`); softmax outputs: categorical cross-entropy, arg-max accuracy and the confusion
- * matrix.
+ * matrix. The clinical metrics carry score histograms unless `options.histogram` is false (what a
+ * differentially private study must say until it noises them).
  */
-export async function evaluateModel(spec: ModelSpec, weights: Float32Array[], data: TrainingData): Promise<Evaluation> {
+export async function evaluateModel(spec: ModelSpec, weights: Float32Array[], data: TrainingData, options: ClinicalOptions = {}): Promise<Evaluation> {
   checkDataset(spec, data);
   const units = outputUnits(spec);
   const model = buildModel(spec, weights);
@@ -83,7 +87,7 @@ export async function evaluateModel(spec: ModelSpec, weights: Float32Array[], da
       loss: logLoss(outputs, labels),
       accuracy: binaryAccuracy(outputs, labels),
       numSamples: data.n,
-      clinical: binaryClinicalMetrics(outputs, labels),
+      clinical: binaryClinicalMetrics(outputs, labels, options),
     };
   }
   let loss = 0;
@@ -107,6 +111,6 @@ export async function evaluateModel(spec: ModelSpec, weights: Float32Array[], da
     accuracy: data.n ? correct / data.n : 0,
     numSamples: data.n,
     confusionMatrix,
-    clinical: multiclassClinicalMetrics(outputs, argmaxRows(labels, units), units),
+    clinical: multiclassClinicalMetrics(outputs, argmaxRows(labels, units), units, options),
   };
 }

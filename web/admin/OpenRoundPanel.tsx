@@ -2,6 +2,25 @@ import type { Dashboard } from '../../shared/protocol';
 import { countdown } from '../format';
 import { useNow } from '../useNow';
 
+/** Completed or stopped, with no round left open: nothing will ever fill a "Round in progress" card. */
+export function studyIsOver(dashboard: Dashboard): boolean {
+  const status = dashboard.study.status;
+  return (status === 'completed' || status === 'stopped') && dashboard.openRound === null;
+}
+
+/** The one line that replaces the round card once the study is over. */
+export function StudyOverNote({ dashboard }: { dashboard: Dashboard }) {
+  const { status, completedRounds, currentVersion } = dashboard.study;
+  const rounds = `${completedRounds} ${completedRounds === 1 ? 'round' : 'rounds'}`;
+  return (
+    <p className="study-finished muted" data-testid="study-finished">
+      {status === 'completed'
+        ? `Study completed: ${rounds}, last version v${currentVersion}.`
+        : `Study stopped after ${rounds}; last version v${currentVersion}.`}
+    </p>
+  );
+}
+
 export function OpenRoundPanel({ dashboard }: { dashboard: Dashboard }) {
   const open = dashboard.openRound;
   const now = useNow(1000, open !== null);

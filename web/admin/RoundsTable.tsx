@@ -1,7 +1,19 @@
+import { Fragment, useState } from 'react';
 import type { RoundView, VersionMetrics } from '../../shared/protocol';
 import { DASH, fixed, integer, percent } from '../format';
+import { RoundDetail } from './RoundDetail';
 
-export function RoundsTable({ rounds, metrics }: { rounds: RoundView[]; metrics: VersionMetrics[] }) {
+const COLUMNS = 9;
+
+export function RoundsTable({ studyId, rounds, metrics }: { studyId: string; rounds: RoundView[]; metrics: VersionMetrics[] }) {
+  // Rounds opened to their detail (timeline, bytes, norms, weights): any number at once.
+  const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set());
+  const toggle = (round: number) =>
+    setExpanded((prev) => {
+      const next = new Set(prev);
+      if (!next.delete(round)) next.add(round);
+      return next;
+    });
   const byRound = new Map<number, VersionMetrics>();
   for (const m of metrics) if (m.round !== null) byRound.set(m.round, m);
   const rows = [...rounds].sort((a, b) => a.round - b.round);
@@ -42,26 +54,51 @@ export function RoundsTable({ rounds, metrics }: { rounds: RoundView[]; metrics:
               {rows.map((r) => {
                 const m = byRound.get(r.round);
                 const hasMetrics = m !== undefined && (m.loss !== null || m.accuracy !== null);
+                const open = expanded.has(r.round);
                 return (
-                  <tr key={r.round} data-testid={hasMetrics ? 'metrics-row' : 'round-row'} data-round={r.round}>
-                    <th scope="row">{r.round}</th>
-                    <td>
-                      <span className={`badge round-${r.status}`}>{r.status}</span>
-                    </td>
-                    <td className="num">
-                      {r.received}/{r.sampled}
-                    </td>
-                    <td className="num">{r.version !== null ? `v${r.version}` : DASH}</td>
-                    <td className="num">{fixed(m?.loss)}</td>
-                    <td className="num" data-testid={hasMetrics ? 'metrics-accuracy' : undefined}>
-                      {percent(m?.accuracy)}
-                    </td>
-                    <td className="num">{integer(m?.reports)}</td>
-                    <td className="num">{integer(m?.numSamples)}</td>
-                    <td className="small" data-testid="round-bounds">
-                      {boundsSummary(r)}
-                    </td>
-                  </tr>
+                  <Fragment key={r.round}>
+                    <tr data-testid={hasMetrics ? 'metrics-row' : 'round-row'} data-round={r.round}>
+                      <th scope="row">
+                        <button
+                          type="button"
+                          className="link-button round-toggle"
+                          aria-expanded={open}
+                          aria-controls={open ? `round-${r.round}-detail` : undefined}
+                          aria-label={`Round ${r.round} details`}
+                          title={open ? 'Hide the round’s detail' : 'Timeline, bytes, update norms and weights'}
+                          onClick={() => toggle(r.round)}
+                        >
+                          <span className="chevron" aria-hidden="true">
+                            ▶
+                          </span>
+                          {r.round}
+                        </button>
+                      </th>
+                      <td>
+                        <span className={`badge round-${r.status}`}>{r.status}</span>
+                      </td>
+                      <td className="num">
+                        {r.received}/{r.sampled}
+                      </td>
+                      <td className="num">{r.version !== null ? `v${r.version}` : DASH}</td>
+                      <td className="num">{fixed(m?.loss)}</td>
+                      <td className="num" data-testid={hasMetrics ? 'metrics-accuracy' : undefined}>
+                        {percent(m?.accuracy)}
+                      </td>
+                      <td className="num">{integer(m?.reports)}</td>
+                      <td className="num">{integer(m?.numSamples)}</td>
+                      <td className="small" data-testid="round-bounds">
+                        {boundsSummary(r)}
+                      </td>
+                    </tr>
+                    {open && (
+                      <tr className="detail-row" id={`round-${r.round}-detail`}>
+                        <td colSpan={COLUMNS}>
+                          <RoundDetail studyId={studyId} round={r.round} refreshKey={`${r.status}:${r.received}:${r.version}:${r.closedAt}`} />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
                 );
               })}
             </tbody>

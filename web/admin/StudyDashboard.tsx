@@ -1,7 +1,10 @@
 import type { Dashboard } from '../../shared/protocol';
 import { ConfigPanel } from './ConfigPanel';
 import { ConvergenceChart } from './ConvergenceChart';
-import { OpenRoundPanel } from './OpenRoundPanel';
+import { latestAndBest } from './convergence';
+import { ModelWarnings } from './ModelWarnings';
+import { ModelGraphPanel } from './ModelGraph';
+import { OpenRoundPanel, StudyOverNote, studyIsOver } from './OpenRoundPanel';
 import { ParticipantsTable } from './ParticipantsTable';
 import { ModelVersionsPanel } from './ModelVersionsPanel';
 import { RefusedUpdatesTable } from './RefusedUpdatesTable';
@@ -31,26 +34,31 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
   }
   return (
     <div className="dashboard">
+      <ModelWarnings dashboard={data} />
       <StudyHeader dashboard={data} live={live} watchError={watchError} />
-      <div className="grid chart-row">
+      {/* A finished study has no round to show: its chart takes the row, and one line says how it ended. */}
+      <div className={`grid chart-row${studyIsOver(data) ? ' solo' : ''}`}>
         <section className="panel" aria-labelledby="convergence-title">
           <div className="panel-head">
             <h2 id="convergence-title">Convergence</h2>
-            <span className="muted small">Sample-weighted validation metrics across sites</span>
+            <span className="muted small">Pooled over the sites’ validation splits; dashed: each site</span>
           </div>
-          <ConvergenceChart metrics={data.metrics} />
+          {studyIsOver(data) && <StudyOverNote dashboard={data} />}
+          <ConvergenceChart dashboard={data} />
         </section>
-        <OpenRoundPanel dashboard={data} />
+        {studyIsOver(data) ? null : <OpenRoundPanel dashboard={data} />}
       </div>
       <ConfigPanel study={data.study} openRound={data.openRound?.status === 'open' ? data.openRound.round : null} />
       <ParticipantsTable participants={data.participants} />
-      <RoundsTable rounds={data.rounds} metrics={data.metrics} />
+      <RoundsTable studyId={data.study.id} rounds={data.rounds} metrics={data.metrics} />
       <ModelVersionsPanel
         studyId={data.study.id}
         currentVersion={data.study.currentVersion}
+        templateId={data.study.templateId}
         // Versions are listed again when a version is made and when another site's evaluation arrives.
         refreshKey={`${data.study.currentVersion}:${data.metrics.reduce((n, m) => n + m.reports, 0)}`}
       />
+      <ModelGraphPanel templateId={data.study.templateId} />
       <RefusedUpdatesTable refused={data.refused} />
     </div>
   );
@@ -60,7 +68,8 @@ function StudyHeader({ dashboard, live, watchError }: { dashboard: Dashboard; li
   const { study, metrics } = dashboard;
   const controls = useStudyControls(dashboard);
   const total = study.config.rounds;
-  const latest = [...metrics].filter((m) => m.round !== null && m.accuracy !== null).sort((a, b) => b.version - a.version)[0];
+  // The latest evaluated version is not always the best: say which each is.
+  const accuracy = latestAndBest(metrics);
   return (
     <section className="panel study-head" aria-labelledby="study-title">
       <div className="study-title-row">
@@ -89,7 +98,12 @@ function StudyHeader({ dashboard, live, watchError }: { dashboard: Dashboard; li
             <strong data-testid="rounds-completed">{study.completedRounds}</strong> of <span data-testid="rounds-total">{total}</span> rounds
             completed
           </span>
-          {latest && <span className="muted">Latest accuracy {percent(latest.accuracy)}</span>}
+          {accuracy && (
+            <span className="muted" data-testid="latest-accuracy">
+              Accuracy: latest v{accuracy.latest.version} {percent(accuracy.latest.value)}
+              {accuracy.best.version === accuracy.latest.version ? ' (best so far)' : ` · best v${accuracy.best.version} ${percent(accuracy.best.value)}`}
+            </span>
+          )}
         </div>
         <div
           className="progress"

@@ -16,6 +16,8 @@ import type {
   TemplateView,
 } from '../../shared/protocol';
 import type { AuditPage, AuditQuery, CreatedInvite, CreateInvite, InvitePreview, InviteView, IssuedLink, RedeemInvite, SiteDetail } from '../../shared/protocol/accounts';
+import type { MetricSeries } from '../../shared/protocol/metricSeries';
+import type { RoundDetail } from '../../shared/protocol/roundDetail';
 import { apiFetch } from './http';
 
 export type { AdminIdentity, HospitalIdentity, Identity, PatientIdentity } from '../../shared/protocol';
@@ -38,12 +40,18 @@ const studyPath = (id: string) => `/api/studies/${encodeURIComponent(id)}`;
 
 export const listVersions = (id: string) => apiFetch<ModelVersionView[]>(`${studyPath(id)}/versions`);
 
+/** One round in detail: timeline, bytes, norms against the bound, weights, Krum's selection (platform admins). */
+export const getRoundDetail = (id: string, round: number) => apiFetch<RoundDetail>(`${studyPath(id)}/rounds/${round}`);
+
 export const listApprovals = (id: string) => apiFetch<ApprovalView[]>(`${studyPath(id)}/approvals`);
 
 export const approveVersion = (id: string, version: number, note: string) =>
   apiFetch<ApprovalView>(`${studyPath(id)}/versions/${version}/approve`, { json: { note } });
 
 export const getVersionEvaluation = (id: string, version: number) => apiFetch<VersionEvaluation>(`${studyPath(id)}/versions/${version}/evaluation`);
+
+/** Every version's pooled figures and each site's reports, for the convergence chart. */
+export const getMetricSeries = (id: string) => apiFetch<MetricSeries>(`${studyPath(id)}/metrics`);
 
 /** Count a flagged report in the version's pooled figures (`include`), or leave it out again. */
 export const setEvaluationIncluded = (id: string, version: number, participantId: string, include: boolean) =>

@@ -381,6 +381,12 @@ export class HospitalSession {
     if (round.normalisation && this.state.study && !this.state.study.normalisation)
       this.set({ study: { ...this.state.study, normalisation: round.normalisation } });
     this.queuedRounds.add(round.round);
+    // The untrained model is measured once, before the first round trains on it: the console's round 0,
+    // what every later version is compared with.
+    if (round.round === 1 && round.baseVersion === 0 && !this.queuedVersions.has(0)) {
+      this.queuedVersions.add(0);
+      this.work.enqueue(() => this.evaluateVersion(0));
+    }
     this.log(`Round ${round.round} opened: training ${round.training.localEpochs} epoch(s) from version ${round.baseVersion}.`);
     this.work.enqueue(() => this.trainRound(round));
   }
