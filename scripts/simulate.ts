@@ -16,10 +16,14 @@
  * `simulate: attack=KIND seed=S final_accuracy=X clean_accuracy=Y reported_accuracy=Z`: the attacked
  * and the clean final models' accuracy on the honest sites' validation records (computed here), and
  * the pooled accuracy the server reports for the attacked study's final version.
+ * `--dp-noise Z --dp-clip C [--dp-sample-rate Q] [--dp-delta D] [--dp-budget E] [--dp-record-cap N]`:
+ * site-level differential privacy (shared/fl/privacy/sitePrivacy.ts); each round's line gains the ε
+ * spent so far. The budget defaults to what the planned rounds spend.
  */
 import * as tf from '@tensorflow/tfjs';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { studySpent, type SitePrivacyInput } from '../shared/fl/privacy/sitePrivacy';
 import { strategyNames, type StrategyName } from '../shared/fl/strategy';
 import { cohortTemplates } from '../shared/synthetic/cohort';
 import { getTemplate } from '../shared/tasks';
@@ -46,12 +50,14 @@ interface Args {
   seed?: number;
   json?: string;
   database?: string;
+  privacy: SitePrivacyInput | null;
 }
 
 function usage(problem: string): never {
   console.error(`${problem}\nusage: npm run simulate -- --study ${cohortTemplates.join('|')} --hospitals N --rounds N --strategy ${strategyNames.join('|')}
   [--strategy-options JSON] [--local-epochs N] [--learning-rate X] [--batch-size N] [--mu X]
-  [--poison K] [--poison-scale S] [--attack ${attackKinds.join('|')}] [--seed N] [--json FILE] [--database postgres://…]`);
+  [--poison K] [--poison-scale S] [--attack ${attackKinds.join('|')}] [--seed N] [--json FILE] [--database postgres://…]
+  [--dp-noise Z --dp-clip C [--dp-sample-rate Q] [--dp-delta D] [--dp-budget E] [--dp-record-cap N]]`);
   process.exit(2);
 }
 
@@ -69,7 +75,7 @@ function parseArgs(argv: string[]): Args {
       i++;
     }
   }
-  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'attack', 'seed', 'json', 'database'];
+  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'attack', 'seed', 'json', 'database', 'dp-noise', 'dp-clip', 'dp-sample-rate', 'dp-delta', 'dp-budget', 'dp-record-cap'];
   for (const k of raw.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
   const num = (k: string, check: (v: number) => boolean, what: string): number | undefined => {
     const v = raw.get(k);
@@ -93,10 +99,25 @@ function parseArgs(argv: string[]): Args {
   if (attack !== null && !attackKinds.includes(attack)) usage(`unknown attack '${attack}': one of ${attackKinds.join(', ')}`);
   const study = raw.get('study') ?? 'heart-risk';
   if (!getTemplate(study) || !(cohortTemplates as readonly string[]).includes(study)) usage(`unknown study template '${study}'`);
+  const rounds = num('rounds', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 20;
+  const dpNoise = num('dp-noise', (v) => v >= 0.1, 'at least 0.1');
+  const dpClip = num('dp-clip', (v) => v > 0, 'positive');
+  const dpOptions = ['dp-sample-rate', 'dp-delta', 'dp-budget', 'dp-record-cap'].filter((k) => raw.has(k));
+  if ((dpNoise === undefined) !== (dpClip === undefined) || (dpNoise === undefined && dpOptions.length))
+    usage(`differential privacy needs both --dp-noise and --dp-clip${dpOptions.length ? ` (given: --${dpOptions.join(', --')})` : ''}`);
+  let privacy: SitePrivacyInput | null = null;
+  if (dpNoise !== undefined && dpClip !== undefined) {
+    const sampleRate = num('dp-sample-rate', (v) => v > 0 && v <= 1, 'in (0, 1]') ?? 1;
+    const delta = num('dp-delta', (v) => v > 0 && v <= 0.01, 'in (0, 0.01]') ?? 1e-5;
+    // By default the budget is what the planned rounds spend: the study runs them all.
+    const budget = num('dp-budget', (v) => v > 0, 'positive') ?? studySpent({ sampleRate, noiseMultiplier: dpNoise, delta }, rounds).epsilon * (1 + 1e-9);
+    privacy = { clipNorm: dpClip, noiseMultiplier: dpNoise, sampleRate, delta, epsilonBudget: budget, recordCap: num('dp-record-cap', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 100 };
+  }
   return {
+    privacy,
     study,
     hospitals: num('hospitals', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 5,
-    rounds: num('rounds', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 20,
+    rounds,
     strategy,
     strategyOptions,
     localEpochs: num('local-epochs', (v) => whole(v) && v >= 1, 'a whole number ≥ 1'),
@@ -127,13 +148,14 @@ function roundLine(m: RoundMetrics, multiclass: boolean): string {
     fixed(m.ece, 3).padStart(6),
     String(m.contributors).padStart(6),
     fixed(m.seconds, 2).padStart(7),
+    ...(m.epsilon !== undefined ? [fixed(m.epsilon, 3).padStart(8)] : []),
   ];
   return cols.join('  ');
 }
 
-function roundHeader(multiclass: boolean): string {
-  return ['round', 'accuracy', 'loss', multiclass ? 'macroF1' : 'AUROC', 'sens.', 'spec.', 'ECE', 'upd.', 'seconds']
-    .map((h, i) => h.padStart([5, 8, 7, 7, 8, 8, 6, 6, 7][i]))
+function roundHeader(multiclass: boolean, privacy: boolean): string {
+  return ['round', 'accuracy', 'loss', multiclass ? 'macroF1' : 'AUROC', 'sens.', 'spec.', 'ECE', 'upd.', 'seconds', ...(privacy ? ['epsilon'] : [])]
+    .map((h, i) => h.padStart([5, 8, 7, 7, 8, 8, 6, 6, 7, 8][i]))
     .join('  ');
 }
 
@@ -151,6 +173,7 @@ async function main() {
     ...(args.learningRate !== undefined ? { learningRate: args.learningRate } : {}),
     ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
     ...(args.mu !== undefined && args.strategy !== 'fedprox' ? { fedProxMu: args.mu } : {}),
+    ...(args.privacy ? { privacy: args.privacy } : {}),
   };
   const strategyOptions = args.strategy === 'fedprox' && args.mu !== undefined ? { ...args.strategyOptions, mu: args.mu } : args.strategyOptions;
   const seed = args.seed ?? template.defaults.seed;
@@ -169,7 +192,7 @@ async function main() {
       studyId: `sim-${args.study}-${args.strategy}-${tag}`.slice(0, 63),
       onRound: (m) => {
         if (!header) {
-          console.log(roundHeader(multiclass));
+          console.log(roundHeader(multiclass, args.privacy !== null));
           header = true;
         }
         console.log(roundLine(m, multiclass));
@@ -180,6 +203,13 @@ async function main() {
       `\n${template.id}${attack ? ` under the '${attack}' attack` : args.attack ? ' (clean)' : ''}: ${result.sites.length} hospitals, ${result.sites.reduce((s, x) => s + x.records, 0)} records; ${c.strategy.name} ${JSON.stringify(c.strategy.options)}; ` +
         `${c.rounds} rounds × ${c.localEpochs} local epochs (${c.optimizer}, lr ${c.learningRate}, batch ${c.batchSize}${c.fedProxMu > 0 ? `, FedProx mu ${c.fedProxMu}` : ''}), seed ${c.seed}`,
     );
+    if (c.privacy) {
+      const last = result.rounds.at(-1);
+      console.log(
+        `  site-level differential privacy: clip ${c.privacy.clipNorm}, noise ${c.privacy.noiseMultiplier}, sampling rate ${c.privacy.sampleRate}, record cap ${c.privacy.recordCap}; ` +
+          `ε ${last?.epsilon?.toPrecision(4) ?? '0'} spent of ${c.privacy.epsilonBudget.toPrecision(4)} at δ ${c.privacy.delta}`,
+      );
+    }
     for (const [k, s] of result.sites.entries())
       console.log(
         `  ${s.id.padEnd(16)} ${String(s.records).padStart(5)} records (${s.train} train, ${s.validation} validation)${s.poisoned ? `  POISONED ×−${args.poisonScale}` : ''}${k === 0 && attack ? `  ATTACKER (${attack})` : ''}`,

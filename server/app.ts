@@ -144,6 +144,14 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
             detail: f.flag ? { flag: f.flag } : { cleared: true },
           }),
         ),
+      privacyBudgetSpent: (s) =>
+        void audit({
+          action: 'study.privacy_budget_spent',
+          actor: null,
+          studyId: s.studyId,
+          target: `after round ${s.rounds}`,
+          detail: { epsilon: s.epsilon, nextRoundEpsilon: s.next, budget: s.budget, delta: s.delta, rounds: s.rounds },
+        }),
       updateRefused: (r) =>
         void siteOfParticipant(db, r.participantId).then((siteId) =>
           audit({ action: 'update.refused', actor: { label: siteId ? `site ${siteId}` : 'unknown site' }, studyId: r.studyId, siteId, target: `round ${r.round}`, detail: { code: r.code, reason: r.reason, bytes: r.bytes } }),

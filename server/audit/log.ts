@@ -21,6 +21,7 @@ export type AuditAction =
   | 'site.suspended'
   | 'site.reinstated'
   | 'site.records_reported'
+  | 'study.privacy_budget_spent'
   | 'evaluation.flagged'
   | 'evaluation.included'
   | 'study.created'

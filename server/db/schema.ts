@@ -232,6 +232,18 @@ export const rounds = pgTable(
   (t) => [uniqueIndex('rounds_study_number').on(t.studyId, t.number), index('rounds_study_status').on(t.studyId, t.status)],
 );
 
+/**
+ * A differentially private round's noise key: 32 random bytes the Gaussian noise of its mean is drawn
+ * from (server/privacy/noise.ts), so a round replayed or finished by another process adds the same
+ * noise. Kept apart from `rounds`, which the views read: no API returns it.
+ */
+export const roundSecrets = pgTable('round_secrets', {
+  roundId: integer('round_id')
+    .primaryKey()
+    .references(() => rounds.id, { onDelete: 'cascade' }),
+  noiseKey: text('noise_key').notNull(),
+});
+
 /** Accepted updates: at most one per participant and round, whatever the retries. */
 export const updates = pgTable(
   'updates',

@@ -1,3 +1,4 @@
+import { withoutHistogram } from '../../shared/metrics/curves';
 import { and, eq, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import { outlyingSites } from '../../shared/metrics/outliers';
 import { implausibleReport, maxValidationRecords } from '../../shared/metrics/plausibility';
@@ -61,7 +62,8 @@ export async function recordEvaluation(db: Db, clock: Clock, participantId: stri
     accuracy: report.accuracy,
     numSamples: report.numSamples,
     backend: report.backend,
-    clinical: report.clinical ?? null,
+    // Under differential privacy a score histogram would be a release outside the accountant: not kept.
+    clinical: report.clinical ? (site.config.privacy ? withoutHistogram(report.clinical) : report.clinical) : null,
     reportedAt: new Date(clock.now()),
   };
   const inserted = await db.insert(evaluations).values(values).onConflictDoNothing().returning({ v: evaluations.version });

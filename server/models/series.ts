@@ -5,6 +5,7 @@ import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { MetricSeries, SiteSeries } from '../../shared/protocol/metricSeries';
 import type { Db } from '../db/client';
 import { evaluations, participants, sites, studies } from '../db/schema';
+import { privacySeries } from '../privacy/status';
 import { versionMetrics } from '../studies/dashboard';
 import { templateOf } from '../studies/service';
 
@@ -13,7 +14,7 @@ import { templateOf } from '../studies/service';
  * draws any metric from them without a request per version.
  */
 export async function metricSeries(db: Db, studyId: string): Promise<MetricSeries> {
-  const [study] = await db.select({ templateId: studies.templateId }).from(studies).where(eq(studies.id, studyId));
+  const [study] = await db.select({ templateId: studies.templateId, config: studies.config }).from(studies).where(eq(studies.id, studyId));
   if (!study) throw new ConsiliumError(ErrorCode.NotFound, `no study '${studyId}'`, 404);
   const template = templateOf(study.templateId);
   const classes = template.label.classes;
@@ -41,5 +42,8 @@ export async function metricSeries(db: Db, studyId: string): Promise<MetricSerie
     classes: classes ? [...classes] : [template.label.negative, template.label.positive],
     versions: pooledFigures.map((m) => ({ ...m, clinical: poolClinicalMetrics(clinicalBy.get(m.version) ?? []) })),
     sites: [...bySite.values()],
+    privacy: study.config.privacy
+      ? { delta: study.config.privacy.delta, budget: study.config.privacy.epsilonBudget, points: await privacySeries(db, studyId) }
+      : null,
   };
 }

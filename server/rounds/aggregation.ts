@@ -8,7 +8,12 @@ import { decodeServerState, encodeServerState, type ServerState } from '../../sh
 import { StrategyError, type AggregationResult } from '../../shared/fl/strategy';
 import type { StudyConfig } from '../../shared/protocol/schemas';
 import { decodeWeights } from '../../shared/weights/codec';
+import { addGaussianNoise } from '../../shared/fl/privacy/sitePrivacy';
+import type { PrivacyStatus } from '../../shared/protocol/privacy';
 import { crashPoint } from '../crashPoints';
+import { budgetStop, pastBudget } from '../privacy/budget';
+import { keyedUniform, noiseKeyOf } from '../privacy/noise';
+import { privacyStatus } from '../privacy/status';
 import { blobsOf, type Db } from '../db/client';
 import { modelVersions, participants, rounds, studies, updates } from '../db/schema';
 import type { BlobStore } from '../storage/blobStore';
@@ -54,6 +59,8 @@ export interface Closed {
   /** What the report's distances are measured against: the round's combined update (mean rules). */
   mean: Float64Array[] | null;
   updates: RoundUpdate[];
+  /** Under differential privacy: what the study has spent with this round. */
+  privacy?: PrivacyStatus;
 }
 
 export async function aggregate(ctx: AggregationContext, round: RoundRow, reason: string): Promise<Closed | null> {
@@ -77,6 +84,7 @@ export async function aggregate(ctx: AggregationContext, round: RoundRow, reason
     contributors: closed.contributors,
     studyStatus: closed.studyStatus,
     evaluate: closed.evaluate,
+    ...(closed.privacy ? { privacy: closed.privacy } : {}),
   });
   events.changed(round.studyId);
   return closed;
@@ -155,7 +163,9 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
   const template = templateOf(study.templateId);
   const config: StudyConfig = round.config ?? study.config;
   const list = await roundUpdates(db, round.id, ledger.bounds);
-  if (list.length === 0) throw new StrategyError('no_updates', `${config.strategy.name} needs at least one update`);
+  const privacy = ledger.bounds.privacy ?? null;
+  // Under differential privacy a round with no update is still released: its mean is the noise alone.
+  if (list.length === 0 && !privacy) throw new StrategyError('no_updates', `${config.strategy.name} needs at least one update`);
 
   const [base] = await db
     .select({ sha256: modelVersions.sha256, serverStateSha256: modelVersions.serverStateSha256 })
@@ -172,10 +182,22 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
   try {
     if (strategy.meanStep) {
       if (!sum || sum.updates !== list.length) sum = await rebuildSum(blobs, lengths, ledger.bounds, list);
-      const total = totalWeight(list);
+      // Differential privacy divides by the fixed q·W, whatever the realised sample, and adds the noise.
+      const total = privacy ? privacy.denominator : totalWeight(list);
       mean = sum.mean(total);
+      if (privacy) addGaussianNoise(mean, privacy.noiseStd, keyedUniform(await noiseKeyOf(db, round.id)));
       const step = strategy.meanStep(global, mean, state);
       result = { weights: step.weights, state: step.state, report: meanReport(config, ledger.bounds, list, total, step) };
+      if (privacy && config.privacy)
+        result.report.privacy = {
+          denominator: privacy.denominator,
+          noiseStd: privacy.noiseStd,
+          epsilon: privacy.epsilon,
+          delta: privacy.delta,
+          order: privacy.order,
+          sampleRate: config.privacy.sampleRate,
+          noiseMultiplier: config.privacy.noiseMultiplier,
+        };
     } else if (supportsBlockwise(config.strategy.name)) {
       const src = { count: list.length, read: (k: number, start: number, out: Float32Array) => readClipped(blobs, list[k], start, out) };
       result = await aggregateBlockwise(
@@ -246,16 +268,29 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
       })
       .where(eq(rounds.id, round.id));
     const completedRounds = current.completedRounds + 1;
-    // A study paused while this round ran stays paused.
-    const studyStatus = completedRounds >= current.config.rounds ? 'completed' : current.status === 'paused' ? 'paused' : 'running';
+    // A study paused while this round ran stays paused; a private one whose next round would pass its budget stops here.
+    const spent = !!current.config.privacy && completedRounds < current.config.rounds && pastBudget(current.config.privacy, round.number + 1);
+    const studyStatus = completedRounds >= current.config.rounds ? 'completed' : spent ? 'stopped' : current.status === 'paused' ? 'paused' : 'running';
     await tx.update(studies).set({ currentVersion: version, completedRounds, status: studyStatus }).where(eq(studies.id, current.id));
     crashPoint('aggregation-tx');
     // Sites evaluate every evaluateEvery-th version, and always the study's last.
-    const evaluate = studyStatus === 'completed' || round.number % config.evaluateEvery === 0;
-    return { studyStatus, evaluate } as const;
+    const evaluate = studyStatus === 'completed' || studyStatus === 'stopped' || round.number % config.evaluateEvery === 0;
+    return { studyStatus, evaluate, spent } as const;
   });
   if (!written) return null;
-  return { version, contributors: list.length, studyStatus: written.studyStatus, evaluate: written.evaluate, mean, updates: list };
+  if (written.spent && config.privacy) {
+    ctx.deps.events.privacyBudgetSpent?.(budgetStop(round.studyId, config.privacy!, round.number));
+    ctx.deps.log.warn({ studyId: round.studyId, rounds: round.number }, 'study stopped: one more round would pass its privacy budget');
+  }
+  return {
+    version,
+    contributors: list.length,
+    studyStatus: written.studyStatus,
+    evaluate: written.evaluate,
+    mean,
+    updates: list,
+    privacy: config.privacy ? privacyStatus(config.privacy, round.number) : undefined,
+  };
 }
 
 /** The mean rules' report; distances are measured after the round has closed (`measureDistances`). */

@@ -1,17 +1,20 @@
-import { and, asc, count, desc, eq, inArray, max, sql } from 'drizzle-orm';
-import { combineStatistics, type SiteStatistics } from '../../shared/fl/normalisation';
+import { and, desc, eq, inArray, max } from 'drizzle-orm';
+import type { SiteStatistics } from '../../shared/fl/normalisation';
+import { poissonSample } from '../../shared/fl/privacy/sitePrivacy';
 import { canOpenRound, decideRound } from '../../shared/fl/roundPolicy';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { EvaluationReport, RoundOpen, UploadReceipt } from '../../shared/protocol/schemas';
-import { evaluations, modelVersions, rounds, siteStatistics, studies, updates } from '../db/schema';
+import { rounds, siteStatistics, studies, updates } from '../db/schema';
 import { recordEvaluation } from '../models/evaluations';
-import { templateOf } from '../studies/service';
+import { pastBudget, stopAtBudget } from '../privacy/budget';
+import { createNoiseKey, secureUniform } from '../privacy/noise';
 import { measureDistances, pruneUpdates, resumeAfterClose } from './afterClose';
 import { aggregate } from './aggregation';
 import { countUpdates, refuseUnread, submitUpdate, type IntakeContext, type UnreadUpload } from './intake';
 import { boundsFor, RoundLedgers } from './ledgers';
 import { UpdateRecorder } from './recorder';
 import { sampleParticipants } from './sampling';
+import { fixNormalisation, implausibleStatistics, statisticsNeeded } from './statistics';
 import type { CoordinatorDeps, RoundRow, StudyRow, SubmitUpdate } from './types';
 
 export type { CoordinatorDeps, CoordinatorEvents, SubmitUpdate } from './types';
@@ -136,12 +139,19 @@ export class Coordinator {
     if (open) return;
     const online = presence.online(studyId);
     if (!canOpenRound(online.length, study.config.minParticipants)) return;
-    const normalisation = study.normalisation ?? (await this.normalise(study, online));
+    const normalisation = study.normalisation ?? (await fixNormalisation(this.deps, study, online));
     if (!normalisation) return;
 
     const [{ last }] = await db.select({ last: max(rounds.number) }).from(rounds).where(eq(rounds.studyId, studyId));
     const number = (last ?? 0) + 1;
-    const sampled = sampleParticipants(online, study.config, number);
+    const privacy = study.config.privacy;
+    if (privacy && pastBudget(privacy, number)) {
+      await stopAtBudget(db, this.deps.events, studyId, privacy, number - 1);
+      log.warn({ studyId, rounds: number - 1 }, 'study stopped: one more round would pass its privacy budget');
+      return;
+    }
+    // Under differential privacy the sample is Poisson, from a secret random source (the accountant assumes both).
+    const sampled = privacy ? poissonSample(online, privacy.sampleRate, secureUniform()) : sampleParticipants(online, study.config, number);
     const bounds = await boundsFor(db, study, study.config, number, sampled);
     const now = clock.now();
     const [round] = await db
@@ -158,11 +168,14 @@ export class Coordinator {
         deadline: new Date(now + study.config.roundDeadlineMs),
       })
       .returning();
+    if (privacy) await createNoiseKey(db, round.id);
     if (study.status === 'waiting') await db.update(studies).set({ status: 'running' }).where(eq(studies.id, studyId));
     log.info({ studyId, round: round.number, baseVersion: round.baseVersion, sampled: sampled.length, online: online.length }, 'round opened');
     this.scheduleDeadline(round);
     this.deps.events.roundOpened(sampled, this.roundOpenOf(round, { ...study, normalisation }));
     this.deps.events.changed(studyId);
+    // A private round that sampled no site is released at once: its version is the noise alone.
+    if (sampled.length === 0) this.checkPolicySoon(round);
   }
 
   private roundOpenOf(round: RoundRow, study: StudyRow): RoundOpen {
@@ -181,6 +194,7 @@ export class Coordinator {
         ...(config.fedProxMu > 0 ? { fedProxMu: config.fedProxMu } : {}),
       },
       normalisation: study.normalisation ?? null,
+      ...(config.privacy ? { clipNorm: config.privacy.clipNorm } : {}),
     };
   }
 
@@ -201,42 +215,9 @@ export class Coordinator {
     return this.roundOpenOf(round, study);
   }
 
-  /**
-   * Before the first round: once every hospital online has sent its aggregate statistics (and at
-   * least the study's minimum have), combine them, in participant-id order, into the study's global
-   * statistics. They are fixed from then on, so every round encodes features the same way.
-   */
-  private async normalise(study: StudyRow, online: string[]) {
-    const { db, log } = this.deps;
-    // How many have contributed, then who (ids only), then the reports: a thousand sites reporting one
-    // by one must not each read every report, nor every id, before the last one is in.
-    const [{ n }] = await db.select({ n: count() }).from(siteStatistics).where(eq(siteStatistics.studyId, study.id));
-    if (n < Math.max(study.config.minParticipants, online.length)) return null;
-    const ids = await db.select({ id: siteStatistics.participantId }).from(siteStatistics).where(eq(siteStatistics.studyId, study.id));
-    const contributed = new Set(ids.map((r) => r.id));
-    if (ids.length < study.config.minParticipants || !online.every((id) => contributed.has(id))) return null;
-    const rows = await db
-      .select()
-      .from(siteStatistics)
-      .where(eq(siteStatistics.studyId, study.id))
-      .orderBy(asc(siteStatistics.participantId));
-    const normalisation = combineStatistics(templateOf(study.templateId).features, rows.map((r) => r.statistics));
-    await db.update(studies).set({ normalisation }).where(and(eq(studies.id, study.id), sql`${studies.normalisation} is null`));
-    const [fixed] = await db.select({ n: studies.normalisation }).from(studies).where(eq(studies.id, study.id));
-    log.info({ studyId: study.id, sites: normalisation.sites, rows: normalisation.rows }, 'global feature statistics fixed');
-    return fixed.n;
-  }
-
   /** Whether the study still waits for this participant's statistics. */
-  async statisticsNeeded(studyId: string, participantId: string): Promise<boolean> {
-    const { db } = this.deps;
-    const [study] = await db.select({ n: studies.normalisation }).from(studies).where(eq(studies.id, studyId));
-    if (!study || study.n) return false;
-    const [row] = await db
-      .select({ p: siteStatistics.participantId })
-      .from(siteStatistics)
-      .where(and(eq(siteStatistics.studyId, studyId), eq(siteStatistics.participantId, participantId)));
-    return !row;
+  statisticsNeeded(studyId: string, participantId: string): Promise<boolean> {
+    return statisticsNeeded(this.deps.db, studyId, participantId);
   }
 
   /**
@@ -297,10 +278,12 @@ export class Coordinator {
     let round: RoundRow;
     let received: number;
     let minUpdates: number;
+    let noiseOnly: boolean;
     if (held) {
       round = held.round.row;
       received = held.committed;
       minUpdates = held.round.config.minUpdates;
+      noiseOnly = !!held.round.config.privacy;
     } else {
       const [row] = await db.select().from(rounds).where(eq(rounds.id, roundId));
       if (!row || row.status !== 'open') return;
@@ -308,6 +291,7 @@ export class Coordinator {
       round = row;
       received = await countUpdates(db, row.id);
       minUpdates = (row.config ?? study.config).minUpdates;
+      noiseOnly = !!(row.config ?? study.config).privacy;
     }
     const decision = decideRound({
       sampled: round.sampled.length,
@@ -315,6 +299,7 @@ export class Coordinator {
       minParticipants: minUpdates,
       deadline: round.deadline.getTime(),
       now: clock.now(),
+      noiseOnly,
     });
     if (decision.action === 'wait') return;
     clearTimeout(this.timers.get(round.id));
@@ -390,17 +375,4 @@ export class Coordinator {
     const [r] = await this.deps.db.select().from(rounds).where(eq(rounds.studyId, studyId)).orderBy(desc(rounds.number)).limit(1);
     return r ?? null;
   }
-}
-
-/** Counts that cannot come from `rows` records: a buggy or hostile client. */
-function implausibleStatistics(stats: SiteStatistics): string | null {
-  for (const [name, s] of Object.entries(stats.numeric)) {
-    if (s.count > stats.rows) return `${name}: ${s.count} values in ${stats.rows} rows`;
-    if (s.count > 0 && s.sumSquares * s.count < s.sum * s.sum * (1 - 1e-9)) return `${name}: sum of squares below what the sum allows`;
-  }
-  for (const [name, counts] of Object.entries(stats.categorical)) {
-    const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    if (total > stats.rows) return `${name}: ${total} values in ${stats.rows} rows`;
-  }
-  return null;
 }

@@ -118,7 +118,13 @@ export async function boundsFor(db: Db, study: { id: string; templateId: string 
   const reported = sampled.length
     ? (await db.select({ n: participants.numSamples }).from(participants).where(inArray(participants.id, [...sampled]))).map((r) => r.n)
     : [];
+  // Under differential privacy the mean's denominator is over every enrolled site, sampled or not.
+  const enrolled = config.privacy
+    ? (await db.select({ n: participants.numSamples }).from(participants).where(eq(participants.studyId, study.id))).map((r) => r.n)
+    : undefined;
   return roundBounds(config, {
+    round: number,
+    enrolledCounts: enrolled,
     previousBound: previous?.bounds?.clipNorm ?? null,
     previousNorms: norms,
     initialNorm: initialClipNorm(study.templateId, config),

@@ -16,6 +16,8 @@ export interface CoordinatorEvents {
   recordsReported?(change: { studyId: string; participantId: string; previous: number | null; records: number }): void;
   /** A version's report from a site was flagged as far from the others' (flag set), or no longer is (null). */
   evaluationFlagged?(change: { studyId: string; version: number; participantId: string; flag: string | null }): void;
+  /** A differentially private study stopped itself: one more round would have taken ε past its budget. */
+  privacyBudgetSpent?(stop: { studyId: string; epsilon: number; next: number; budget: number; delta: number; rounds: number }): void;
   updateRefused?(refusal: { studyId: string; round: number; participantId: string; code: string; reason: string; bytes: number }): void;
 }
 

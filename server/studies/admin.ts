@@ -20,6 +20,7 @@ export interface StudyAdminDeps {
 const FIXED_SETTINGS: Partial<Record<keyof StudyConfig, string>> = {
   seed: 'it made version 0 and seeds every site’s train/validation split',
   validationFraction: 'every site split its records with it and sent the statistics of its training split',
+  privacy: 'the privacy budget accounts every round under the settings the study started with; a new study can have others',
 };
 
 export function listTemplates(): TemplateView[] {

@@ -32,6 +32,8 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
     clipped: (r.aggregationReport?.updates ?? []).filter((u) => u.clipped).map((u) => ({ participantId: u.participantId, norm: u.norm })),
     capped: (r.aggregationReport?.updates ?? []).filter((u) => u.capped).map((u) => ({ participantId: u.participantId, declared: u.numSamples })),
     sampleCap: r.bounds?.sampleCap ?? null,
+    epsilon: r.bounds?.privacy?.epsilon ?? null,
+    noiseStd: r.bounds?.privacy?.noiseStd ?? null,
   }));
 
   const metrics = await versionMetrics(db, studyId);

@@ -6,6 +6,7 @@ import { getTemplate, initialWeights, weightShapes, type TaskTemplate } from '..
 import { encodeWeights } from '../../shared/weights/codec';
 import { blobsOf, type Db } from '../db/client';
 import { modelVersions, participants, studies } from '../db/schema';
+import { studyPrivacyStatus } from '../privacy/status';
 
 export interface CreateStudyInput {
   id: string;
@@ -92,6 +93,7 @@ export async function getStudySummary(db: Db, studyId: string): Promise<StudySum
     currentVersion: row.currentVersion,
     completedRounds: row.completedRounds,
     normalisation: row.normalisation ?? null,
+    privacy: await studyPrivacyStatus(db, row.id, row.config.privacy),
   };
 }
 

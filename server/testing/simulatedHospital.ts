@@ -1,3 +1,4 @@
+import { clipToNorm } from '../../shared/fl/privacy/sitePrivacy';
 import { siteStatistics, type Normalisation, type SiteStatistics } from '../../shared/fl/normalisation';
 import type { JoinResult, RoundClosed, RoundOpen, StudyConfig } from '../../shared/protocol/schemas';
 import type { SyntheticSite } from '../../shared/synthetic/cohort';
@@ -79,7 +80,7 @@ export class SimulatedHospital {
     socket.on('round:closed', (closed) => {
       ctx.onRoundClosed(closed);
       if (closed.version === null) return;
-      if (closed.version % ctx.config.evaluateEvery === 0 || closed.studyStatus === 'completed') this.schedule(() => this.evaluate(closed.version!));
+      if (closed.evaluate ?? (closed.version % ctx.config.evaluateEvery === 0 || closed.studyStatus === 'completed')) this.schedule(() => this.evaluate(closed.version!));
     });
     const records = ctx.attack === 'samples' ? ATTACK_SAMPLES : this.sizes().train;
     const joined = await emitAck(socket, 'hospital:join', { studyId: ctx.studyId, numSamples: records, backend: 'cpu' });
@@ -166,6 +167,8 @@ export class SimulatedHospital {
     if (ctx.attack === 'scale') delta = delta.map((t) => t.map((v) => v * 1e6));
     else if (ctx.attack === 'values') delta = delta.map((t) => new Float32Array(t.length).fill(3e38));
     else if (ctx.attack === 'flip') delta = delta.map((t) => t.map((v) => -10 * v));
+    // Under differential privacy the tab clips before it uploads (the server clips again).
+    if (open.clipNorm !== undefined) clipToNorm(delta, open.clipNorm);
     const trainLoss = result.losses.at(-1);
     const shapes = weightShapes(ctx.template.model);
     const body = encodeWeights({

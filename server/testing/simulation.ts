@@ -58,6 +58,8 @@ export interface RoundMetrics {
   contributors: number;
   /** From the round's opening to its closing, as the first site saw them (training, uploads, aggregation). */
   seconds: number;
+  /** Under differential privacy: ε the study has spent with this round (0 for round 0). */
+  epsilon?: number;
 }
 
 export interface SimulationResult {
@@ -177,6 +179,7 @@ export async function runSimulation(server: RunningServer, database: Database, o
         reports: ev.sites.length,
         contributors: c?.contributors ?? 0,
         seconds: c?.seconds ?? 0,
+        ...(config.privacy ? { epsilon: c?.privacy?.epsilon ?? 0 } : {}),
       };
       results.push(metrics);
       options.onRound?.(metrics);
@@ -207,7 +210,8 @@ export async function runSimulation(server: RunningServer, database: Database, o
           closed.set(c.round, { ...c, seconds: (performance.now() - (opened.get(c.round) ?? started)) / 1000 });
           if (c.status === 'abandoned') return fail(new Error(`round ${c.round} was abandoned (see the server's refused updates and round reasons)`));
           roundOfVersion.set(c.version!, c.round);
-          if (c.studyStatus === 'completed') finalVersion = c.version;
+          // A private study may stop itself at its budget before its last round.
+          if (c.studyStatus === 'completed' || c.studyStatus === 'stopped') finalVersion = c.version;
         },
         onEvaluated: (version) => {
           const count = (reports.get(version) ?? 0) + 1;

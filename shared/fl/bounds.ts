@@ -1,5 +1,6 @@
 import { nextClipNorm, type ClipHistory, type Clipping } from './clipping';
 import { median } from './normBound';
+import { enrolledWeight, roundPrivacy, siteWeight, studySpent, type RoundPrivacy, type SitePrivacy } from './privacy/sitePrivacy';
 
 /**
  * What a round checks, clips and sums every update by, fixed when the round opens: each update can
@@ -21,6 +22,11 @@ export interface RoundBounds {
   maxWeight: number;
   /** Every weighted value is rounded to a multiple of 2^-scaleBits before it is summed (exactly). */
   scaleBits: number;
+  /**
+   * Under differential privacy: an update weighs min(samples / recordCap, 1), the sum is divided by
+   * the fixed denominator, and the mean gets Gaussian noise (./privacy/sitePrivacy.ts).
+   */
+  privacy?: RoundPrivacy;
 }
 
 /**
@@ -35,6 +41,7 @@ export interface BoundsInput {
   clipping: Clipping;
   maxUpdateNorm: number | null;
   weightCapFactor: number | null;
+  privacy?: SitePrivacy | null;
 }
 
 /** What the round about to open is bounded from. */
@@ -43,6 +50,9 @@ export interface BoundsHistory extends ClipHistory {
   initialNorm: number;
   /** The training-record counts the sampled sites reported when they joined (null: none reported). */
   reportedCounts: readonly (number | null)[];
+  /** Under differential privacy: the round's number (its step of the accountant) and every enrolled site's reported count. */
+  round?: number;
+  enrolledCounts?: readonly (number | null)[];
 }
 
 /**
@@ -52,6 +62,7 @@ export interface BoundsHistory extends ClipHistory {
  * outweigh the rest (a site declaring 10^8 samples weighs what two typical sites weigh).
  */
 export function roundBounds(config: BoundsInput, history: BoundsHistory): RoundBounds {
+  if (config.privacy) return privateBounds(config.privacy, config.maxUpdateNorm, history);
   const clipNorm = nextClipNorm(config.clipping, history, history.initialNorm);
   const maxNorm = config.maxUpdateNorm;
   const valueBound = Math.min(clipNorm ?? Infinity, maxNorm ?? Infinity, DEFAULT_VALUE_BOUND);
@@ -61,8 +72,31 @@ export function roundBounds(config: BoundsInput, history: BoundsHistory): RoundB
   return { clipMode: config.clipping.mode, clipNorm, maxNorm, valueBound, sampleCap, maxWeight, scaleBits: scaleBitsFor(maxWeight, valueBound) };
 }
 
-/** What an update weighs in its round's mean: its declared samples, capped, times its straggler weight. */
-export function updateWeight(numSamples: number, stragglerWeight: number, bounds: Pick<RoundBounds, 'sampleCap'>): number {
+/**
+ * Under differential privacy every update is clipped to the privacy clip and weighs at most 1; the
+ * round is the accountant's step `history.round`, and W is over every enrolled site.
+ */
+function privateBounds(p: SitePrivacy, maxUpdateNorm: number | null, history: BoundsHistory): RoundBounds {
+  const valueBound = Math.min(p.clipNorm, maxUpdateNorm ?? Infinity, DEFAULT_VALUE_BOUND);
+  const W = enrolledWeight(history.enrolledCounts ?? history.reportedCounts, p.recordCap);
+  return {
+    clipMode: 'fixed',
+    clipNorm: p.clipNorm,
+    maxNorm: maxUpdateNorm,
+    valueBound,
+    sampleCap: null,
+    maxWeight: 1,
+    scaleBits: scaleBitsFor(1, valueBound),
+    privacy: roundPrivacy(p, W, studySpent(p, history.round ?? 1)),
+  };
+}
+
+/**
+ * What an update weighs in its round's mean: its declared samples, capped, times its straggler
+ * weight; under differential privacy, min(samples / recordCap, 1).
+ */
+export function updateWeight(numSamples: number, stragglerWeight: number, bounds: Pick<RoundBounds, 'sampleCap' | 'privacy'>): number {
+  if (bounds.privacy) return siteWeight(numSamples, bounds.privacy.recordCap) * stragglerWeight;
   const cap = bounds.sampleCap ?? null;
   return (cap !== null && numSamples > cap ? cap : numSamples) * stragglerWeight;
 }

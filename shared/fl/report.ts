@@ -44,5 +44,13 @@ export const aggregationReportSchema = z.object({
   details: z.record(z.string(), z.number()),
   /** When the round's policy closed it to updates and its aggregation began (ISO); absent in older reports. */
   startedAt: z.string().optional(),
+  /**
+   * Under differential privacy: the fixed denominator q·W the weighted sum was divided by, the
+   * standard deviation of the Gaussian noise added to each coordinate of the mean, and the ε the study
+   * has spent with this round (at δ, read at `order`).
+   */
+  privacy: z
+    .object({ denominator: z.number(), noiseStd: z.number(), epsilon: z.number(), delta: z.number(), order: z.number(), sampleRate: z.number(), noiseMultiplier: z.number() })
+    .optional(),
 });
 export type AggregationReport = z.infer<typeof aggregationReportSchema>;

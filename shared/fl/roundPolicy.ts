@@ -8,11 +8,16 @@ export interface RoundPolicyInput {
   /** Epoch milliseconds. */
   deadline: number;
   now: number;
+  /**
+   * Differential privacy: the round is released whatever arrives (the fixed-denominator mean of no
+   * update is the noise alone), at once when no site was sampled, and never abandoned.
+   */
+  noiseOnly?: boolean;
 }
 
 export type RoundDecision =
   | { action: 'wait'; reason: string }
-  | { action: 'aggregate'; reason: 'all_reported' | 'deadline_quorum' }
+  | { action: 'aggregate'; reason: 'all_reported' | 'deadline_quorum' | 'none_sampled' | 'deadline_private' }
   | { action: 'abandon'; reason: 'deadline_no_quorum' };
 
 /**
@@ -20,6 +25,12 @@ export type RoundDecision =
  * minimum was reached; otherwise the round is abandoned and a new one is opened from the same version.
  */
 export function decideRound(p: RoundPolicyInput): RoundDecision {
+  if (p.noiseOnly) {
+    if (p.sampled === 0) return { action: 'aggregate', reason: 'none_sampled' };
+    if (p.received >= p.sampled) return { action: 'aggregate', reason: 'all_reported' };
+    if (p.now < p.deadline) return { action: 'wait', reason: `${p.received} of ${p.sampled} updates received` };
+    return { action: 'aggregate', reason: 'deadline_private' };
+  }
   const needed = Math.min(p.minParticipants, p.sampled);
   if (p.received >= p.sampled && p.sampled > 0) return { action: 'aggregate', reason: 'all_reported' };
   if (p.now < p.deadline) return { action: 'wait', reason: `${p.received} of ${p.sampled} updates received` };

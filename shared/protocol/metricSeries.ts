@@ -1,4 +1,5 @@
 import type { ClinicalMetrics } from '../metrics/clinical';
+import type { PrivacyPoint } from './privacy';
 
 /**
  * `GET /api/studies/:id/metrics` (platform admins): every model version's pooled validation figures
@@ -14,6 +15,8 @@ export interface MetricSeries {
   versions: PooledVersionFigures[];
   /** One entry per site that reported any version, by site name. */
   sites: SiteSeries[];
+  /** Under differential privacy: ε spent after each closed round, and the budget; null without privacy. */
+  privacy: { delta: number; budget: number; points: PrivacyPoint[] } | null;
 }
 
 /** A version's figures over the reports that are pooled (flagged reports left out until an admin includes them). */

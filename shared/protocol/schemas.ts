@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { studyConfigSchema, trainingConfigSchema } from './studyConfig';
 import { normalisationSchema, siteStatisticsSchema } from '../fl/normalisation';
 import { clinicalMetricsSchema } from '../metrics/clinical';
+import { privacyStatusSchema } from './privacy';
 
 export const studyIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'study ids are lower-case letters, digits and dashes');
 
 export * from './studyConfig';
+export * from './privacy';
 
 /** A study's life: waiting for its first round, running, paused by an admin, stopped for good, or done. */
 export const studyStatusSchema = z.enum(['waiting', 'running', 'paused', 'stopped', 'completed']);
@@ -37,6 +39,8 @@ export const studySummarySchema = z.object({
   completedRounds: z.number().int().min(0),
   /** The study's global feature statistics; null until the sites have contributed theirs. */
   normalisation: normalisationSchema.nullable(),
+  /** What a differentially private study has spent; null for a study without privacy. */
+  privacy: privacyStatusSchema.nullable().default(null),
 });
 export type StudySummary = z.infer<typeof studySummarySchema>;
 
@@ -49,6 +53,8 @@ export const roundOpenSchema = z.object({
   training: trainingConfigSchema,
   /** The statistics every site encodes its features with in this study. */
   normalisation: normalisationSchema.nullable(),
+  /** Under differential privacy: clip the delta to this L2 norm before uploading it (the server clips again). */
+  clipNorm: z.number().positive().optional(),
 });
 export type RoundOpen = z.infer<typeof roundOpenSchema>;
 
@@ -62,6 +68,8 @@ export const roundClosedSchema = z.object({
   studyStatus: studyStatusSchema,
   /** Whether sites evaluate this version (the study's evaluateEvery; the final version always). */
   evaluate: z.boolean().optional(),
+  /** Under differential privacy: what the study has spent with this round. */
+  privacy: privacyStatusSchema.optional(),
 });
 export type RoundClosed = z.infer<typeof roundClosedSchema>;
 
@@ -183,6 +191,9 @@ export const roundViewSchema = z.object({
   /** Updates weighted by fewer samples than they declared (the round's sample cap). */
   capped: z.array(z.object({ participantId: z.string(), declared: z.number() })).default([]),
   sampleCap: z.number().nullable().default(null),
+  /** Under differential privacy: ε spent once this round is released, and the noise its mean got. */
+  epsilon: z.number().nullable().default(null),
+  noiseStd: z.number().nullable().default(null),
 });
 export type RoundView = z.infer<typeof roundViewSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clippingSchema, defaultClipping, type Clipping } from '../fl/clipping';
+import { sitePrivacySchema, studySpent, UNAVAILABLE_UNDER_DP } from '../fl/privacy/sitePrivacy';
 import { createStrategy, defaultStrategyConfig, strategyConfigSchema } from '../fl/registry';
 
 /*
@@ -75,6 +76,13 @@ const studyConfigShape = {
   fedProxMu: z.number().min(0, 'fedProxMu cannot be negative').max(10),
   /** An update whose L2 norm exceeds this is refused at upload (with its norm); null: no limit. */
   maxUpdateNorm: z.number().positive('maxUpdateNorm must be above 0 (or null for no limit)').nullable(),
+  /**
+   * Site-level differential privacy (shared/fl/privacy/sitePrivacy.ts); null: none. Under it the
+   * round's sample is Poisson with privacy.sampleRate (participantFraction, minUpdates and
+   * weightCapFactor no longer apply), every update is clipped to privacy.clipNorm, and the mean gets
+   * Gaussian noise. Fixed once the study exists.
+   */
+  privacy: sitePrivacySchema.nullable(),
 };
 
 /** Part of a study configuration: a create request's settings, or a change. Unknown keys are refused. */
@@ -102,6 +110,7 @@ export const studyConfigSchema = z
     normBoundFactor: studyConfigShape.normBoundFactor.default(null),
     maxUpdateNorm: studyConfigShape.maxUpdateNorm.default(null),
     fedProxMu: studyConfigShape.fedProxMu.optional(),
+    privacy: studyConfigShape.privacy.default(null),
   })
   .superRefine((c, ctx) => {
     if (c.minUpdates !== undefined && c.minUpdates > c.minParticipants)
@@ -141,7 +150,8 @@ export const studyConfigSchema = z
         message: `normBoundFactor (${c.normBoundFactor}) differs from strategy.options.normBound.factor (${strategyBound.factor}): set the norm bound once`,
       });
     const factor = c.normBoundFactor ?? strategyBound?.factor ?? null;
-    if (factor !== null && c.clipping && !(c.clipping.mode === 'median' && c.clipping.factor === factor))
+    if (c.privacy) checkPrivacy(c, factor, ctx);
+    else if (factor !== null && c.clipping && !(c.clipping.mode === 'median' && c.clipping.factor === factor))
       ctx.addIssue({
         code: 'custom',
         path: ['clipping'],
@@ -150,12 +160,31 @@ export const studyConfigSchema = z
   })
   .transform((c) => ({
     ...c,
-    clipping: resolveClipping(c.clipping, c.normBoundFactor ?? (c.strategy.options as { normBound?: { factor: number } | null }).normBound?.factor ?? null),
+    clipping: c.privacy ? ({ mode: 'fixed', norm: c.privacy.clipNorm } as const) : resolveClipping(c.clipping, c.normBoundFactor ?? (c.strategy.options as { normBound?: { factor: number } | null }).normBound?.factor ?? null),
     minUpdates: c.minUpdates ?? c.minParticipants,
     fedProxMu: c.fedProxMu ?? (c.strategy.name === 'fedprox' ? c.strategy.options.mu : 0),
   }));
 export type StudyConfig = z.infer<typeof studyConfigSchema>;
 
+type ParsedConfig = z.infer<z.ZodObject<typeof studyConfigShape>>;
+
+/** What differential privacy rules out, each with the reason (the study form shows the same). */
+function checkPrivacy(c: Omit<ParsedConfig, 'clipping' | 'minUpdates' | 'fedProxMu'> & { clipping?: Clipping }, factor: number | null, ctx: z.RefinementCtx): void {
+  const p = c.privacy!;
+  const meanBased = strategyConfigSchema.safeParse(c.strategy).success && !!createStrategy(c.strategy).meanStep;
+  if (!meanBased) ctx.addIssue({ code: 'custom', path: ['strategy'], message: `the ${c.strategy.name} strategy is unavailable under differential privacy: ${UNAVAILABLE_UNDER_DP.strategy}` });
+  if (c.straggler.policy !== 'drop') ctx.addIssue({ code: 'custom', path: ['straggler'], message: `accept-late is unavailable under differential privacy: ${UNAVAILABLE_UNDER_DP.straggler}` });
+  const fixedAtClip = c.clipping?.mode === 'fixed' && c.clipping.norm === p.clipNorm;
+  if ((c.clipping && !fixedAtClip) || factor !== null)
+    ctx.addIssue({ code: 'custom', path: ['clipping'], message: `a clipping rule of its own is unavailable under differential privacy: ${UNAVAILABLE_UNDER_DP.clipping}` });
+  const first = studySpent(p, 1).epsilon;
+  if (first > p.epsilonBudget)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['privacy', 'epsilonBudget'],
+      message: `the budget ε ${p.epsilonBudget} allows no round: one round at q ${p.sampleRate} and noise ${p.noiseMultiplier} spends ε ${first.toPrecision(4)}; raise the noise or the budget`,
+    });
+}
 
 /** The clipping rule a configuration means: its own, else the legacy factor's median rule, else adaptive. */
 function resolveClipping(clipping: Clipping | undefined, factor: number | null): Clipping {
@@ -175,6 +204,11 @@ export function mergeStudyConfig(base: StudyConfig, patch: StudyConfigPatch): St
   // The legacy factor and the clipping rule are one setting: changing either replaces the other.
   if (patch.normBoundFactor !== undefined && patch.clipping === undefined) delete merged.clipping;
   if (patch.clipping !== undefined && patch.normBoundFactor === undefined) merged.normBoundFactor = null;
+  // Under differential privacy the clip is privacy.clipNorm: a clipping rule merely inherited gives way.
+  if (merged.privacy && patch.clipping === undefined) {
+    delete merged.clipping;
+    if (patch.normBoundFactor === undefined) merged.normBoundFactor = null;
+  }
   const derivedMu = base.strategy.name === 'fedprox' ? base.strategy.options.mu : 0;
   if (patch.strategy !== undefined && patch.fedProxMu === undefined && base.fedProxMu === derivedMu) delete merged.fedProxMu;
   return merged;

@@ -199,5 +199,7 @@ export function closeReasonText(reason: string | null): string | null {
   if (reason === 'all_reported') return 'every sampled site reported';
   if (reason === 'deadline_quorum') return 'the deadline passed with a quorum';
   if (reason === 'deadline_no_quorum') return 'the deadline passed without a quorum';
+  if (reason === 'none_sampled') return 'no site was sampled (differential privacy): the version is the noise alone';
+  if (reason === 'deadline_private') return 'the deadline passed; under differential privacy the round is released with what arrived';
   return reason;
 }
