@@ -1,8 +1,15 @@
 import { useId, type ReactNode } from 'react';
-import { clippingValueField, STRATEGY_NAMES, STRATEGY_OPTION_FIELDS, type ConfigForm } from './studyConfigForm';
+import { UNAVAILABLE_UNDER_DP } from '../../shared/fl/privacy/sitePrivacy';
+import { clippingValueField, MEAN_STRATEGIES, STRATEGY_NAMES, STRATEGY_OPTION_FIELDS, type ConfigForm } from './studyConfigForm';
 
-/** The form's own text fields (the strategy's settings are edited through `strategyOptions`). */
-type Key = Exclude<keyof ConfigForm, 'strategyOptions'>;
+/** The form's own text fields (the strategy's settings are edited through `strategyOptions`, privacy in ./PrivacyFields). */
+type Key = Exclude<keyof ConfigForm, 'strategyOptions' | 'privacy'>;
+
+/** Why a setting is off under differential privacy, as a hint under it. */
+/** UNAVAILABLE_UNDER_DP.clipping without its advice to API callers. */
+const dpClipping = UNAVAILABLE_UNDER_DP.clipping.replace(/: leave 'clipping' unset$/, '').replace('privacy.clipNorm', 'the privacy clip norm C');
+
+const NOT_UNDER_DP = 'Not used under differential privacy: each site is sampled with probability q, and weighs min(records / record cap, 1).';
 
 interface Props {
   form: ConfigForm;
@@ -14,7 +21,9 @@ interface Props {
 /** The main study settings, grouped as an admin thinks of them. */
 export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
   const base = useId();
-  const clippingField = clippingValueField(form.clipping);
+  const dp = form.privacy.enabled;
+  const clippingField = dp ? null : clippingValueField(form.clipping);
+  const offUnderDp: ReadonlySet<Key> = new Set(dp ? (['participantFraction', 'minUpdates', 'weightCapFactor'] as const) : []);
   const input = (key: Key, label: string, hint: string, attrs: { step?: string; min?: string; max?: string; placeholder?: string } = {}) => (
     <div className="field" key={key}>
       <label htmlFor={`${base}-${key}`}>{label}</label>
@@ -24,23 +33,36 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
         type="number"
         inputMode="decimal"
         value={form[key]}
-        disabled={fixed.has(key)}
+        disabled={fixed.has(key) || offUnderDp.has(key)}
         aria-describedby={`${base}-${key}-hint`}
         onChange={(e) => onChange({ [key]: e.target.value })}
         {...attrs}
       />
       <span id={`${base}-${key}-hint`} className="hint">
-        {fixed.has(key) ? 'Fixed once the study exists.' : hint}
+        {fixed.has(key) ? 'Fixed once the study exists.' : offUnderDp.has(key) ? NOT_UNDER_DP : hint}
       </span>
     </div>
   );
-  const select = (key: Key, label: string, hint: string, options: ReactNode) => (
+  /**
+   * `unavailable`: why choices are off under differential privacy, said under the control; `locked`
+   * shows `value` and disables the control.
+   */
+  const select = (key: Key, label: string, hint: string, options: ReactNode, unavailable?: { reason: string; locked?: { value: string } }) => (
     <div className="field" key={key}>
       <label htmlFor={`${base}-${key}`}>{label}</label>
-      <select id={`${base}-${key}`} name={key} value={form[key]} onChange={(e) => onChange({ [key]: e.target.value } as Partial<ConfigForm>)}>
+      <select
+        id={`${base}-${key}`}
+        name={key}
+        value={unavailable?.locked?.value ?? form[key]}
+        disabled={!!unavailable?.locked}
+        aria-describedby={`${base}-${key}-hint`}
+        onChange={(e) => onChange({ [key]: e.target.value } as Partial<ConfigForm>)}
+      >
         {options}
       </select>
-      <span className="hint">{hint}</span>
+      <span id={`${base}-${key}-hint`} className="hint" data-testid={unavailable ? `dp-unavailable-${key}` : undefined}>
+        {unavailable ? unavailable.reason : hint}
+      </span>
     </div>
   );
 
@@ -61,8 +83,11 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
             'An update arriving after its round closed.',
             <>
               <option value="drop">Drop</option>
-              <option value="accept-late">Accept, down-weighted</option>
+              <option value="accept-late" disabled={dp}>
+                Accept, down-weighted{dp ? ' (unavailable under differential privacy)' : ''}
+              </option>
             </>,
+            dp ? { reason: `Accepting late updates is unavailable under differential privacy: ${UNAVAILABLE_UNDER_DP.straggler}.` } : undefined,
           )}
           {form.straggler === 'accept-late' && input('maxStaleness', 'Max. staleness', 'Versions behind a late update may be.', { min: '1', step: '1' })}
           {form.straggler === 'accept-late' && input('lateWeight', 'Late weight', 'Factor on a late update’s weight (0–1].', { min: '0', max: '1', step: 'any' })}
@@ -93,11 +118,16 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
             'strategy',
             'Strategy',
             'How the server combines updates.',
-            STRATEGY_NAMES.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            )),
+            STRATEGY_NAMES.map((n) => {
+              const off = dp && !MEAN_STRATEGIES.has(n);
+              return (
+                <option key={n} value={n} disabled={off}>
+                  {n}
+                  {off ? ' (unavailable under differential privacy)' : ''}
+                </option>
+              );
+            }),
+            dp ? { reason: `Only the mean rules under differential privacy: ${UNAVAILABLE_UNDER_DP.strategy}.` } : undefined,
           )}
           {STRATEGY_OPTION_FIELDS[form.strategy as keyof typeof STRATEGY_OPTION_FIELDS]?.map((f) => (
             <div className="field" key={`strategy-${f.key}`}>
@@ -129,10 +159,11 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
               <option value="median">Factor × last median</option>
               <option value="none">None</option>
             </>,
+            dp ? { reason: `A clipping rule of its own is unavailable: ${dpClipping}.`, locked: { value: 'fixed' } } : undefined,
           )}
           {clippingField && input('clippingValue', clippingField.label, clippingField.hint, { min: '0', step: 'any' })}
           {input('weightCapFactor', 'Weight cap', 'No site weighs more than this × the median reported record count; blank for none.', { min: '1', step: 'any', placeholder: 'none' })}
-          {form.clipping === 'none' && (
+          {!dp && form.clipping === 'none' && (
             <p className="notice warn" role="note" data-testid="no-clipping-warning">
               Without clipping, one site’s update can move the shared model as far as it likes: an attacker, or a bug, can take the model over.
             </p>

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import type { ConfigChangeView, Dashboard, StudyConfig, StudySummary } from '../../shared/protocol';
 import { changeStudyConfig, listConfigChanges } from '../api/endpoints';
 import { ConfigFields } from './ConfigFields';
+import { PrivacySettings } from './PrivacySettings';
 import { applyFormChange, configProblems, formFromConfig, patchFromForm, STRATEGY_OPTION_FIELDS, type ConfigForm } from './studyConfigForm';
 
 const FIXED: ReadonlySet<keyof ConfigForm> = new Set(['seed', 'validationFraction'] as const);
@@ -73,6 +74,7 @@ export function ConfigPanel({ study, openRound }: { study: StudySummary; openRou
             Changes apply from the next round{openRound !== null ? `; round ${openRound}, open now, keeps its settings` : ''}.
           </p>
           <ConfigFields form={form} onChange={(p) => setForm((f) => (f ? applyFormChange(f, p) : f))} fixed={FIXED} />
+          <PrivacySettings config={study.config} status={study.privacy} />
           {(problems.length > 0 || save.isError) && (
             <div role="alert" className="error-text">
               {problems.length > 0 ? (
@@ -96,7 +98,10 @@ export function ConfigPanel({ study, openRound }: { study: StudySummary; openRou
           </div>
         </form>
       ) : (
-        <ConfigSummary config={study.config} />
+        <>
+          <ConfigSummary config={study.config} />
+          <PrivacySettings config={study.config} status={study.privacy} />
+        </>
       )}
       <ConfigHistory changes={history.data ?? []} error={history.isError ? history.error.message : null} />
     </section>
@@ -120,12 +125,21 @@ export function clippingSummary(config: StudyConfig): string {
 }
 
 function ConfigSummary({ config }: { config: StudyConfig }) {
+  const p = config.privacy;
+  // Under differential privacy, sampling, clipping and weights are the mechanism's (./PrivacySettings).
   const items: [string, string][] = [
-    ['Participants per round', `${Math.round(config.participantFraction * 100)} % of online, ≥ ${config.minParticipants}`],
-    ['Min. updates', String(config.minUpdates)],
+    ['Participants per round', p ? `each online site with probability q = ${p.sampleRate}, ≥ ${config.minParticipants} online` : `${Math.round(config.participantFraction * 100)} % of online, ≥ ${config.minParticipants}`],
+    ...(p ? [] : ([['Min. updates', String(config.minUpdates)]] as [string, string][])),
     ['Strategy', strategySummary(config)],
-    ['Update clipping', clippingSummary(config)],
-    ['Weight cap', config.weightCapFactor === null ? 'none: a site weighs what it declares' : `${config.weightCapFactor} × the median reported records`],
+    ['Update clipping', p ? `fixed, L2 norm ${p.clipNorm} (the privacy clip)` : clippingSummary(config)],
+    [
+      'Weight cap',
+      p
+        ? `min(records / ${p.recordCap}, 1)`
+        : config.weightCapFactor === null
+          ? 'none: a site weighs what it declares'
+          : `${config.weightCapFactor} × the median reported records`,
+    ],
     ['Optimiser', config.optimizer + (config.fedProxMu > 0 ? `, FedProx μ ${config.fedProxMu}` : '')],
     ['Late updates', show(config.straggler)],
     ['Evaluate every', config.evaluateEvery === 1 ? 'round' : `${config.evaluateEvery} rounds`],

@@ -24,8 +24,10 @@ export function ModelVersionsPanel(props: {
   refreshKey: string;
   /** The study's template, whose class names the warnings use. */
   templateId?: string;
+  /** False for a stopped study: stopped is final (the server refuses to continue it), so no row offers to. */
+  canContinue?: boolean;
 }) {
-  const { studyId, currentVersion, refreshKey, templateId } = props;
+  const { studyId, currentVersion, refreshKey, templateId, canContinue = true } = props;
   const classNames = templateClassNames(templateId);
   const queryClient = useQueryClient();
   // Refetched whenever the dashboard's refresh key moves (a new version, another evaluation report).
@@ -98,6 +100,7 @@ export function ModelVersionsPanel(props: {
                   open={opened === v.version}
                   onToggle={() => setOpened(opened === v.version ? null : v.version)}
                   current={v.version === currentVersion}
+                  canContinue={canContinue}
                   approving={selected === v.version}
                   onApprove={() => {
                     approve.reset();
@@ -158,10 +161,11 @@ function VersionRow(props: {
   approving: boolean;
   onApprove: () => void;
   onRestart: () => void;
+  canContinue: boolean;
   busy: boolean;
   approveForm: ReactNode;
 }) {
-  const { studyId, v, refreshKey, open, onToggle, current, approving, onApprove, onRestart, busy, approveForm } = props;
+  const { studyId, v, refreshKey, open, onToggle, current, canContinue, approving, onApprove, onRestart, busy, approveForm } = props;
   const files = modelJsonUrl(studyId, v.version);
   return (
     <>
@@ -214,7 +218,7 @@ function VersionRow(props: {
                 Approve…
               </button>
             )}
-            {!current && (
+            {!current && canContinue && (
               <button type="button" className="button small" onClick={onRestart} disabled={busy} title={`Continue training from v${v.version}`}>
                 Continue from here
               </button>

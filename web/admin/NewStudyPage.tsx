@@ -1,10 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import type { TemplateView } from '../../shared/protocol';
+import type { StudyConfigPatchInput, TemplateView } from '../../shared/protocol';
 import { createStudy, listSites, listTemplates } from '../api/endpoints';
+import { useDebounced } from '../useDebounced';
 import { ConfigFields } from './ConfigFields';
-import { applyFormChange, configProblems, formFromConfig, patchFromForm, type ConfigForm } from './studyConfigForm';
+import { PrivacyFields } from './PrivacyFields';
+import { applyFormChange, formFromConfig, formProblems, patchFromForm, type ConfigForm } from './studyConfigForm';
 
 /** A study id from its name: lower-case letters, digits and dashes. */
 function slug(name: string): string {
@@ -41,9 +43,12 @@ export function NewStudyPage() {
     }
   }, [template?.id]);
 
-  const patch = useMemo(() => (template && form ? patchFromForm(form, template.defaultConfig) : {}), [template, form]);
+  // A target ε takes up to a few hundred milliseconds to meet: the problems on screen follow the form
+  // once typing pauses; a submit reads the form as it is.
+  const settledForm = useDebounced(form, 250);
+  const patch = useMemo(() => (template && settledForm ? patchFromForm(settledForm, template.defaultConfig) : {}), [template, settledForm]);
   const create = useMutation({
-    mutationFn: () => createStudy({ id, name: name.trim(), templateId: template!.id, config: patch, siteIds: [...siteIds].sort() }),
+    mutationFn: (config: StudyConfigPatchInput) => createStudy({ id, name: name.trim(), templateId: template!.id, config, siteIds: [...siteIds].sort() }),
     onSuccess: (study) => {
       void queryClient.invalidateQueries({ queryKey: ['studies'] });
       void queryClient.invalidateQueries({ queryKey: ['sites'] });
@@ -51,26 +56,27 @@ export function NewStudyPage() {
     },
   });
 
-  const problems = () =>
-    template
+  const problems = (f: ConfigForm | null, p: StudyConfigPatchInput) =>
+    template && f
       ? [
           ...(name.trim() === '' ? ['name: name the study'] : []),
           ...(/^[a-z0-9][a-z0-9-]{0,62}$/.test(id) ? [] : ['id: lower-case letters, digits and dashes, starting with a letter or digit']),
-          ...configProblems(template.defaultConfig, patch),
+          ...formProblems(f, template.defaultConfig, p),
         ]
       : [];
   // Once problems are on screen, they follow the edits.
   const showing = shown.length > 0;
   useEffect(() => {
-    if (showing) setShown(problems());
+    if (showing) setShown(problems(settledForm, patch));
   }, [showing, name, id, patch]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (!template || create.isPending) return;
-    const found = problems();
+    if (!template || !form || create.isPending) return;
+    const now = patchFromForm(form, template.defaultConfig);
+    const found = problems(form, now);
     setShown(found);
-    if (found.length === 0) create.mutate();
+    if (found.length === 0) create.mutate(now);
   };
 
   if (templates.isPending || !form || !template) {
@@ -155,6 +161,13 @@ export function NewStudyPage() {
       </fieldset>
 
       <ConfigFields form={form} onChange={(p) => setForm((f) => (f ? applyFormChange(f, p) : f))} />
+      <PrivacyFields
+        privacy={form.privacy}
+        rounds={form.rounds}
+        sites={siteIds.size}
+        parameters={template.parameters}
+        onChange={(privacy) => setForm((f) => (f ? applyFormChange(f, { privacy }) : f))}
+      />
 
       <fieldset className="config-group">
         <legend>Sites to enrol</legend>

@@ -1,5 +1,6 @@
 import type { Dashboard } from '../../shared/protocol';
 import { countdown } from '../format';
+import { budgetStopText, stoppedByBudget } from '../privacyFormat';
 import { useNow } from '../useNow';
 
 /** Completed or stopped, with no round left open: nothing will ever fill a "Round in progress" card. */
@@ -10,13 +11,15 @@ export function studyIsOver(dashboard: Dashboard): boolean {
 
 /** The one line that replaces the round card once the study is over. */
 export function StudyOverNote({ dashboard }: { dashboard: Dashboard }) {
-  const { status, completedRounds, currentVersion } = dashboard.study;
+  const { status, completedRounds, currentVersion, privacy } = dashboard.study;
   const rounds = `${completedRounds} ${completedRounds === 1 ? 'round' : 'rounds'}`;
   return (
     <p className="study-finished muted" data-testid="study-finished">
       {status === 'completed'
         ? `Study completed: ${rounds}, last version v${currentVersion}.`
-        : `Study stopped after ${rounds}; last version v${currentVersion}.`}
+        : stoppedByBudget(status, privacy)
+          ? `${budgetStopText(privacy!)} after ${rounds}; last version v${currentVersion}.`
+          : `Study stopped after ${rounds}; last version v${currentVersion}.`}
     </p>
   );
 }
@@ -64,7 +67,9 @@ export function OpenRoundPanel({ dashboard }: { dashboard: Dashboard }) {
           {status === 'completed'
             ? 'The study has completed all its rounds.'
             : status === 'stopped'
-              ? 'The study was stopped; no round will open again.'
+              ? stoppedByBudget(status, dashboard.study.privacy)
+                ? `${budgetStopText(dashboard.study.privacy!)}; no round will open again.`
+                : 'The study was stopped; no round will open again.'
               : status === 'paused'
                 ? 'The study is paused; no round opens until it is resumed.'
                 : status === 'waiting'

@@ -1,6 +1,7 @@
 import { Fragment, useState } from 'react';
 import type { RoundView, VersionMetrics } from '../../shared/protocol';
 import { DASH, fixed, integer, percent } from '../format';
+import { epsilon } from '../privacyFormat';
 import { RoundDetail } from './RoundDetail';
 
 const COLUMNS = 9;
@@ -17,6 +18,9 @@ export function RoundsTable({ studyId, rounds, metrics }: { studyId: string; rou
   const byRound = new Map<number, VersionMetrics>();
   for (const m of metrics) if (m.round !== null) byRound.set(m.round, m);
   const rows = [...rounds].sort((a, b) => a.round - b.round);
+  // A differentially private study's rounds each spend ε: one more column.
+  const spendsEpsilon = rows.some((r) => r.epsilon !== null);
+  const columns = COLUMNS + (spendsEpsilon ? 1 : 0);
   return (
     <section className="panel" aria-labelledby="rounds-title">
       <h2 id="rounds-title">Rounds</h2>
@@ -48,6 +52,11 @@ export function RoundsTable({ studyId, rounds, metrics }: { studyId: string; rou
                   Samples
                 </th>
                 <th scope="col">Clipping and weights</th>
+                {spendsEpsilon && (
+                  <th scope="col" className="num" title="ε the study had spent once the round was released; σ: the noise on each coordinate of its mean">
+                    ε spent
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -90,10 +99,16 @@ export function RoundsTable({ studyId, rounds, metrics }: { studyId: string; rou
                       <td className="small" data-testid="round-bounds">
                         {boundsSummary(r)}
                       </td>
+                      {spendsEpsilon && (
+                        <td className="num" data-testid="round-epsilon" data-value={r.epsilon ?? ''}>
+                          {r.epsilon !== null ? `ε ${epsilon(r.epsilon)}` : DASH}
+                          {r.noiseStd !== null && <span className="block muted small">σ {Number(r.noiseStd.toPrecision(3))}</span>}
+                        </td>
+                      )}
                     </tr>
                     {open && (
                       <tr className="detail-row" id={`round-${r.round}-detail`}>
-                        <td colSpan={COLUMNS}>
+                        <td colSpan={columns}>
                           <RoundDetail studyId={studyId} round={r.round} refreshKey={`${r.status}:${r.received}:${r.version}:${r.closedAt}`} />
                         </td>
                       </tr>
@@ -115,6 +130,8 @@ export function boundsSummary(r: RoundView): string {
   if (r.clipMode === 'none') parts.push('no clipping: one site can move the model as far as it likes');
   else if (r.clipNorm !== null) parts.push(`bound ${fixed(r.clipNorm, 3)}${r.clipMode ? ` (${r.clipMode})` : ''}`);
   if (r.clipped.length) parts.push(`clipped: ${r.clipped.map((c) => `${c.participantId} (norm ${fixed(c.norm, 3)})`).join(', ')}`);
-  if (r.capped.length) parts.push(`weight capped at ${integer(r.sampleCap)}: ${r.capped.map((c) => `${c.participantId} (declared ${integer(c.declared)})`).join(', ')}`);
+  // Under differential privacy the cap is the study's record cap (a site weighs min(records / cap, 1)), not a round's sample cap.
+  const cap = r.sampleCap !== null ? ` at ${integer(r.sampleCap)}` : r.epsilon !== null ? ' at the record cap' : '';
+  if (r.capped.length) parts.push(`weight capped${cap}: ${r.capped.map((c) => `${c.participantId} (declared ${integer(c.declared)})`).join(', ')}`);
   return parts.length ? parts.join('; ') : DASH;
 }

@@ -6,12 +6,14 @@ import { ModelWarnings } from './ModelWarnings';
 import { ModelGraphPanel } from './ModelGraph';
 import { OpenRoundPanel, StudyOverNote, studyIsOver } from './OpenRoundPanel';
 import { ParticipantsTable } from './ParticipantsTable';
+import { PrivacyChart } from './PrivacyChart';
 import { ModelVersionsPanel } from './ModelVersionsPanel';
 import { RefusedUpdatesTable } from './RefusedUpdatesTable';
 import { RoundsTable } from './RoundsTable';
 import { useStudyControls } from './StudyControls';
 import { useLiveDashboard } from './useLiveDashboard';
 import { percent } from '../format';
+import { budgetStopText, stoppedByBudget } from '../privacyFormat';
 
 export function StudyDashboard({ studyId }: { studyId: string }) {
   const { data, isPending, isError, error, live, watchError } = useLiveDashboard(studyId);
@@ -32,21 +34,28 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
       </section>
     );
   }
+  const over = studyIsOver(data);
+  const privacy = !!data.study.config.privacy;
   return (
     <div className="dashboard">
       <ModelWarnings dashboard={data} />
       <StudyHeader dashboard={data} live={live} watchError={watchError} />
-      {/* A finished study has no round to show: its chart takes the row, and one line says how it ended. */}
-      <div className={`grid chart-row${studyIsOver(data) ? ' solo' : ''}`}>
+      {/* A finished study has no round to show: its chart takes the row (beside its privacy, if any), and one line says how it ended. */}
+      <div className={`grid chart-row${over && !privacy ? ' solo' : ''}`}>
         <section className="panel" aria-labelledby="convergence-title">
           <div className="panel-head">
             <h2 id="convergence-title">Convergence</h2>
             <span className="muted small">Pooled over the sites’ validation splits; dashed: each site</span>
           </div>
-          {studyIsOver(data) && <StudyOverNote dashboard={data} />}
+          {over && <StudyOverNote dashboard={data} />}
           <ConvergenceChart dashboard={data} />
         </section>
-        {studyIsOver(data) ? null : <OpenRoundPanel dashboard={data} />}
+        {(!over || privacy) && (
+          <div className="chart-side">
+            {!over && <OpenRoundPanel dashboard={data} />}
+            {privacy && <PrivacyChart dashboard={data} />}
+          </div>
+        )}
       </div>
       <ConfigPanel study={data.study} openRound={data.openRound?.status === 'open' ? data.openRound.round : null} />
       <ParticipantsTable participants={data.participants} />
@@ -55,6 +64,7 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
         studyId={data.study.id}
         currentVersion={data.study.currentVersion}
         templateId={data.study.templateId}
+        canContinue={data.study.status !== 'stopped'}
         // Versions are listed again when a version is made and when another site's evaluation arrives.
         refreshKey={`${data.study.currentVersion}:${data.metrics.reduce((n, m) => n + m.reports, 0)}`}
       />
@@ -70,6 +80,7 @@ function StudyHeader({ dashboard, live, watchError }: { dashboard: Dashboard; li
   const total = study.config.rounds;
   // The latest evaluated version is not always the best: say which each is.
   const accuracy = latestAndBest(metrics);
+  const budgetStop = stoppedByBudget(study.status, study.privacy) ? budgetStopText(study.privacy!) : null;
   return (
     <section className="panel study-head" aria-labelledby="study-title">
       <div className="study-title-row">
@@ -83,7 +94,7 @@ function StudyHeader({ dashboard, live, watchError }: { dashboard: Dashboard; li
         </div>
         <div className="study-badges">
           {controls.buttons}
-          <span className={`badge status-${study.status}`} data-testid="study-status">
+          <span className={`badge status-${study.status}`} data-testid="study-status" title={budgetStop ?? undefined}>
             {study.status}
           </span>
           <span className={`badge ${live ? 'ok' : 'warn'}`} title={watchError ?? undefined}>
@@ -92,6 +103,11 @@ function StudyHeader({ dashboard, live, watchError }: { dashboard: Dashboard; li
         </div>
       </div>
       {controls.panel}
+      {budgetStop && (
+        <p className="notice warn budget-stop" role="status" data-testid="privacy-budget-stop">
+          <strong>{budgetStop}</strong>: one more round would have passed the study’s ε budget, so no round opens again.
+        </p>
+      )}
       <div className="round-progress">
         <div className="round-progress-label">
           <span>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boundsSummary } from './RoundsTable';
 
-const round = { round: 1, status: 'closed' as const, baseVersion: 0, version: 1, sampled: 5, received: 5, openedAt: '', closedAt: null, deadline: '' };
+const round = { round: 1, status: 'closed' as const, baseVersion: 0, version: 1, sampled: 5, received: 5, openedAt: '', closedAt: null, deadline: '', epsilon: null, noiseStd: null };
 
 describe('a round’s clipping and weights, as the rounds table says them', () => {
   it('names the bound, each clipped update with its norm, and each capped one with what it declared', () => {
@@ -12,5 +12,11 @@ describe('a round’s clipping and weights, as the rounds table says them', () =
 
   it('says plainly when a round had no clipping', () => {
     expect(boundsSummary({ ...round, clipMode: 'none', clipNorm: null, sampleCap: null, clipped: [], capped: [] })).toMatch(/no clipping: one site can move the model/);
+  });
+
+  it('under differential privacy, says a weight was capped at the record cap (a round has no sample cap of its own)', () => {
+    expect(
+      boundsSummary({ ...round, epsilon: 4.73, noiseStd: 0.333, clipMode: 'fixed', clipNorm: 1, sampleCap: null, clipped: [], capped: [{ participantId: 'hospital-a', declared: 480 }] }),
+    ).toBe('bound 1.000 (fixed); weight capped at the record cap: hospital-a (declared 480)');
   });
 });

@@ -72,6 +72,7 @@ const lesion: MetricSeries = {
   studyId: 'lesion',
   kind: 'binary',
   classes: ['no lesion', 'lesion'],
+  privacy: null,
   versions: aurocs.map((a, v) => version(v, binary({ tp: 0, fp: 0, tn: 764, fn: 236 }, a, 0.6 - v * 0.05))),
   sites: [
     {
@@ -192,6 +193,7 @@ describe('majority-class baseline', () => {
       classes: ['donor', 'hepatitis', 'fibrosis', 'cirrhosis'],
       versions: [version(0, multiclass([[60, 0, 0, 0], [10, 0, 0, 0], [20, 0, 0, 0], [10, 0, 0, 0]]))],
       sites: [],
+      privacy: null,
     };
     expect(majorityBaseline(hcv, 'accuracy')).toEqual({ value: 0.6, label: 'Majority class (always “donor”)' });
     expect(majorityBaseline(hcv, 'balancedAccuracy')?.value).toBe(0.25);

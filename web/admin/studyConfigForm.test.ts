@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { noiseFor } from '../../shared/fl/privacy/rdp';
+import { studySpent, UNAVAILABLE_UNDER_DP, type SitePrivacy } from '../../shared/fl/privacy/sitePrivacy';
+import { mergeStudyConfig, studyConfigSchema, type StudyConfigPatch } from '../../shared/protocol/schemas';
 import { heartRisk } from '../../shared/tasks';
-import { applyFormChange, configProblems, formFromConfig, patchFromForm } from './studyConfigForm';
+import { applyPrivacyChange, privacyPreview, type PrivacyForm } from './privacyForm';
+import { applyFormChange, configProblems, formFromConfig, formProblems, MEAN_STRATEGIES, patchFromForm } from './studyConfigForm';
 
 const base = heartRisk.defaults;
 
@@ -72,5 +76,81 @@ describe('the study configuration form', () => {
     expect(krum.strategyOptions).toEqual({ byzantine: '1', select: '' });
     expect(patchFromForm({ ...krum, strategyOptions: { byzantine: '2', select: '' } }, base)).toEqual({ strategy: { name: 'multi-krum', options: { byzantine: 2 } } });
     expect(patchFromForm({ ...krum, strategyOptions: { byzantine: '1', select: '3' } }, base)).toEqual({ strategy: { name: 'multi-krum', options: { select: 3 } } });
+  });
+});
+
+describe('the study form’s differential privacy', () => {
+  const on = (change: Partial<PrivacyForm> = {}) => {
+    const form = applyFormChange(formFromConfig(base), { privacy: { ...formFromConfig(base).privacy, enabled: true, noiseMode: 'noise', ...change } });
+    return form;
+  };
+  const settings = { clipNorm: 1, noiseMultiplier: 1.1, sampleRate: 1, delta: 1e-5, epsilonBudget: 30, recordCap: 100 };
+  const typed = { clipNorm: '1', noiseMultiplier: '1.1', sampleRate: '1', delta: '1e-5', epsilonBudget: '30', recordCap: '100' };
+
+  it('is off by default and sends nothing then', () => {
+    expect(formFromConfig(base).privacy.enabled).toBe(false);
+    expect(patchFromForm(formFromConfig(base), base)).toEqual({});
+  });
+
+  it('sends the privacy settings and no clipping rule, whatever clipping the form had: the server clips to C', () => {
+    const form = on(typed);
+    const patch = patchFromForm({ ...form, clipping: 'median', clippingValue: '3' }, base);
+    expect(patch).toEqual({ privacy: settings });
+    expect(configProblems(base, patch)).toEqual([]);
+    expect(studyConfigSchema.parse(mergeStudyConfig(base, patch as StudyConfigPatch)).clipping).toEqual({ mode: 'fixed', norm: 1 });
+    expect(configProblems(base, patchFromForm(on({ ...typed, clipNorm: '' }), base))).toEqual([expect.stringMatching(/^privacy\.clipNorm: /)]);
+  });
+
+  it('turning privacy on leaves a robust strategy and late updates behind, with the reason beside them', () => {
+    const robust = applyFormChange(formFromConfig(base), { strategy: 'median', straggler: 'accept-late' });
+    const form = applyFormChange(robust, { privacy: { ...robust.privacy, ...typed, enabled: true, noiseMode: 'noise' } });
+    expect(form).toMatchObject({ strategy: 'fedavg', straggler: 'drop' });
+    expect(MEAN_STRATEGIES).toEqual(new Set(['fedavg', 'fedavgm', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad']));
+    // Picked again anyway, the server's reason is the form's.
+    const problems = configProblems(base, patchFromForm({ ...form, strategy: 'krum', strategyOptions: { byzantine: '1' } }, base));
+    expect(problems.join('\n')).toContain(UNAVAILABLE_UNDER_DP.strategy);
+  });
+
+  it('with a target ε, computes the noise over the study’s rounds, and the budget follows the target', () => {
+    const form = applyFormChange(on(typed), { privacy: applyPrivacyChange(on(typed).privacy, { noiseMode: 'target' }) });
+    expect(form.privacy.targetEpsilon).toBe('30');
+    const target = applyPrivacyChange(form.privacy, { targetEpsilon: '5' });
+    expect(target.epsilonBudget).toBe('5');
+    const expected = noiseFor({ sampleRate: 1, steps: base.rounds, delta: 1e-5, epsilon: 5 });
+    const patch = patchFromForm({ ...form, privacy: target }, base);
+    expect(patch.privacy).toEqual({ ...settings, noiseMultiplier: expected.noise, epsilonBudget: 5 });
+    expect(studySpent(patch.privacy as SitePrivacy, base.rounds).epsilon).toBeLessThanOrEqual(5);
+    // More rounds at the same target need more noise.
+    expect(patchFromForm({ ...form, rounds: String(base.rounds * 4), privacy: target }, base).privacy!.noiseMultiplier).toBeGreaterThan(expected.noise);
+    // A budget typed apart from the target stays put.
+    expect(applyPrivacyChange({ ...target, epsilonBudget: '6' }, { targetEpsilon: '4' }).epsilonBudget).toBe('6');
+  });
+
+  it('says plainly when a target ε cannot be met', () => {
+    const form = on({ ...typed, noiseMode: 'target', targetEpsilon: '1e-9', epsilonBudget: '1' });
+    expect(formProblems(form, base)).toEqual([expect.stringMatching(/^privacy\.targetEpsilon: no noise multiplier up to 10\^6 keeps ε within 1e-9/)]);
+  });
+
+  it('previews the ε the study will spend, the rounds the budget allows, and the plan’s warnings for the sites chosen', () => {
+    const small = privacyPreview({ ...on(typed).privacy, sampleRate: '0.5', epsilonBudget: '8' }, 10, 2, 385);
+    if (!small || !('plan' in small)) throw new Error('no plan');
+    expect(small.plan.planned.epsilon).toBeCloseTo(studySpent({ ...settings, sampleRate: 0.5 }, 10).epsilon, 10);
+    expect(small.plan.roundsAllowed).toBeLessThan(10);
+    expect(small.plan.warnings.join('\n')).toMatch(/stops itself after round/);
+    expect(small.plan.warnings.join('\n')).toMatch(/2 sites sampled at q = 0\.5 are too few/);
+    // Many sites, a generous budget: nothing to warn about.
+    const roomy = privacyPreview({ ...on(typed).privacy, epsilonBudget: '100' }, 10, 50, 385);
+    expect(roomy && 'plan' in roomy ? roomy.plan : null).toMatchObject({ roundsAllowed: 10, warnings: [] });
+    expect(privacyPreview({ ...on(typed).privacy, recordCap: '' }, 10, 3, 385)).toEqual({ error: 'Complete the privacy settings to see what the study spends: Record cap: give a number.' });
+    expect(privacyPreview(formFromConfig(base).privacy, 10, 3, 385)).toBeNull();
+  });
+
+  it('shows a private study’s settings as they are, and sends nothing for them when another setting changes', () => {
+    const privateConfig = studyConfigSchema.parse(mergeStudyConfig(base, { privacy: settings }));
+    const form = formFromConfig(privateConfig);
+    expect(form.privacy).toMatchObject({ enabled: true, noiseMode: 'noise', ...typed, delta: '0.00001' });
+    expect(patchFromForm(form, privateConfig)).toEqual({});
+    expect(patchFromForm({ ...form, localEpochs: '3' }, privateConfig)).toEqual({ localEpochs: 3 });
+    expect(configProblems(privateConfig, { localEpochs: 3 })).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { clippingSchema, type Clipping } from '../../shared/fl/clipping';
-import { strategies } from '../../shared/fl/registry';
+import { createStrategy, strategies, type StrategyConfigInput } from '../../shared/fl/registry';
 import {
   mergeStudyConfig,
   studyConfigPatchSchema,
@@ -9,8 +9,12 @@ import {
   type StudyConfigPatch,
   type StudyConfigPatchInput,
 } from '../../shared/protocol/schemas';
+import { privacyFormFrom, privacyFormProblems, privacyFromForm, samePrivacy, type PrivacyForm } from './privacyForm';
 
 export const STRATEGY_NAMES = Object.keys(strategies) as (keyof typeof strategies)[];
+
+/** The mean rules: the only ones differential privacy can account for (robust rules pick updates by their values). */
+export const MEAN_STRATEGIES: ReadonlySet<string> = new Set(STRATEGY_NAMES.filter((n) => !!createStrategy({ name: n } as StrategyConfigInput).meanStep));
 
 /** One of a strategy's own settings, as the form edits it. */
 export interface StrategyOptionField {
@@ -83,6 +87,8 @@ export interface ConfigForm {
   weightCapFactor: string;
   validationFraction: string;
   seed: string;
+  /** Site-level differential privacy (./privacyForm.ts): off unless the admin turns it on; fixed once the study exists. */
+  privacy: PrivacyForm;
 }
 
 export function formFromConfig(c: StudyConfig): ConfigForm {
@@ -108,6 +114,7 @@ export function formFromConfig(c: StudyConfig): ConfigForm {
     weightCapFactor: c.weightCapFactor === null ? '' : String(c.weightCapFactor),
     validationFraction: String(c.validationFraction),
     seed: String(c.seed),
+    privacy: privacyFormFrom(c.privacy),
   };
 }
 
@@ -152,6 +159,7 @@ const num = (s: string) => (s.trim() === '' ? Number.NaN : Number(s));
  * the ones that derive from others (minUpdates, fedProxMu) keep following them.
  */
 export function patchFromForm(form: ConfigForm, base: StudyConfig): StudyConfigPatchInput {
+  const privacy = privacyFromForm(form.privacy, num(form.rounds));
   const next: StudyConfigPatchInput = {
     rounds: num(form.rounds),
     minParticipants: num(form.minParticipants),
@@ -165,7 +173,8 @@ export function patchFromForm(form: ConfigForm, base: StudyConfig): StudyConfigP
     evaluateEvery: num(form.evaluateEvery),
     straggler: form.straggler === 'drop' ? { policy: 'drop' } : { policy: 'accept-late', maxStaleness: num(form.maxStaleness), weight: num(form.lateWeight) },
     fedProxMu: num(form.fedProxMu),
-    clipping: clippingFromForm(form, base),
+    // Under differential privacy the clip is privacy.clipNorm: no rule of the study's own is sent.
+    ...(privacy ? {} : { clipping: clippingFromForm(form, base) }),
     weightCapFactor: form.weightCapFactor.trim() === '' ? null : num(form.weightCapFactor),
     validationFraction: num(form.validationFraction),
     seed: num(form.seed),
@@ -173,6 +182,7 @@ export function patchFromForm(form: ConfigForm, base: StudyConfig): StudyConfigP
   const patch: StudyConfigPatchInput = {};
   for (const [key, value] of Object.entries(next) as [keyof StudyConfigPatchInput, unknown][])
     if (JSON.stringify(value) !== JSON.stringify(base[key as keyof StudyConfig])) (patch as Record<string, unknown>)[key] = value;
+  if (!samePrivacy(privacy, base.privacy)) patch.privacy = privacy;
   // A new strategy sends the settings that differ from its defaults; the same one keeps the study's
   // other options (its norm bound, FedProx's μ) and sends the whole set when one changed.
   const edited = strategyOptionsFromForm(form);
@@ -209,7 +219,8 @@ function strategyOptionsFromForm(form: Pick<ConfigForm, 'strategy' | 'strategyOp
 
 /**
  * `form` with `change` applied; minUpdates keeps following minParticipants while they are equal,
- * and another strategy brings its own settings' defaults.
+ * another strategy brings its own settings' defaults, and differential privacy turned on drops what
+ * it rules out (shared/fl/privacy/sitePrivacy.ts `UNAVAILABLE_UNDER_DP`).
  */
 export function applyFormChange(form: ConfigForm, change: Partial<ConfigForm>): ConfigForm {
   const following = form.minUpdates === form.minParticipants;
@@ -217,6 +228,14 @@ export function applyFormChange(form: ConfigForm, change: Partial<ConfigForm>): 
   if (change.strategy !== undefined && change.strategy !== form.strategy && change.strategyOptions === undefined)
     next.strategyOptions = strategyOptionsForm(change.strategy);
   if (change.minParticipants !== undefined && change.minUpdates === undefined && following) next.minUpdates = change.minParticipants;
+  if (change.privacy !== undefined && change.privacy.enabled && !form.privacy.enabled) {
+    // Turning privacy on leaves only what it can account for: a mean rule, and late updates dropped.
+    if (!MEAN_STRATEGIES.has(next.strategy)) {
+      next.strategy = 'fedavg';
+      next.strategyOptions = strategyOptionsForm('fedavg');
+    }
+    next.straggler = 'drop';
+  }
   // Another clipping rule starts from its own field's usual value.
   if (change.clipping !== undefined && change.clipping !== form.clipping && change.clippingValue === undefined) next.clippingValue = clippingValueField(change.clipping)?.fallback ?? '';
   return next;
@@ -228,4 +247,14 @@ export function configProblems(base: StudyConfig, patch: StudyConfigPatchInput):
   if (!shape.success) return shape.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
   const whole = studyConfigSchema.safeParse(mergeStudyConfig(base, shape.data as StudyConfigPatch));
   return whole.success ? [] : whole.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
+}
+
+/**
+ * Every problem of the form: `configProblems` of its patch, and a target ε no noise can meet said as
+ * such (rather than as the missing noise multiplier it leaves).
+ */
+export function formProblems(form: ConfigForm, base: StudyConfig, patch: StudyConfigPatchInput = patchFromForm(form, base)): string[] {
+  const own = privacyFormProblems(form.privacy, num(form.rounds));
+  const problems = configProblems(base, patch);
+  return own.length ? [...own, ...problems.filter((p) => !p.startsWith('privacy.noiseMultiplier:'))] : problems;
 }

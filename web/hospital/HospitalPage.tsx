@@ -6,6 +6,7 @@ import { DatasetPanel } from './DatasetPanel';
 import { LocalData } from './datasets/LocalData';
 import { memoryBudgetFromQuery } from './memoryBudget';
 import { ParticipationPanel } from './ParticipationPanel';
+import { PrivacyLine } from './PrivacyLine';
 import { useHospitalSession } from './useHospitalSession';
 
 /** One hospital's participation; `credential` is set for a tab signed in by password, else the link's token is in the URL. */
@@ -45,13 +46,16 @@ export function HospitalPage({ credential }: { credential?: string } = {}) {
           <p className="eyebrow">Participating site</p>
           <h1 data-testid="site-name">{site?.name}</h1>
           {study ? (
-            <p className="subtitle">
-              <span data-testid="study-name">{study.name}</span>
-              <span className={`badge status-${state.studyStatus ?? study.status}`}>{state.studyStatus ?? study.status}</span>
-              <span className="muted">
-                {study.completedRounds} of {study.config.rounds} rounds · model v{state.currentVersion ?? study.currentVersion}
-              </span>
-            </p>
+            <>
+              <p className="subtitle">
+                <span data-testid="study-name">{study.name}</span>
+                <span className={`badge status-${state.studyStatus ?? study.status}`}>{state.studyStatus ?? study.status}</span>
+                <span className="muted">
+                  {study.completedRounds} of {study.config.rounds} rounds · model v{state.currentVersion ?? study.currentVersion}
+                </span>
+              </p>
+              <PrivacyLine study={study} status={state.studyStatus} />
+            </>
           ) : (
             <p className="subtitle muted">{state.phase === 'loading' ? 'Loading study…' : 'Not enrolled in a study.'}</p>
           )}

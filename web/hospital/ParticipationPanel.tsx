@@ -13,6 +13,13 @@ const STATE_TEXT: Record<string, string> = {
   straggler: 'Missed the round’s deadline',
 };
 
+/** Waiting, once the study is over, is waiting for nothing: say so. */
+function stateText(participantState: string, studyStatus: HospitalState['studyStatus']): string {
+  if (participantState === 'idle' && studyStatus === 'stopped') return 'The study has stopped: no round will open again';
+  if (participantState === 'idle' && studyStatus === 'completed') return 'The study is complete: no round will open again';
+  return STATE_TEXT[participantState];
+}
+
 export function ParticipationPanel({
   state,
   canJoin,
@@ -61,7 +68,7 @@ export function ParticipationPanel({
         <span data-testid="participant-state" className="state-word">
           {shown.participantState}
         </span>
-        <span className="muted">{STATE_TEXT[shown.participantState]}</span>
+        <span className="muted">{stateText(shown.participantState, state.studyStatus)}</span>
       </div>
 
       {shown.participantState === 'training' && (

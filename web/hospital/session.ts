@@ -405,6 +405,8 @@ export class HospitalSession {
         status: closed.studyStatus,
         completedRounds: Math.max(this.state.study.completedRounds, closed.status === 'closed' ? closed.round : 0),
         currentVersion: Math.max(this.state.study.currentVersion, version ?? 0),
+        // Under differential privacy, what the study has spent with this round.
+        privacy: closed.privacy ?? this.state.study.privacy,
       },
     });
     if (version === null) {
@@ -442,6 +444,8 @@ export class HospitalSession {
           templateId: study.templateId,
           siteId: site.id,
           split: this.splitConfig(),
+          // Under differential privacy the update is clipped here, before it leaves the browser.
+          ...(round.clipNorm !== undefined ? { clipNorm: round.clipNorm } : {}),
         },
         progressCallback((p: TrainProgress) => {
           if (!settled) this.onTrainProgress(p);
@@ -541,6 +545,8 @@ export class HospitalSession {
         templateId: study.templateId,
         siteId: site.id,
         split: this.splitConfig(),
+        // Score histograms are not noised, so the privacy guarantee would not cover them: a private study's reports go without.
+        histogram: !study.config.privacy,
       });
       if (!Number.isFinite(m.loss)) throw new Error(`validation loss is not finite (${m.loss})`);
       this.set({ lastEvaluation: { version, loss: m.loss, accuracy: m.accuracy, numSamples: m.numSamples } });

@@ -118,6 +118,8 @@ export interface TrainArgs {
   templateId: string;
   siteId: string;
   split?: SplitConfig;
+  /** Under differential privacy (RoundOpen.clipNorm): the delta is clipped to this L2 norm before it is encoded. */
+  clipNorm?: number;
 }
 
 export type TrainProgress =
@@ -141,6 +143,8 @@ export interface EvaluateArgs {
   templateId: string;
   siteId: string;
   split?: SplitConfig;
+  /** Send the score histograms (default true); false for a differentially private study. */
+  histogram?: boolean;
 }
 
 export interface EvaluateResult {

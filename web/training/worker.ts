@@ -4,6 +4,7 @@ import { isImageBatch } from '../../shared/data/images/batch';
 import type { BackendName } from '../../shared/protocol';
 import { getTemplate, initialWeights, type ModelSpec, type TaskTemplate } from '../../shared/tasks';
 import { addSiteStatistics, emptySiteStatistics, siteStatistics } from '../../shared/fl/normalisation';
+import { clipToNorm } from '../../shared/fl/privacy/sitePrivacy';
 import { deriveSeed } from '../../shared/synthetic/rng';
 import { epochLoss, evaluateModel, isBlockSource, rowsByBlock, splitTrainValidation, subset, trainLocal } from '../../shared/training';
 import { unsuitableFor } from './backendChoice';
@@ -266,6 +267,8 @@ const api: TrainingWorkerApi = {
         });
 
         const trainLoss = finiteOrUndefined(result.losses[result.losses.length - 1]);
+        // Under differential privacy the update leaves the browser clipped (the server clips again).
+        if (args.clipNorm !== undefined) clipToNorm(result.delta, args.clipNorm);
         const body = encodeUpdate(
           {
             studyId: args.studyId,
@@ -296,7 +299,7 @@ const api: TrainingWorkerApi = {
       const { validation } = await siteSplit(args.siteId, tpl, args.split);
       if (validation.n === 0) throw new Error('The validation split is empty');
       const weights = await fetchModel(args.token, args.studyId, args.version, tpl.model);
-      const m = await evaluateModel(tpl.model, weights, validation);
+      const m = await evaluateModel(tpl.model, weights, validation, { histogram: args.histogram !== false });
       recordMemory('evaluate', args.version);
       return { loss: m.loss, accuracy: m.accuracy, numSamples: m.numSamples, backend, clinical: m.clinical };
     });

@@ -116,13 +116,17 @@ describe('the budget', () => {
     const allowed = roundsWithinBudget(privacy, 1000);
     expect(studySpent(privacy, allowed).epsilon).toBeLessThanOrEqual(privacy.epsilonBudget);
     expect(studySpent(privacy, allowed + 1).epsilon).toBeGreaterThan(privacy.epsilonBudget);
-    const small = privacyPlan({ ...privacy, sampleRate: 1, noiseMultiplier: 20, epsilonBudget: 1 }, 20, 5);
-    expect(small.noiseToClip).toBe(4);
-    expect(small.warnings.join(' ')).toMatch(/too few for this privacy/);
-    const large = privacyPlan({ ...privacy, epsilonBudget: 100 }, 20, 500);
+    // Heart-risk's 385 parameters, as measured in docs/benchmarks.md.
+    const small = privacyPlan({ ...privacy, sampleRate: 1, noiseMultiplier: 18.1, epsilonBudget: 1 }, { rounds: 20, sites: 5, parameters: 385 });
+    expect(small.noiseToSignal).toBeCloseTo(Math.sqrt(385) * 3.62, 10);
+    expect(small.warnings.join(' ')).toMatch(/5 sites are too few for this privacy: each round's noise is 71 × the largest update one site may send, and the model will stay near chance/);
+    const costly = privacyPlan({ ...privacy, sampleRate: 0.2, noiseMultiplier: 4, epsilonBudget: 100 }, { rounds: 20, sites: 100, parameters: 385 });
+    expect(costly.warnings.join(' ')).toMatch(/with 100 sites sampled at q = 0.2, each round's noise is 3.92 × .*expect the model to lose accuracy/);
+    const large = privacyPlan({ ...privacy, epsilonBudget: 100 }, { rounds: 20, sites: 500, parameters: 385 });
     expect(large.warnings).toEqual([]);
     expect(large.roundsAllowed).toBe(20);
-    expect(privacyPlan({ ...privacy, epsilonBudget: 0.01 }, 20, 500).warnings[0]).toMatch(/allows no round/);
+    expect(privacyPlan({ ...privacy, epsilonBudget: 0.01 }, { rounds: 20, sites: 500, parameters: 385 }).warnings[0]).toMatch(/allows no round/);
+    expect(privacyPlan({ ...privacy, noiseMultiplier: 100, epsilonBudget: 100 }, { rounds: 2, sites: 1, parameters: 100 }).warnings.join(' ')).toMatch(/^1 site sampled at q = 0.2 is too few/);
   });
 
   it('releases a private round whatever arrives, at once when no site was sampled, and never abandons it', () => {

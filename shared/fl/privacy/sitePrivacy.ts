@@ -119,17 +119,23 @@ export function roundsWithinBudget(p: SitePrivacy, atMost: number): number {
   return lo;
 }
 
-/**
- * Noise on each round's mean, in units of the clip C, when `sites` sites of full weight are enrolled:
- * z / (q·sites). Above 1 the noise of one round is larger than the largest update any site may send,
- * and a model of a few sites stays near chance (measured: docs/benchmarks.md, privacy).
- */
+/** z / (q·sites): the noise's standard deviation on each coordinate of a round's mean, over the clip, with `sites` full-weight sites. */
 export function noiseToClip(p: Pick<SitePrivacy, 'noiseMultiplier' | 'sampleRate'>, sites: number): number {
   return p.noiseMultiplier / (p.sampleRate * Math.max(sites, 1));
 }
 
-/** Above this noise-to-clip ratio the form and the console say the federation is too small for the privacy asked. */
-export const NOISE_TO_CLIP_WARNING = 1;
+/**
+ * √d · z / (q·sites): the noise on a round's mean (d coordinates, each with the standard deviation
+ * above) against the largest update one site may send (norm C). Measured on heart-risk (d = 385,
+ * docs/benchmarks.md, site-level differential privacy): at 1.7 the model lost about a point, at 3.9
+ * six points, at 11 it was barely above the majority class, and from 26 it stayed at chance.
+ */
+export function noiseToSignal(p: Pick<SitePrivacy, 'noiseMultiplier' | 'sampleRate'>, sites: number, parameters: number): number {
+  return Math.sqrt(parameters) * noiseToClip(p, sites);
+}
+
+/** Above this noise-to-signal ratio the form warns that privacy will cost accuracy, above the second that the model stays near chance. */
+export const NOISE_WARNING = { costly: 2, nearChance: 8 } as const;
 
 /** What a study's privacy settings promise, for the study form and the console, before it starts. */
 export interface PrivacyPlan {
@@ -137,26 +143,37 @@ export interface PrivacyPlan {
   planned: PrivacySpent;
   /** Rounds the budget allows (≤ the planned rounds). */
   roundsAllowed: number;
-  /** Noise on each round's mean over C with `sites` full-weight sites. */
-  noiseToClip: number;
+  /** `noiseToSignal` with `sites` full-weight sites. */
+  noiseToSignal: number;
   /** Plain-language warnings: the budget stops the study early; the federation is too small. */
   warnings: string[];
 }
 
-export function privacyPlan(p: SitePrivacy, rounds: number, sites: number): PrivacyPlan {
+export interface PlanFor {
+  rounds: number;
+  /** Sites enrolled (each counted at full weight: the plan's best case). */
+  sites: number;
+  /** The model's parameters. */
+  parameters: number;
+}
+
+export function privacyPlan(p: SitePrivacy, { rounds, sites, parameters }: PlanFor): PrivacyPlan {
   const planned = studySpent(p, rounds);
   const roundsAllowed = roundsWithinBudget(p, rounds);
-  const ratio = noiseToClip(p, sites);
+  const ratio = noiseToSignal(p, sites, parameters);
   const warnings: string[] = [];
   if (roundsAllowed === 0) warnings.push(`the budget ε ${fmt(p.epsilonBudget)} allows no round: one round spends ε ${fmt(studySpent(p, 1).epsilon)}`);
   else if (roundsAllowed < rounds)
     warnings.push(`the budget ε ${fmt(p.epsilonBudget)} allows ${roundsAllowed} of the ${rounds} rounds: the study stops itself after round ${roundsAllowed}`);
-  if (ratio > NOISE_TO_CLIP_WARNING)
+  const among = `${sites} site${sites === 1 ? '' : 's'}${p.sampleRate < 1 ? ` sampled at q = ${fmt(p.sampleRate)}` : ''}`;
+  const noise = `each round's noise is ${fmt(ratio)} × the largest update one site may send`;
+  if (ratio > NOISE_WARNING.nearChance)
     warnings.push(
-      `${sites} site${sites === 1 ? '' : 's'} ${p.sampleRate < 1 ? `sampled at q = ${fmt(p.sampleRate)} ` : ''}${sites === 1 ? 'is' : 'are'} too few for this privacy: each round's noise is ${fmt(ratio)} × the clip, larger than any one site's update, and the model will stay near chance. Site-level privacy needs many sites (hundreds for ε near 1), a larger budget, or fewer rounds`,
+      `${among} ${sites === 1 ? 'is' : 'are'} too few for this privacy: ${noise}, and the model will stay near chance. Site-level privacy needs many sites (hundreds for ε near 1), a larger budget, or fewer rounds`,
     );
+  else if (ratio > NOISE_WARNING.costly) warnings.push(`with ${among}, ${noise}: expect the model to lose accuracy (heart-risk lost about 6 points at 4 ×)`);
   if (p.delta * sites > 0.1) warnings.push(`δ ${p.delta} is not small against ${sites} sites: keep δ well below 1 / ${sites}`);
-  return { planned, roundsAllowed, noiseToClip: ratio, warnings };
+  return { planned, roundsAllowed, noiseToSignal: ratio, warnings };
 }
 
 function fmt(x: number): string {
