@@ -100,7 +100,7 @@ describe.each(testDatabaseTargets())('a differentially private study ($name)', (
     // Site 0: 50 records (weight 0.5); sites 1-3 weigh 1, the last however many records it declares: W = 3.5.
     const W = 3.5;
     const [{ bounds }] = await database.db.select({ bounds: rounds.bounds }).from(rounds);
-    expect(bounds).toMatchObject({ clipMode: 'fixed', clipNorm: 1, sampleCap: null, maxWeight: 1, privacy: { denominator: W, totalWeight: W, recordCap: 100 } });
+    expect(bounds).toMatchObject({ clipMode: 'fixed', clipNorm: 1, sampleCap: 100, maxWeight: 1, privacy: { denominator: W, totalWeight: W, recordCap: 100 } });
     expect(bounds!.privacy!.noiseStd).toBeCloseTo(1.5 / W, 12);
     expect((await database.db.select().from(roundSecrets)).map((r) => r.noiseKey)).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
     // A known key, so that this test draws the same noise every run (a real round's key is random).
@@ -134,7 +134,9 @@ describe.each(testDatabaseTargets())('a differentially private study ($name)', (
     const report = r1.report as AggregationReport;
     expect(report.privacy).toMatchObject({ denominator: W, sampleRate: 1, noiseMultiplier: 1.5, delta: 1e-5 });
     expect(report.updates.map((u) => u.weight)).toEqual([0.5 / W, 1 / W, 1 / W, 1 / W]);
-    expect(report.updates[3]).toMatchObject({ clipped: true });
+    expect(report.updates[3]).toMatchObject({ clipped: true, capped: true });
+    // Capped: the sites with more records than the record cap, counted at the cap (weight 1).
+    expect(report.updates.map((u) => u.capped)).toEqual([false, true, true, true]);
 
     // A score histogram would be a release outside the accountant: it is not kept.
     const labels = Array.from({ length: 20 }, (_, i) => i % 2);

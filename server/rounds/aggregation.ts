@@ -1,6 +1,6 @@
 import { and, asc, eq, max } from 'drizzle-orm';
 import { aggregateBlockwise, supportsBlockwise } from '../../shared/fl/blockwise';
-import { updateWeight, type RoundBounds } from '../../shared/fl/bounds';
+import { cappedSamples, updateWeight, type RoundBounds } from '../../shared/fl/bounds';
 import { FixedPointSum } from '../../shared/fl/fixedPoint';
 import { createStrategy } from '../../shared/fl/registry';
 import type { AggregationReport } from '../../shared/fl/report';
@@ -94,7 +94,7 @@ export async function aggregate(ctx: AggregationContext, round: RoundRow, reason
  * The round's accepted updates in site-id order (late ones after their site's on-time one), each
  * weighted as the round's bounds say (declared samples capped, times the straggler weight).
  */
-export async function roundUpdates(db: Db, roundId: number, bounds: Pick<RoundBounds, 'sampleCap'>): Promise<RoundUpdate[]> {
+export async function roundUpdates(db: Db, roundId: number, bounds: Pick<RoundBounds, 'sampleCap' | 'privacy'>): Promise<RoundUpdate[]> {
   const rows = await db
     .select({
       id: updates.id,
@@ -119,7 +119,7 @@ export async function roundUpdates(db: Db, roundId: number, bounds: Pick<RoundBo
       id: r.id,
       label: r.staleness ? `${r.siteId}~late${r.staleness}` : r.siteId,
       numSamples: r.numSamples,
-      samples: updateWeight(r.numSamples, 1, bounds),
+      samples: cappedSamples(r.numSamples, bounds),
       trainLoss: r.trainLoss,
       norm: r.norm ?? Number.NaN,
       sha256: r.sha256,

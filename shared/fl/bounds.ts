@@ -84,7 +84,8 @@ function privateBounds(p: SitePrivacy, maxUpdateNorm: number | null, history: Bo
     clipNorm: p.clipNorm,
     maxNorm: maxUpdateNorm,
     valueBound,
-    sampleCap: null,
+    // A site with more records than the cap weighs what the cap does (1): its records are capped there.
+    sampleCap: p.recordCap,
     maxWeight: 1,
     scaleBits: scaleBitsFor(1, valueBound),
     privacy: roundPrivacy(p, W, studySpent(p, history.round ?? 1)),
@@ -99,6 +100,12 @@ export function updateWeight(numSamples: number, stragglerWeight: number, bounds
   if (bounds.privacy) return siteWeight(numSamples, bounds.privacy.recordCap) * stragglerWeight;
   const cap = bounds.sampleCap ?? null;
   return (cap !== null && numSamples > cap ? cap : numSamples) * stragglerWeight;
+}
+
+/** The samples an update is counted with: its declared ones, capped at the round's cap. */
+export function cappedSamples(numSamples: number, bounds: Pick<RoundBounds, 'sampleCap'>): number {
+  const cap = bounds.sampleCap ?? null;
+  return cap !== null && numSamples > cap ? cap : numSamples;
 }
 
 /** Whether the round's cap bit into this update's declared samples. */

@@ -21,7 +21,7 @@ describe('the bounded-weight estimator of DP-FedAvg', () => {
       { previousBound: null, previousNorms: [], initialNorm: 3, reportedCounts: [40], round: 3, enrolledCounts: [40, 200, 300, 100, 80] },
     );
     expect(bounds.clipNorm).toBe(1.5);
-    expect(bounds.sampleCap).toBeNull();
+    expect(bounds.sampleCap).toBe(100);
     expect(bounds.maxWeight).toBe(1);
     const W = 0.4 + 1 + 1 + 1 + 0.8;
     expect(bounds.privacy!.denominator).toBeCloseTo(0.2 * W, 12);
@@ -119,9 +119,9 @@ describe('the budget', () => {
     // Heart-risk's 385 parameters, as measured in docs/benchmarks.md.
     const small = privacyPlan({ ...privacy, sampleRate: 1, noiseMultiplier: 18.1, epsilonBudget: 1 }, { rounds: 20, sites: 5, parameters: 385 });
     expect(small.noiseToSignal).toBeCloseTo(Math.sqrt(385) * 3.62, 10);
-    expect(small.warnings.join(' ')).toMatch(/5 sites are too few for this privacy: each round's noise is 71 × the largest update one site may send, and the model will stay near chance/);
+    expect(small.warnings.join(' ')).toMatch(/5 sites are too few for this privacy: each round’s noise is 71 × the largest update one site may send, and the model will stay near chance/);
     const costly = privacyPlan({ ...privacy, sampleRate: 0.2, noiseMultiplier: 4, epsilonBudget: 100 }, { rounds: 20, sites: 100, parameters: 385 });
-    expect(costly.warnings.join(' ')).toMatch(/with 100 sites sampled at q = 0.2, each round's noise is 3.92 × .*expect the model to lose accuracy/);
+    expect(costly.warnings.join(' ')).toMatch(/with 100 sites sampled at q = 0.2, each round’s noise is 3.92 × .*expect the model to lose accuracy/);
     const large = privacyPlan({ ...privacy, epsilonBudget: 100 }, { rounds: 20, sites: 500, parameters: 385 });
     expect(large.warnings).toEqual([]);
     expect(large.roundsAllowed).toBe(20);

@@ -166,7 +166,7 @@ export function privacyPlan(p: SitePrivacy, { rounds, sites, parameters }: PlanF
   else if (roundsAllowed < rounds)
     warnings.push(`the budget ε ${fmt(p.epsilonBudget)} allows ${roundsAllowed} of the ${rounds} rounds: the study stops itself after round ${roundsAllowed}`);
   const among = `${sites} site${sites === 1 ? '' : 's'}${p.sampleRate < 1 ? ` sampled at q = ${fmt(p.sampleRate)}` : ''}`;
-  const noise = `each round's noise is ${fmt(ratio)} × the largest update one site may send`;
+  const noise = `each round’s noise is ${fmt(ratio)} × the largest update one site may send`;
   if (ratio > NOISE_WARNING.nearChance)
     warnings.push(
       `${among} ${sites === 1 ? 'is' : 'are'} too few for this privacy: ${noise}, and the model will stay near chance. Site-level privacy needs many sites (hundreds for ε near 1), a larger budget, or fewer rounds`,
