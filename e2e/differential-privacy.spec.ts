@@ -197,7 +197,7 @@ test('a private study across three hospital tabs spends ε round by round and st
   // The ε axis reads in even steps up to just above the budget.
   await expect(admin.getByTestId('privacy-chart').locator('.recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value')).toHaveText(['0', '2', '4', '6', '8', '10']);
   // Every site has more training records than the record cap (100): each weighs 1, and the table says by what rule.
-  await expect(admin.getByTestId('round-bounds').first()).toContainText('bound 1.000 (fixed); weight capped at the record cap: hospital-a');
+  await expect(admin.getByTestId('round-bounds').first()).toContainText('bound 1.000 (fixed); weight capped at the record cap (100): hospital-a');
   // Stopped is final: no version offers to continue the study.
   await expect(admin.getByTestId('version-row')).toHaveCount(3);
   await expect(admin.getByRole('button', { name: 'Continue from here' })).toHaveCount(0);

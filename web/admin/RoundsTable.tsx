@@ -131,7 +131,8 @@ export function boundsSummary(r: RoundView): string {
   else if (r.clipNorm !== null) parts.push(`bound ${fixed(r.clipNorm, 3)}${r.clipMode ? ` (${r.clipMode})` : ''}`);
   if (r.clipped.length) parts.push(`clipped: ${r.clipped.map((c) => `${c.participantId} (norm ${fixed(c.norm, 3)})`).join(', ')}`);
   // Under differential privacy the cap is the study's record cap (a site weighs min(records / cap, 1)), not a round's sample cap.
-  const cap = r.sampleCap !== null ? ` at ${integer(r.sampleCap)}` : r.epsilon !== null ? ' at the record cap' : '';
+  const cap =
+    r.epsilon !== null ? ` at the record cap${r.sampleCap !== null ? ` (${integer(r.sampleCap)})` : ''}` : r.sampleCap !== null ? ` at ${integer(r.sampleCap)}` : '';
   if (r.capped.length) parts.push(`weight capped${cap}: ${r.capped.map((c) => `${c.participantId} (declared ${integer(c.declared)})`).join(', ')}`);
   return parts.length ? parts.join('; ') : DASH;
 }

@@ -18,5 +18,8 @@ describe('a round’s clipping and weights, as the rounds table says them', () =
     expect(
       boundsSummary({ ...round, epsilon: 4.73, noiseStd: 0.333, clipMode: 'fixed', clipNorm: 1, sampleCap: null, clipped: [], capped: [{ participantId: 'hospital-a', declared: 480 }] }),
     ).toBe('bound 1.000 (fixed); weight capped at the record cap: hospital-a (declared 480)');
+    expect(
+      boundsSummary({ ...round, epsilon: 4.73, noiseStd: 0.333, clipMode: 'fixed', clipNorm: 1, sampleCap: 100, clipped: [], capped: [{ participantId: 'hospital-a', declared: 480 }] }),
+    ).toBe('bound 1.000 (fixed); weight capped at the record cap (100): hospital-a (declared 480)');
   });
 });
