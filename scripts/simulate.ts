@@ -19,12 +19,22 @@
  * `--dp-noise Z --dp-clip C [--dp-sample-rate Q] [--dp-delta D] [--dp-budget E] [--dp-record-cap N]`:
  * site-level differential privacy (shared/fl/privacy/sitePrivacy.ts); each round's line gains the ε
  * spent so far. The budget defaults to what the planned rounds spend.
+ * `--secure-aggregation [--drop-before-masking K] [--drop-after-masking K]`: secure aggregation
+ * (shared/fl/secagg): each site clips its delta to the template's first clipping bound and sends only
+ * a masked ring encoding of it; the server unmasks the sum. In the first round, the first K sites drop
+ * out after sharing keys and before their masked input (not in the sum), the next K after their
+ * masked input and before the unmasking (in the sum). The same study also runs in plaintext with the
+ * same seed, clip and dropouts (sites that dropped before masking send no update that round), and the
+ * last line is `simulate: secure_aggregation=on dropped=K exact=true|false max_abs_diff=X`: whether
+ * every round's unmasked sum equals, bit for bit, the survivors' ring inputs added up here, and the
+ * largest difference between the secure and the plaintext final model's weights.
  */
 import * as tf from '@tensorflow/tfjs';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { studySpent, type SitePrivacyInput } from '../shared/fl/privacy/sitePrivacy';
 import { strategyNames, type StrategyName } from '../shared/fl/strategy';
+import { minimumThreshold } from '../shared/fl/secagg/protocol';
 import { cohortTemplates } from '../shared/synthetic/cohort';
 import { getTemplate } from '../shared/tasks';
 import { openDatabase } from '../server/db/client';
@@ -32,7 +42,7 @@ import { closeAggregationWorker } from '../server/rounds/runInWorker';
 import { startServer } from '../server/testing/harness';
 import { attackLine, attackOutcome } from '../server/testing/attacks';
 import { attackKinds, type AttackKind } from '../server/testing/simulatedHospital';
-import { runSimulation, type RoundMetrics, type SimulationOptions, type SimulationResult } from '../server/testing/simulation';
+import { runSimulation, secureClipNorm, type RoundMetrics, type SimulationOptions, type SimulationResult } from '../server/testing/simulation';
 
 interface Args {
   study: string;
@@ -51,15 +61,20 @@ interface Args {
   json?: string;
   database?: string;
   privacy: SitePrivacyInput | null;
+  secure: { dropBefore: number; dropAfter: number } | null;
 }
 
 function usage(problem: string): never {
   console.error(`${problem}\nusage: npm run simulate -- --study ${cohortTemplates.join('|')} --hospitals N --rounds N --strategy ${strategyNames.join('|')}
   [--strategy-options JSON] [--local-epochs N] [--learning-rate X] [--batch-size N] [--mu X]
   [--poison K] [--poison-scale S] [--attack ${attackKinds.join('|')}] [--seed N] [--json FILE] [--database postgres://…]
-  [--dp-noise Z --dp-clip C [--dp-sample-rate Q] [--dp-delta D] [--dp-budget E] [--dp-record-cap N]]`);
+  [--dp-noise Z --dp-clip C [--dp-sample-rate Q] [--dp-delta D] [--dp-budget E] [--dp-record-cap N]]
+  [--secure-aggregation [--drop-before-masking K] [--drop-after-masking K]]`);
   process.exit(2);
 }
+
+/** Options that take no value. */
+const flags = ['secure-aggregation'];
 
 function parseArgs(argv: string[]): Args {
   const raw = new Map<string, string>();
@@ -67,7 +82,10 @@ function parseArgs(argv: string[]): Args {
     const a = argv[i];
     if (!a.startsWith('--')) usage(`unexpected argument '${a}'`);
     const eq = a.indexOf('=');
-    if (eq > 0) raw.set(a.slice(2, eq), a.slice(eq + 1));
+    if (eq > 0) {
+      if (flags.includes(a.slice(2, eq))) usage(`${a.slice(0, eq)} takes no value`);
+      raw.set(a.slice(2, eq), a.slice(eq + 1));
+    } else if (flags.includes(a.slice(2))) raw.set(a.slice(2), 'on');
     else {
       const v = argv[i + 1];
       if (v === undefined || v.startsWith('--')) usage(`${a} needs a value`);
@@ -75,7 +93,7 @@ function parseArgs(argv: string[]): Args {
       i++;
     }
   }
-  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'attack', 'seed', 'json', 'database', 'dp-noise', 'dp-clip', 'dp-sample-rate', 'dp-delta', 'dp-budget', 'dp-record-cap'];
+  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'attack', 'seed', 'json', 'database', 'dp-noise', 'dp-clip', 'dp-sample-rate', 'dp-delta', 'dp-budget', 'dp-record-cap', 'secure-aggregation', 'drop-before-masking', 'drop-after-masking'];
   for (const k of raw.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
   const num = (k: string, check: (v: number) => boolean, what: string): number | undefined => {
     const v = raw.get(k);
@@ -113,10 +131,24 @@ function parseArgs(argv: string[]): Args {
     const budget = num('dp-budget', (v) => v > 0, 'positive') ?? studySpent({ sampleRate, noiseMultiplier: dpNoise, delta }, rounds).epsilon * (1 + 1e-9);
     privacy = { clipNorm: dpClip, noiseMultiplier: dpNoise, sampleRate, delta, epsilonBudget: budget, recordCap: num('dp-record-cap', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 100 };
   }
+  const hospitals = num('hospitals', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 5;
+  const dropBefore = num('drop-before-masking', whole, 'a whole number');
+  const dropAfter = num('drop-after-masking', whole, 'a whole number');
+  let secure: Args['secure'] = null;
+  if (raw.has('secure-aggregation')) {
+    if (attack) usage('--attack and --secure-aggregation run one study each against a clean twin: give one of them');
+    if (privacy) usage('differential privacy is unavailable under secure aggregation for now (it needs distributed noise)');
+    secure = { dropBefore: dropBefore ?? 0, dropAfter: dropAfter ?? 0 };
+    // The unmasking needs `threshold` answers from the sites whose masked inputs are in.
+    const stay = hospitals - secure.dropBefore - secure.dropAfter;
+    if (stay < minimumThreshold(hospitals))
+      usage(`${secure.dropBefore + secure.dropAfter} of ${hospitals} sites dropping leaves ${stay} to unmask the sum; secure aggregation needs at least ${minimumThreshold(hospitals)}`);
+  } else if (dropBefore !== undefined || dropAfter !== undefined) usage('--drop-before-masking and --drop-after-masking need --secure-aggregation');
   return {
     privacy,
+    secure,
     study,
-    hospitals: num('hospitals', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 5,
+    hospitals,
     rounds,
     strategy,
     strategyOptions,
@@ -177,15 +209,18 @@ async function main() {
   };
   const strategyOptions = args.strategy === 'fedprox' && args.mu !== undefined ? { ...args.strategyOptions, mu: args.mu } : args.strategyOptions;
   const seed = args.seed ?? template.defaults.seed;
-  const run = async (attack: AttackKind | null): Promise<SimulationResult> => {
+  // Under secure aggregation both twins clip at the same fixed norm: the secure study's, at the sites; the plaintext one's, at the server.
+  const secureConfig: SimulationOptions['config'] = args.secure ? { ...config, clipping: { mode: 'fixed', norm: secureClipNorm(template) } } : config;
+  const run = async (attack: AttackKind | null, secure?: boolean): Promise<SimulationResult> => {
     let header = false;
-    const tag = `${Date.now().toString(36)}-${attack ?? 'clean'}`;
+    const tag = `${Date.now().toString(36)}-${attack ?? (secure === undefined ? 'clean' : secure ? 'secure' : 'plain')}`;
     const result = await runSimulation(server, database, {
+      ...(args.secure ? { secureAggregation: secure, dropBeforeMasking: args.secure.dropBefore, dropAfterMasking: args.secure.dropAfter } : {}),
       templateId: args.study,
       hospitals: args.hospitals,
       rounds: args.rounds,
       strategy: { name: args.strategy, options: strategyOptions } as SimulationOptions['strategy'],
-      config,
+      config: secureConfig,
       seed,
       poison: { count: args.poison, scale: args.poisonScale },
       attack,
@@ -200,7 +235,7 @@ async function main() {
     });
     const c = result.config;
     console.log(
-      `\n${template.id}${attack ? ` under the '${attack}' attack` : args.attack ? ' (clean)' : ''}: ${result.sites.length} hospitals, ${result.sites.reduce((s, x) => s + x.records, 0)} records; ${c.strategy.name} ${JSON.stringify(c.strategy.options)}; ` +
+      `\n${template.id}${attack ? ` under the '${attack}' attack` : args.attack ? ' (clean)' : ''}${secure === undefined ? '' : secure ? ' with secure aggregation' : ' in plaintext'}: ${result.sites.length} hospitals, ${result.sites.reduce((s, x) => s + x.records, 0)} records; ${c.strategy.name} ${JSON.stringify(c.strategy.options)}; ` +
         `${c.rounds} rounds × ${c.localEpochs} local epochs (${c.optimizer}, lr ${c.learningRate}, batch ${c.batchSize}${c.fedProxMu > 0 ? `, FedProx mu ${c.fedProxMu}` : ''}), seed ${c.seed}`,
     );
     if (c.privacy) {
@@ -210,9 +245,16 @@ async function main() {
           `ε ${last?.epsilon?.toPrecision(4) ?? '0'} spent of ${c.privacy.epsilonBudget.toPrecision(4)} at δ ${c.privacy.delta}`,
       );
     }
+    if (c.secureAggregation || args.secure) console.log(`  ${c.secureAggregation ? 'secure aggregation: sites clip' : 'plaintext: the server clips'} at a fixed norm of ${c.clipping.mode === 'fixed' ? c.clipping.norm : c.clipping.mode}`);
+    const dropout = (k: number) =>
+      !args.secure ? '' : k < args.secure.dropBefore ? '  DROPS in round 1 before masking' : k < args.secure.dropBefore + args.secure.dropAfter ? '  DROPS in round 1 after masking' : '';
     for (const [k, s] of result.sites.entries())
       console.log(
-        `  ${s.id.padEnd(16)} ${String(s.records).padStart(5)} records (${s.train} train, ${s.validation} validation)${s.poisoned ? `  POISONED ×−${args.poisonScale}` : ''}${k === 0 && attack ? `  ATTACKER (${attack})` : ''}`,
+        `  ${s.id.padEnd(16)} ${String(s.records).padStart(5)} records (${s.train} train, ${s.validation} validation)${s.poisoned ? `  POISONED ×−${args.poisonScale}` : ''}${k === 0 && attack ? `  ATTACKER (${attack})` : ''}${dropout(k)}`,
+      );
+    for (const r of result.secure ?? [])
+      console.log(
+        `  round ${r.round}: sum of sites [${r.survivors.join(', ')}] (${r.contributors} contributors), weight ${r.serverWeight} (sites: ${r.expectedWeight}), sha256 ${r.serverSha256.slice(0, 16)}… ${r.exact ? 'equals' : 'DIFFERS from'} the sites' inputs added up`,
       );
     console.log(
       `${database.kind === 'postgres' ? 'PostgreSQL' : 'PGlite (in memory)'}, TF.js ${tf.getBackend()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}: ${result.seconds.toFixed(1)} s\n`,
@@ -224,6 +266,16 @@ async function main() {
       const clean = await run(null);
       const attacked = await run(args.attack);
       console.log(attackLine(attackOutcome(args.attack, seed, clean, attacked)));
+    } else if (args.secure) {
+      const secure = await run(null, true);
+      const plain = await run(null, false);
+      if (args.json) {
+        await writeFile(args.json, `${JSON.stringify({ template: secure.template, studyId: secure.studyId, strategy: secure.strategy, config: secure.config, sites: secure.sites, rounds: secure.rounds, secure: secure.secure }, null, 2)}\n`);
+        console.log(`wrote ${args.json}`);
+      }
+      const checks = secure.secure ?? [];
+      const exact = checks.length > 0 && checks.every((r) => r.exact);
+      console.log(`simulate: secure_aggregation=on dropped=${args.secure.dropBefore + args.secure.dropAfter} exact=${exact} max_abs_diff=${maxAbsDiff(secure.finalWeights, plain.finalWeights).toPrecision(6)}`);
     } else {
       const result = await run(null);
       if (args.json) {
@@ -236,6 +288,17 @@ async function main() {
     await closeAggregationWorker();
     await database.close();
   }
+}
+
+/** The largest difference between two models' weights, tensor by tensor. */
+function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
+  if (a.length !== b.length) return Infinity;
+  let max = 0;
+  for (const [k, t] of a.entries()) {
+    if (t.length !== b[k].length) return Infinity;
+    for (let i = 0; i < t.length; i++) max = Math.max(max, Math.abs(t[i] - b[k][i]));
+  }
+  return max;
 }
 
 main().catch((err) => {

@@ -114,15 +114,16 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     maxUpdateBytes,
     keepUpdateRounds: deps.keepUpdateRounds ?? 0,
     events: {
-      roundOpened: (ids, round) => {
+      roundOpened: (ids, round, own) => {
         void audit({ action: 'round.opened', actor: null, studyId: round.studyId, target: `round ${round.round}`, detail: { participants: ids.length, baseVersion: round.baseVersion } });
-        events.roundOpened(ids, round);
+        events.roundOpened(ids, round, own);
       },
       roundClosed: (studyId, closed) => {
         void audit({ action: 'round.closed', actor: null, studyId, target: `round ${closed.round}`, detail: { status: closed.status, version: closed.version, contributors: closed.contributors } });
         events.roundClosed(studyId, closed);
       },
       changed: (studyId) => events.changed(studyId),
+      toParticipant: (id, event, payload) => events.toParticipant?.(id, event, payload),
       recordsReported: (r) =>
         void siteOfParticipant(db, r.participantId).then((siteId) =>
           audit({
@@ -274,11 +275,12 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
       });
       const io = realtime.io;
       events = {
-        roundOpened: (ids, round) => {
-          for (const id of ids) io.to(rooms.participant(id)).emit('round:open', round);
+        roundOpened: (ids, round, own) => {
+          for (const id of ids) io.to(rooms.participant(id)).emit('round:open', own ? own(id) : round);
         },
         roundClosed: (studyId, closed) => io.to(rooms.study(studyId)).emit('round:closed', closed),
         changed: (studyId) => realtime?.notifyChanged(studyId),
+        toParticipant: (id, event, payload) => void (io.to(rooms.participant(id)) as unknown as { emit(e: string, p: unknown): void }).emit(event, payload),
       };
       await coordinator.recover();
     },

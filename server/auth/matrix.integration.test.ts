@@ -51,6 +51,7 @@ const rules: Record<string, Case | Case[]> = {
   'GET /api/auth/invites/:code': { expect: PUBLIC },
   'POST /api/auth/invites/redeem': { expect: PUBLIC, body: {} },
   'POST /api/studies/:id/rounds/:round/updates': { expect: HOSPITAL_ONLY, params: { round: '1' } },
+  'POST /api/studies/:id/rounds/:round/masked': { expect: HOSPITAL_ONLY, params: { round: '1' } },
   'GET /api/studies/:id/rounds/:round': { expect: ADMIN_ONLY, params: { round: '1' } },
   'GET /api/studies': { expect: WORKFORCE },
   'GET /api/studies/:id': { expect: WORKFORCE },
@@ -105,6 +106,9 @@ const eventRules: Record<keyof ClientToServerEvents, { expect: Expectation; payl
   'hospital:evaluation': { expect: HOSPITAL_ONLY, payload: { studyId: 'heart-demo' } },
   'hospital:statistics': { expect: HOSPITAL_ONLY, payload: { studyId: 'heart-demo' } },
   'admin:watch': { expect: ADMIN_ONLY, payload: { studyId: 'heart-demo' } },
+  'secagg:advertise': { expect: HOSPITAL_ONLY, payload: { studyId: 'heart-demo' } },
+  'secagg:shares': { expect: HOSPITAL_ONLY, payload: { studyId: 'heart-demo' } },
+  'secagg:reveal': { expect: HOSPITAL_ONLY, payload: { studyId: 'heart-demo' } },
 };
 
 describe('the authorisation matrix, generated from the registered routes and events', () => {

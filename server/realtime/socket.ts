@@ -7,6 +7,7 @@ import { parse as parseCookies } from 'hono/utils/cookie';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { AckFn, ClientToServerEvents, InterServerEvents, ServerToClientEvents } from '../../shared/protocol/events';
 import { evaluationReportSchema, joinRequestSchema, progressReportSchema, statisticsReportSchema, studyIdSchema } from '../../shared/protocol/schemas';
+import { advertiseSchema, revealSchema, shareKeysSchema } from '../../shared/protocol/secagg';
 import type { Sessions } from '../auth/sessions';
 import { SESSION_COOKIE, type Principal } from '../auth/tokens';
 import type { Clock } from '../clock';
@@ -45,6 +46,9 @@ export const eventRoles = {
   'hospital:evaluation': ['hospital'],
   'hospital:statistics': ['hospital'],
   'admin:watch': ['admin'],
+  'secagg:advertise': ['hospital'],
+  'secagg:shares': ['hospital'],
+  'secagg:reveal': ['hospital'],
 } as const satisfies Record<keyof ClientToServerEvents, readonly Principal['kind'][]>;
 
 const ROLE_TEXT: Record<Principal['kind'], string> = { admin: 'platform admins', hospital: 'hospitals', patient: 'patients' };
@@ -251,9 +255,35 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
       }),
     );
 
+    // Secure aggregation's steps: small messages; the masked input itself comes over HTTP.
+    socket.on(
+      'secagg:advertise',
+      handler(log, { event: 'secagg:advertise', principal }, advertiseSchema, async (req) => {
+        coordinator.secureAdvertise(joinedAs(req.studyId), req);
+        return null;
+      }),
+    );
+    socket.on(
+      'secagg:shares',
+      handler(log, { event: 'secagg:shares', principal }, shareKeysSchema, async (req) => {
+        coordinator.secureShares(joinedAs(req.studyId), req);
+        return null;
+      }),
+    );
+    socket.on(
+      'secagg:reveal',
+      handler(log, { event: 'secagg:reveal', principal }, revealSchema, async (req) => {
+        coordinator.secureReveal(joinedAs(req.studyId), req);
+        return null;
+      }),
+    );
+
     socket.on('disconnect', () => {
       budget.close();
-      for (const gone of presence.disconnect(socket.id)) notifyChanged(gone.studyId);
+      for (const gone of presence.disconnect(socket.id)) {
+        notifyChanged(gone.studyId);
+        coordinator.participantLeft(gone.studyId, gone.participantId);
+      }
     });
   });
 

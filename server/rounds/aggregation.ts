@@ -1,23 +1,20 @@
-import { and, asc, eq, max } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { aggregateBlockwise, supportsBlockwise } from '../../shared/fl/blockwise';
 import { cappedSamples, updateWeight, type RoundBounds } from '../../shared/fl/bounds';
 import { FixedPointSum } from '../../shared/fl/fixedPoint';
+import { addGaussianNoise } from '../../shared/fl/privacy/sitePrivacy';
 import { createStrategy } from '../../shared/fl/registry';
 import type { AggregationReport } from '../../shared/fl/report';
-import { decodeServerState, encodeServerState, type ServerState } from '../../shared/fl/state';
+import { decodeServerState } from '../../shared/fl/state';
 import { StrategyError, type AggregationResult } from '../../shared/fl/strategy';
 import type { StudyConfig } from '../../shared/protocol/schemas';
 import { decodeWeights } from '../../shared/weights/codec';
-import { addGaussianNoise } from '../../shared/fl/privacy/sitePrivacy';
-import type { PrivacyStatus } from '../../shared/protocol/privacy';
-import { crashPoint } from '../crashPoints';
-import { budgetStop, pastBudget } from '../privacy/budget';
-import { keyedUniform, noiseKeyOf } from '../privacy/noise';
-import { privacyStatus } from '../privacy/status';
 import { blobsOf, type Db } from '../db/client';
-import { modelVersions, participants, rounds, studies, updates } from '../db/schema';
+import { modelVersions, participants, studies, updates } from '../db/schema';
+import { keyedUniform, noiseKeyOf } from '../privacy/noise';
 import type { BlobStore } from '../storage/blobStore';
-import { encodeModel, templateOf } from '../studies/service';
+import { templateOf } from '../studies/service';
+import { commitVersion, loadBase, type Committed } from './commit';
 import type { RoundLedger } from './ledger';
 import { foldInto, readClipped, type StoredUpdate } from './payloads';
 import type { CoordinatorDeps, RoundRow } from './types';
@@ -51,16 +48,10 @@ export interface RoundUpdate extends StoredUpdate {
   norm: number;
 }
 
-export interface Closed {
-  version: number;
-  contributors: number;
-  studyStatus: 'running' | 'paused' | 'completed' | 'waiting' | 'stopped';
-  evaluate: boolean;
+export interface Closed extends Committed {
   /** What the report's distances are measured against: the round's combined update (mean rules). */
   mean: Float64Array[] | null;
   updates: RoundUpdate[];
-  /** Under differential privacy: what the study has spent with this round. */
-  privacy?: PrivacyStatus;
 }
 
 export async function aggregate(ctx: AggregationContext, round: RoundRow, reason: string): Promise<Closed | null> {
@@ -167,14 +158,8 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
   // Under differential privacy a round with no update is still released: its mean is the noise alone.
   if (list.length === 0 && !privacy) throw new StrategyError('no_updates', `${config.strategy.name} needs at least one update`);
 
-  const [base] = await db
-    .select({ sha256: modelVersions.sha256, serverStateSha256: modelVersions.serverStateSha256 })
-    .from(modelVersions)
-    .where(and(eq(modelVersions.studyId, round.studyId), eq(modelVersions.version, round.baseVersion)));
-  const global = decodeWeights(await blobs.read(base.sha256)).tensors.map((t) => t.data);
-  // The round's strategy, from the base version's server state (kept with it, so a restart, or a
-  // restart from an older version, continues exactly).
-  const state = base.serverStateSha256 ? decodeServerState(await blobs.read(base.serverStateSha256)) : null;
+  // The round's strategy continues from the base version's server state (kept with it, so a restart, or a restart from an older version, continues exactly).
+  const { global, state } = await loadBase(db, round);
   const lengths = global.map((t) => t.length);
   const strategy = createStrategy(config.strategy);
   let result: AggregationResult;
@@ -224,73 +209,14 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
     throw err;
   }
 
-  const [{ latest }] = await db
-    .select({ latest: max(modelVersions.version) })
-    .from(modelVersions)
-    .where(eq(modelVersions.studyId, round.studyId));
-  const version = (latest ?? 0) + 1;
-  // The bytes first, durably, then the rows that name them: a crash between leaves an unnamed blob, never a dangling name.
-  const weights = await blobs.put(encodeModel(round.studyId, version, result.weights, template));
-  const serverState = result.state ? await blobs.put(encodeServerState(result.state as ServerState)) : null;
   const totalSamples = list.reduce((s, u) => s + u.numSamples, 0);
   const losses = list.filter((u) => u.trainLoss !== null);
   const meanTrainLoss = losses.length
     ? losses.reduce((s, u) => s + (u.trainLoss as number) * u.numSamples, 0) / losses.reduce((s, u) => s + u.numSamples, 0)
     : null;
-
-  const written = await db.transaction(async (tx) => {
-    const [locked] = await tx.select().from(rounds).where(eq(rounds.id, round.id)).for('update');
-    if (!locked || locked.status !== 'open') return null;
-    const [current] = await tx.select().from(studies).where(eq(studies.id, round.studyId)).for('update');
-    // One instant, on the server's clock like the round's other times: the round closes as its version is written.
-    const closedAt = new Date(clock.now());
-    await tx.insert(modelVersions).values({
-      studyId: round.studyId,
-      version,
-      parentVersion: round.baseVersion,
-      roundNumber: round.number,
-      sha256: weights.sha256,
-      weightsBytes: weights.bytes,
-      serverStateSha256: serverState?.sha256 ?? null,
-      createdAt: closedAt,
-    });
-    await tx
-      .update(rounds)
-      .set({
-        status: 'closed',
-        closedAt,
-        closeReason: reason,
-        resultVersion: version,
-        contributors: list.length,
-        totalSamples,
-        meanTrainLoss,
-        aggregationReport: { ...result.report, startedAt },
-      })
-      .where(eq(rounds.id, round.id));
-    const completedRounds = current.completedRounds + 1;
-    // A study paused while this round ran stays paused; a private one whose next round would pass its budget stops here.
-    const spent = !!current.config.privacy && completedRounds < current.config.rounds && pastBudget(current.config.privacy, round.number + 1);
-    const studyStatus = completedRounds >= current.config.rounds ? 'completed' : spent ? 'stopped' : current.status === 'paused' ? 'paused' : 'running';
-    await tx.update(studies).set({ currentVersion: version, completedRounds, status: studyStatus }).where(eq(studies.id, current.id));
-    crashPoint('aggregation-tx');
-    // Sites evaluate every evaluateEvery-th version, and always the study's last.
-    const evaluate = studyStatus === 'completed' || studyStatus === 'stopped' || round.number % config.evaluateEvery === 0;
-    return { studyStatus, evaluate, spent } as const;
-  });
+  const written = await commitVersion(ctx.deps, round, config, template, reason, { ...result, report: { ...result.report, startedAt } }, { contributors: list.length, totalSamples, meanTrainLoss });
   if (!written) return null;
-  if (written.spent && config.privacy) {
-    ctx.deps.events.privacyBudgetSpent?.(budgetStop(round.studyId, config.privacy!, round.number));
-    ctx.deps.log.warn({ studyId: round.studyId, rounds: round.number }, 'study stopped: one more round would pass its privacy budget');
-  }
-  return {
-    version,
-    contributors: list.length,
-    studyStatus: written.studyStatus,
-    evaluate: written.evaluate,
-    mean,
-    updates: list,
-    privacy: config.privacy ? privacyStatus(config.privacy, round.number) : undefined,
-  };
+  return { ...written, mean, updates: list };
 }
 
 /** The mean rules' report; distances are measured after the round has closed (`measureDistances`). */

@@ -4,14 +4,17 @@ import { poissonSample } from '../../shared/fl/privacy/sitePrivacy';
 import { canOpenRound, decideRound } from '../../shared/fl/roundPolicy';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { EvaluationReport, RoundOpen, UploadReceipt } from '../../shared/protocol/schemas';
+import type { AdvertiseRequest, RevealRequest, ShareKeysRequest } from '../../shared/protocol/secagg';
 import { rounds, siteStatistics, studies, updates } from '../db/schema';
 import { recordEvaluation } from '../models/evaluations';
 import { pastBudget, stopAtBudget } from '../privacy/budget';
 import { createNoiseKey, secureUniform } from '../privacy/noise';
+import { SecureRounds } from '../secagg/secureRounds';
+import { templateOf } from '../studies/service';
 import { measureDistances, pruneUpdates, resumeAfterClose } from './afterClose';
 import { aggregate } from './aggregation';
 import { countUpdates, refuseUnread, submitUpdate, type IntakeContext, type UnreadUpload } from './intake';
-import { boundsFor, RoundLedgers } from './ledgers';
+import { boundsFor, reportedCounts, RoundLedgers } from './ledgers';
 import { UpdateRecorder } from './recorder';
 import { sampleParticipants } from './sampling';
 import { fixNormalisation, implausibleStatistics, statisticsNeeded } from './statistics';
@@ -36,6 +39,8 @@ export class Coordinator {
   private readonly policyQueued = new Set<number>();
   /** Work after a round's close (report distances, payload deletion), awaited by `settle`. */
   private background = new Set<Promise<unknown>>();
+  /** Secure rounds in progress (../secagg/secureRounds.ts): held in memory only. */
+  private readonly secure: SecureRounds;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.ledgers = new RoundLedgers(deps.db);
@@ -47,6 +52,39 @@ export class Coordinator {
       openLedger: (studyId, number) => this.ledgers.open(studyId, number),
       recorded: (round) => this.checkPolicySoon(round),
     };
+    this.secure = new SecureRounds(deps, {
+      serial: (studyId, fn) => this.serial(studyId, fn),
+      abandon: (round, reason) => this.abandon(round, reason),
+      closed: async (round, committed) => {
+        deps.log.info({ studyId: round.studyId, round: round.number, version: committed.version, contributors: committed.contributors }, 'secure round aggregated');
+        deps.events.roundClosed(round.studyId, { studyId: round.studyId, round: round.number, status: 'closed', ...committed });
+        deps.events.changed(round.studyId);
+        await this.openRoundNow(round.studyId);
+      },
+    });
+  }
+
+  /** Secure aggregation's steps, from the sites (server/realtime/socket.ts). */
+  secureAdvertise(participantId: string, req: AdvertiseRequest): void {
+    this.secure.advertise(participantId, req);
+  }
+
+  secureShares(participantId: string, req: ShareKeysRequest): void {
+    this.secure.shares(participantId, req);
+  }
+
+  secureReveal(participantId: string, req: RevealRequest): void {
+    this.secure.reveal(participantId, req);
+  }
+
+  /** A masked input (POST …/rounds/:round/masked). */
+  submitMasked(studyId: string, round: number, participantId: string, body: Uint8Array): { duplicate: boolean } {
+    return this.secure.masked(studyId, round, participantId, body);
+  }
+
+  /** A site's tab went away: a secure round in progress waits for it no longer. */
+  participantLeft(studyId: string, participantId: string): void {
+    this.secure.departed(studyId, participantId);
   }
 
   /** The round's policy, checked in the study's queue once the uploads recorded so far are in. */
@@ -105,6 +143,7 @@ export class Coordinator {
 
   stop(): void {
     this.stopped = true;
+    this.secure.stopAll();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
@@ -169,10 +208,15 @@ export class Coordinator {
       })
       .returning();
     if (privacy) await createNoiseKey(db, round.id);
+    // A secure round runs its own steps (and deadline); each site learns its index with the opening.
+    const secure = study.config.secureAggregation
+      ? this.secure.open(round, study.config, bounds, templateOf(study.templateId), await reportedCounts(db, sampled))
+      : null;
     if (study.status === 'waiting') await db.update(studies).set({ status: 'running' }).where(eq(studies.id, studyId));
     log.info({ studyId, round: round.number, baseVersion: round.baseVersion, sampled: sampled.length, online: online.length }, 'round opened');
     this.scheduleDeadline(round);
-    this.deps.events.roundOpened(sampled, this.roundOpenOf(round, { ...study, normalisation }));
+    const opening = this.roundOpenOf(round, { ...study, normalisation });
+    this.deps.events.roundOpened(sampled, opening, secure ? (id) => ({ ...opening, secureAggregation: secure(id) }) : undefined);
     this.deps.events.changed(studyId);
     // A private round that sampled no site is released at once: its version is the noise alone.
     if (sampled.length === 0) this.checkPolicySoon(round);
@@ -212,6 +256,11 @@ export class Coordinator {
       .where(and(eq(updates.roundId, round.id), eq(updates.participantId, participantId)));
     if (sent) return null;
     const [study] = await db.select().from(studies).where(eq(studies.id, studyId));
+    if ((round.config ?? study.config).secureAggregation) {
+      // A secure round can be joined only while its keys are being advertised.
+      const own = this.secure.pendingFor(studyId, participantId);
+      return own ? { ...this.roundOpenOf(round, study), secureAggregation: own } : null;
+    }
     return this.roundOpenOf(round, study);
   }
 
@@ -262,6 +311,8 @@ export class Coordinator {
    * record of refusals the admins see.
    */
   submitUpdate(req: SubmitUpdate): Promise<UploadReceipt> {
+    if (this.secure.holds(req.studyId, req.round))
+      return Promise.reject(new ConsiliumError(ErrorCode.Conflict, 'this round runs under secure aggregation: a site sends a masked input, never its update (reload the page)', 409));
     return submitUpdate(this.intake, req);
   }
 
@@ -293,6 +344,15 @@ export class Coordinator {
       minUpdates = (row.config ?? study.config).minUpdates;
       noiseOnly = !!(row.config ?? study.config).privacy;
     }
+    if ((round.config ?? null)?.secureAggregation) {
+      // Its own steps close a secure round; one this process does not hold lost its masks with the last process.
+      if (this.secure.holds(round.studyId, round.number)) return;
+      clearTimeout(this.timers.get(round.id));
+      this.timers.delete(round.id);
+      await this.abandon(round, 'secure aggregation: the server restarted during the round; its masks went with it and nothing was revealed');
+      await this.openRoundNow(round.studyId);
+      return;
+    }
     const decision = decideRound({
       sampled: round.sampled.length,
       received,
@@ -311,6 +371,7 @@ export class Coordinator {
 
   private async abandon(round: RoundRow, reason: string): Promise<void> {
     const { db, clock, log } = this.deps;
+    if (this.secure.holds(round.studyId, round.number)) this.secure.drop(round.studyId);
     const ledger = this.ledgers.pending(round.id);
     if (ledger) await ledger.then((l) => (l.close(), l.settled())).catch(() => undefined);
     this.dropLedger(round.id);

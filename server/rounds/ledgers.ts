@@ -115,9 +115,7 @@ export async function boundsFor(db: Db, study: { id: string; templateId: string 
   const norms = previous
     ? (await db.select({ norm: updates.norm }).from(updates).where(and(eq(updates.roundId, previous.id), isNotNull(updates.norm)))).map((r) => r.norm as number)
     : [];
-  const reported = sampled.length
-    ? (await db.select({ n: participants.numSamples }).from(participants).where(inArray(participants.id, [...sampled]))).map((r) => r.n)
-    : [];
+  const reported = await reportedCounts(db, sampled);
   // Under differential privacy the mean's denominator is over every enrolled site, sampled or not.
   const enrolled = config.privacy
     ? (await db.select({ n: participants.numSamples }).from(participants).where(eq(participants.studyId, study.id))).map((r) => r.n)
@@ -130,6 +128,12 @@ export async function boundsFor(db: Db, study: { id: string; templateId: string 
     initialNorm: initialClipNorm(study.templateId, config),
     reportedCounts: reported,
   });
+}
+
+/** The training-record counts the sampled sites reported when they joined (null: none reported). */
+export async function reportedCounts(db: Db, sampled: readonly string[]): Promise<(number | null)[]> {
+  if (!sampled.length) return [];
+  return (await db.select({ n: participants.numSamples }).from(participants).where(inArray(participants.id, [...sampled]))).map((r) => r.n);
 }
 
 /** The adaptive rule's first bound when a study sets none: its template's, else an estimate from the model. */

@@ -33,6 +33,22 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
       const round = pathParam(c, 'round', roundParamSchema);
       return c.json(await buildRoundDetail(db, deps.downloads, studyId, round));
     })
+    .post('/:id/rounds/:round/masked', async (c) => {
+      // Secure aggregation's masked input: ring words, never an update (shared/fl/secagg/wire.ts).
+      const p = requireHospital(c);
+      const studyId = pathParam(c, 'id', studyIdParamSchema);
+      const round = pathParam(c, 'round', roundParamSchema);
+      const participantId = await participantOf(studyId, p.siteId);
+      if (!participantId) throw new ConsiliumError(ErrorCode.Forbidden, 'this hospital is not enrolled in that study', 403);
+      if (!(c.req.header('content-type') ?? '').startsWith('application/octet-stream'))
+        throw new ConsiliumError(ErrorCode.BadRequest, 'masked inputs are sent as application/octet-stream', 415);
+      // A 64-bit ring holds two words a value: twice an update's bytes at most.
+      const limit = 2 * deps.maxUpdateBytes;
+      if (Number(c.req.header('content-length') ?? 0) > limit) throw new ConsiliumError(ErrorCode.PayloadTooLarge, `a masked input may not exceed ${limit} bytes`, 413);
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      if (body.length > limit) throw new ConsiliumError(ErrorCode.PayloadTooLarge, `a masked input may not exceed ${limit} bytes`, 413);
+      return c.json({ accepted: true, ...coordinator.submitMasked(studyId, round, participantId, body) });
+    })
     .post(
       // Any `:round` reaches the handler: one that is no round number is refused there, and recorded.
       '/:id/rounds/:round/updates',

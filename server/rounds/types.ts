@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ServerToClientEvents } from '../../shared/protocol/events';
 import type { RoundClosed, RoundOpen } from '../../shared/protocol/schemas';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
@@ -8,9 +9,12 @@ import type { UploadBody } from './receiver';
 
 /** What the coordinator tells the outside world; the Socket.IO layer implements it. */
 export interface CoordinatorEvents {
-  roundOpened(participantIds: string[], round: RoundOpen): void;
+  /** A round opened for these sites; `own` gives a site its own opening where they differ (a secure round's index). */
+  roundOpened(participantIds: string[], round: RoundOpen, own?: (participantId: string) => RoundOpen): void;
   roundClosed(studyId: string, closed: RoundClosed): void;
   changed(studyId: string): void;
+  /** One site's own message: a secure round's steps. */
+  toParticipant?<E extends 'secagg:keys' | 'secagg:shares' | 'secagg:unmask'>(participantId: string, event: E, payload: Parameters<ServerToClientEvents[E]>[0]): void;
   /** An update was refused and its refusal stored (the audit log records it). */
   /** A site reported another training-record count than before (the audit log records it). */
   recordsReported?(change: { studyId: string; participantId: string; previous: number | null; records: number }): void;

@@ -11,6 +11,7 @@ import { hospitalSplit, splitTrainValidation } from '../../shared/training/split
 import { trainLocal } from '../../shared/training/train';
 import { decodeWeights, encodeWeights } from '../../shared/weights/codec';
 import { connectSocket, emitAck, type ClientSocket } from './harness';
+import { SecureClient, type Dropout, type RingInput } from './secureClient';
 
 /**
  * What a hostile site does (`npm run simulate -- --attack KIND`): `scale` uploads its delta × 10^6,
@@ -32,6 +33,12 @@ export interface HospitalContext {
   poisonScale: number | null;
   /** This site attacks the federation so (null: honest). */
   attack?: AttackKind | null;
+  /**
+   * This site drops out so (./secureClient.ts) in the first round it is sampled for, or in every one.
+   * In a plaintext study `before-masking` means it sends no update that round, `after-masking` nothing
+   * (its update is in the sum either way), so the two modes can be compared site for site.
+   */
+  dropout?: { at: Dropout; rounds: 'first' | 'every' } | null;
   /** Runs TF.js work one job at a time across every simulated site of the process. */
   exclusive<T>(job: () => Promise<T>): Promise<T>;
   onRoundOpen(open: RoundOpen): void;
@@ -58,6 +65,8 @@ export class SimulatedHospital {
   private models = new Map<number, Float32Array[]>();
   private evaluated = new Set<number>();
   private started = false;
+  private secure: SecureClient | null = null;
+  private firstRound: number | null = null;
 
   constructor(private readonly ctx: HospitalContext) {}
 
@@ -76,8 +85,10 @@ export class SimulatedHospital {
     const { ctx } = this;
     const socket = await connectSocket(ctx.url, { token: ctx.token });
     this.socket = socket;
+    this.secure = new SecureClient({ url: ctx.url, studyId: ctx.studyId, token: ctx.token, id: this.id, onError: (err) => ctx.onError(err) }, socket);
     socket.on('round:open', (open) => this.onRoundOpen(open));
     socket.on('round:closed', (closed) => {
+      this.secure?.close(closed.round);
       ctx.onRoundClosed(closed);
       if (closed.version === null) return;
       if (closed.evaluate ?? (closed.version % ctx.config.evaluateEvery === 0 || closed.studyStatus === 'completed')) this.schedule(() => this.evaluate(closed.version!));
@@ -101,7 +112,22 @@ export class SimulatedHospital {
       this.started = true;
       this.schedule(() => this.evaluate(open.baseVersion));
     }
-    this.schedule(() => this.train(open));
+    this.firstRound ??= open.round;
+    const dropout = this.dropoutIn(open.round);
+    if (open.secureAggregation) this.secure?.open({ ...open, secureAggregation: open.secureAggregation }, dropout);
+    // A site that drops before masking stops for the round: it has nothing to send, so it trains nothing.
+    if (dropout !== 'before-masking') this.schedule(() => this.train(open));
+  }
+
+  private dropoutIn(round: number): Dropout | null {
+    const d = this.ctx.dropout;
+    if (!d) return null;
+    return d.rounds === 'every' || round === this.firstRound ? d.at : null;
+  }
+
+  /** What this site fed a secure round's sum (the rounds it sent a masked input in). */
+  ringInput(round: number): RingInput | undefined {
+    return this.secure?.ringInputs.get(round);
   }
 
   stop(): void {
@@ -167,6 +193,9 @@ export class SimulatedHospital {
     if (ctx.attack === 'scale') delta = delta.map((t) => t.map((v) => v * 1e6));
     else if (ctx.attack === 'values') delta = delta.map((t) => new Float32Array(t.length).fill(3e38));
     else if (ctx.attack === 'flip') delta = delta.map((t) => t.map((v) => -10 * v));
+    const numSamples = ctx.attack === 'samples' ? ATTACK_SAMPLES : result.numSamples;
+    // Under secure aggregation the update never leaves the site: only its masked ring encoding does.
+    if (open.secureAggregation) return this.secure!.submit(open.round, delta, numSamples);
     // Under differential privacy the tab clips before it uploads (the server clips again).
     if (open.clipNorm !== undefined) clipToNorm(delta, open.clipNorm);
     const trainLoss = result.losses.at(-1);
@@ -177,7 +206,7 @@ export class SimulatedHospital {
         studyId: ctx.studyId,
         round: open.round,
         baseVersion: open.baseVersion,
-        numSamples: ctx.attack === 'samples' ? ATTACK_SAMPLES : result.numSamples,
+        numSamples,
         backend: 'cpu',
         ...(trainLoss !== undefined && Number.isFinite(trainLoss) ? { trainLoss } : {}),
       },

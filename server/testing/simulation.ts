@@ -1,4 +1,8 @@
+import { asc, eq } from 'drizzle-orm';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { Normalisation } from '../../shared/fl/normalisation';
+import { lanes, ringAdd } from '../../shared/fl/secagg/ring';
 import type { StrategyConfigInput } from '../../shared/fl/registry';
 import type { ClinicalMetrics } from '../../shared/metrics/clinical';
 import type { VersionEvaluation } from '../../shared/protocol/models';
@@ -6,9 +10,10 @@ import type { RoundClosed, StudyConfig, StudyConfigPatchInput, StudySummary } fr
 import { syntheticSites, type SyntheticSite } from '../../shared/synthetic/cohort';
 import { getTemplate, type TaskTemplate } from '../../shared/tasks';
 import type { Database } from '../db/client';
-import { sites } from '../db/schema';
+import { rounds as roundsTable, sites } from '../db/schema';
 import { signIn, type RunningServer } from './harness';
 import { SimulatedHospital, type AttackKind } from './simulatedHospital';
+import type { Dropout } from './secureClient';
 import { decodeWeights } from '../../shared/weights/codec';
 
 export interface PoisonOptions {
@@ -30,6 +35,21 @@ export interface SimulationOptions {
   poison?: PoisonOptions;
   /** The first site attacks so (see `AttackKind`); the others are honest. */
   attack?: AttackKind | null;
+  /**
+   * Secure aggregation (shared/fl/secagg): the sites clip their own updates at a fixed norm (the
+   * template's first adaptive bound, `secureClipNorm`) and send masked ring encodings of them.
+   */
+  secureAggregation?: boolean;
+  /**
+   * The first K sites drop out of their first round after sharing keys, before their masked input;
+   * in a plaintext study they send no update that round.
+   */
+  dropBeforeMasking?: number;
+  /**
+   * The next K sites drop out of their first round after their masked input (which is in the sum),
+   * before the unmasking; in a plaintext study they take part as usual.
+   */
+  dropAfterMasking?: number;
   /** Default: `sim-<template>-<strategy>-<time>`. */
   studyId?: string;
   /** Give up after this long (default 30 s per round plus a minute). */
@@ -76,6 +96,51 @@ export interface SimulationResult {
   /** The study's federated feature statistics, as the server fixed them. */
   normalisation: Normalisation | null;
   seconds: number;
+  /** The final model's weights, as the server published them. */
+  finalWeights: Float32Array[];
+  /** Under secure aggregation: each round's unmasked sum, checked against the sites' own inputs. */
+  secure?: SecureRoundCheck[];
+}
+
+/** One secure round's sum, as the server unmasked it, against the plaintext sum of the survivors' ring inputs. */
+export interface SecureRoundCheck {
+  round: number;
+  /** Sample indexes of the sites whose masked inputs were in the sum. */
+  survivors: number[];
+  /** The round's closing said it aggregated this many updates. */
+  contributors: number;
+  /** sha256 of the server's unmasked sum and of the sites' ring inputs added up (little-endian words). */
+  serverSha256: string;
+  expectedSha256: string;
+  /** Σ min(records, cap) as the server decoded it and as the sites weighed themselves. */
+  serverWeight: number;
+  expectedWeight: number;
+  /** The hashes are equal and the round announced as many contributors as there are survivors. */
+  exact: boolean;
+}
+
+/** What the server reports of a secure round's sum (its aggregation report's `secureAggregation`). */
+const secureReportSchema = z.object({
+  survivors: z.array(z.number().int()),
+  sumSha256: z.string(),
+  weight: z.number(),
+  bits: z.union([z.literal(32), z.literal(64)]),
+  fractionBits: z.number(),
+});
+
+/** The fixed norm the sites clip to under secure aggregation: the template's first adaptive bound. */
+export function secureClipNorm(template: TaskTemplate): number {
+  const c = template.defaults.clipping as { mode: string; norm?: number; initialNorm?: number | null } | undefined;
+  if (c?.mode === 'fixed' && c.norm) return c.norm;
+  return c?.initialNorm ?? 2.5;
+}
+
+/** sha256 of ring words as little-endian bytes. */
+function ringSha256(words: Uint32Array): string {
+  const bytes = new Uint8Array(words.length * 4);
+  const view = new DataView(bytes.buffer);
+  words.forEach((w, i) => view.setUint32(4 * i, w, true));
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** The pooled figures a run reports, from the server's own pooling of the sites' clinical metrics. */
@@ -111,6 +176,10 @@ export async function runSimulation(server: RunningServer, database: Database, o
   if (poison.count > options.hospitals) throw new RangeError(`cannot poison ${poison.count} of ${options.hospitals} sites`);
   const cohort: SyntheticSite[] = syntheticSites(template.id, options.hospitals, seed);
   const studyId = options.studyId ?? `sim-${template.id}-${strategy.name}-${Date.now().toString(36)}`.slice(0, 63);
+  const dropBefore = options.dropBeforeMasking ?? 0;
+  const dropAfter = options.dropAfterMasking ?? 0;
+  if (dropBefore + dropAfter > options.hospitals) throw new RangeError(`cannot drop ${dropBefore + dropAfter} of ${options.hospitals} sites`);
+  const dropoutOf = (k: number): Dropout | null => (k < dropBefore ? 'before-masking' : k < dropBefore + dropAfter ? 'after-masking' : null);
 
   for (const s of cohort) await database.db.insert(sites).values({ id: s.id, name: s.name }).onConflictDoNothing();
 
@@ -133,9 +202,11 @@ export async function runSimulation(server: RunningServer, database: Database, o
       config: {
         // Every site takes part in every round, and a round closes once all have sent their update.
         minParticipants: n,
-        minUpdates: n,
+        // Sites that drop before masking send nothing that round: it closes at its deadline on the others.
+        minUpdates: n - dropBefore,
         participantFraction: 1,
-        roundDeadlineMs: 600_000,
+        roundDeadlineMs: dropBefore + dropAfter > 0 ? (cohort[0]?.kind === 'images' ? 60_000 : 15_000) : 600_000,
+        ...(options.secureAggregation ? { secureAggregation: { fractionBits: null }, clipping: { mode: 'fixed' as const, norm: secureClipNorm(template) } } : {}),
         ...options.config,
         rounds: options.rounds,
         strategy,
@@ -201,6 +272,7 @@ export async function runSimulation(server: RunningServer, database: Database, o
         token: tokens[k],
         poisonScale: k < poison.count ? poison.scale : null,
         attack: k === 0 ? (options.attack ?? null) : null,
+        dropout: dropoutOf(k) ? { at: dropoutOf(k)!, rounds: 'first' } : null,
         exclusive,
         onRoundOpen: (open) => {
           if (!opened.has(open.round)) opened.set(open.round, performance.now());
@@ -237,6 +309,7 @@ export async function runSimulation(server: RunningServer, database: Database, o
   const weights = decodeWeights(new Uint8Array(await final.arrayBuffer())).tensors.map((t) => t.data);
   const finalCorrect: number[] = [];
   for (const h of hospitals) finalCorrect.push((await h.validationCorrect(weights)).correct);
+  const secure = config.secureAggregation ? await checkSecureSums(database, studyId, hospitals, closed) : undefined;
   return {
     studyId,
     template: template.id,
@@ -249,5 +322,49 @@ export async function runSimulation(server: RunningServer, database: Database, o
     rounds: results.sort((a, b) => a.version - b.version),
     normalisation: summary.normalisation,
     seconds: (performance.now() - started) / 1000,
+    finalWeights: weights,
+    ...(secure ? { secure } : {}),
   };
+}
+
+/**
+ * Each closed round's unmasked sum, as the server's aggregation report gives its hash, against the
+ * ring inputs the surviving sites sent added up here: equal means the masks cancelled exactly and
+ * every survivor's update is in the sum once.
+ */
+async function checkSecureSums(database: Database, studyId: string, hospitals: SimulatedHospital[], closed: Map<number, RoundClosed>): Promise<SecureRoundCheck[]> {
+  const rows = await database.db
+    .select({ number: roundsTable.number, status: roundsTable.status, report: roundsTable.aggregationReport })
+    .from(roundsTable)
+    .where(eq(roundsTable.studyId, studyId))
+    .orderBy(asc(roundsTable.number));
+  const checks: SecureRoundCheck[] = [];
+  for (const row of rows) {
+    if (row.status !== 'closed') continue;
+    const parsed = secureReportSchema.safeParse((row.report as { secureAggregation?: unknown } | null)?.secureAggregation);
+    if (!parsed.success) throw new Error(`round ${row.number} of the secure study has no secureAggregation report: ${parsed.error.message}`);
+    const report = parsed.data;
+    const inputs = report.survivors.map((index) => {
+      const input = hospitals.map((h) => h.ringInput(row.number)).find((r) => r?.index === index);
+      if (!input) throw new Error(`round ${row.number}: the server counts site ${index} among the survivors, but no site sent a masked input as ${index}`);
+      return input;
+    });
+    const sum = new Uint32Array(inputs[0]?.words.length ?? 0);
+    for (const input of inputs) ringAdd(sum, input.words, report.bits);
+    const expectedSha256 = ringSha256(sum);
+    const expectedWeight = inputs.reduce((s, x) => s + x.weight, 0);
+    const contributors = closed.get(row.number)?.contributors ?? 0;
+    checks.push({
+      round: row.number,
+      survivors: [...report.survivors].sort((a, b) => a - b),
+      contributors,
+      serverSha256: report.sumSha256,
+      expectedSha256,
+      serverWeight: report.weight,
+      expectedWeight,
+      // The round's closing must also have announced exactly the updates in the sum.
+      exact: inputs.length > 0 && expectedSha256 === report.sumSha256.toLowerCase() && sum.length % lanes(report.bits) === 0 && contributors === inputs.length,
+    });
+  }
+  return checks;
 }

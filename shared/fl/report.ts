@@ -49,6 +49,14 @@ export const aggregationReportSchema = z.object({
    * standard deviation of the Gaussian noise added to each coordinate of the mean, and the ε the study
    * has spent with this round (at δ, read at `order`).
    */
+  /**
+   * Under secure aggregation: the sample indexes whose masked inputs are in the sum, the threshold and
+   * ring it was unmasked in, the total weight it carried, and a SHA-256 of the unmasked ring sum (so
+   * a plaintext replay can check it bit for bit). No per-site figure exists: the server saw none.
+   */
+  secureAggregation: z
+    .object({ sampled: z.number(), survivors: z.array(z.number()), threshold: z.number(), bits: z.number(), fractionBits: z.number(), weight: z.number(), sumSha256: z.string() })
+    .optional(),
   privacy: z
     .object({ denominator: z.number(), noiseStd: z.number(), epsilon: z.number(), delta: z.number(), order: z.number(), sampleRate: z.number(), noiseMultiplier: z.number() })
     .optional(),

@@ -9,6 +9,7 @@ import type {
   RoundClosed,
   RoundOpen,
 } from './schemas';
+import type { AdvertiseRequest, AdvertisedKeys, RevealRequest, ShareKeysRequest, SharesForYou, UnmaskRequest } from './secagg';
 
 /** Every client-to-server event is answered through its ack with one of these. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: ApiError };
@@ -21,11 +22,23 @@ export interface ClientToServerEvents {
   /** A site's aggregate feature statistics, before the study's first round. */
   'hospital:statistics': (report: StatisticsReport, ack: AckFn<{ accepted: boolean }>) => void;
   'admin:watch': (req: { studyId: string }, ack: AckFn<Dashboard>) => void;
+  /** Secure aggregation, step 1: a sampled site's public keys. */
+  'secagg:advertise': (req: AdvertiseRequest, ack: AckFn<null>) => void;
+  /** Step 2: its Shamir shares, sealed for each peer. */
+  'secagg:shares': (req: ShareKeysRequest, ack: AckFn<null>) => void;
+  /** Step 4: its shares of the survivors' self-mask seeds and of the dropped sites' mask keys. */
+  'secagg:reveal': (req: RevealRequest, ack: AckFn<null>) => void;
 }
 
 export interface ServerToClientEvents {
   'round:open': (round: RoundOpen) => void;
   'round:closed': (closed: RoundClosed) => void;
+  /** Secure aggregation: the keys of every site that advertised (after step 1). */
+  'secagg:keys': (keys: AdvertisedKeys) => void;
+  /** The shares sealed for this site (after step 2): now it may send its masked input. */
+  'secagg:shares': (shares: SharesForYou) => void;
+  /** Whose masked inputs the server holds (after step 3): reveal your shares. */
+  'secagg:unmask': (req: UnmaskRequest) => void;
   /** Admins only: the whole dashboard, small enough to resend on every change. */
   'dashboard': (dashboard: Dashboard) => void;
 }

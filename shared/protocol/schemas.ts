@@ -3,11 +3,13 @@ import { studyConfigSchema, trainingConfigSchema } from './studyConfig';
 import { normalisationSchema, siteStatisticsSchema } from '../fl/normalisation';
 import { clinicalMetricsSchema } from '../metrics/clinical';
 import { privacyStatusSchema } from './privacy';
+import { secureRoundSchema } from './secagg';
 
 export const studyIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'study ids are lower-case letters, digits and dashes');
 
 export * from './studyConfig';
 export * from './privacy';
+export * from './secagg';
 
 /** A study's life: waiting for its first round, running, paused by an admin, stopped for good, or done. */
 export const studyStatusSchema = z.enum(['waiting', 'running', 'paused', 'stopped', 'completed']);
@@ -55,6 +57,8 @@ export const roundOpenSchema = z.object({
   normalisation: normalisationSchema.nullable(),
   /** Under differential privacy: clip the delta to this L2 norm before uploading it (the server clips again). */
   clipNorm: z.number().positive().optional(),
+  /** Under secure aggregation: this site's part in the round's protocol (./secagg.ts); it uploads a masked input, never its update. */
+  secureAggregation: secureRoundSchema.optional(),
 });
 export type RoundOpen = z.infer<typeof roundOpenSchema>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { clippingSchema, defaultClipping, type Clipping } from '../fl/clipping';
 import { sitePrivacySchema, studySpent, UNAVAILABLE_UNDER_DP } from '../fl/privacy/sitePrivacy';
+import { secureAggregationSchema } from './secagg';
 import { createStrategy, defaultStrategyConfig, strategyConfigSchema } from '../fl/registry';
 
 /*
@@ -83,6 +84,12 @@ const studyConfigShape = {
    * Gaussian noise. Fixed once the study exists.
    */
   privacy: sitePrivacySchema.nullable(),
+  /**
+   * Secure aggregation (shared/fl/secagg/protocol.ts): the server learns each round's sum, never one
+   * site's update; null: plaintext. Under it, clipping is the sites' own at a fixed norm, and robust
+   * rules, late updates and server-side norm checks are unavailable. Fixed once the study exists.
+   */
+  secureAggregation: secureAggregationSchema.nullable(),
 };
 
 /** Part of a study configuration: a create request's settings, or a change. Unknown keys are refused. */
@@ -111,6 +118,7 @@ export const studyConfigSchema = z
     maxUpdateNorm: studyConfigShape.maxUpdateNorm.default(null),
     fedProxMu: studyConfigShape.fedProxMu.optional(),
     privacy: studyConfigShape.privacy.default(null),
+    secureAggregation: studyConfigShape.secureAggregation.default(null),
   })
   .superRefine((c, ctx) => {
     if (c.minUpdates !== undefined && c.minUpdates > c.minParticipants)
@@ -150,8 +158,9 @@ export const studyConfigSchema = z
         message: `normBoundFactor (${c.normBoundFactor}) differs from strategy.options.normBound.factor (${strategyBound.factor}): set the norm bound once`,
       });
     const factor = c.normBoundFactor ?? strategyBound?.factor ?? null;
+    if (c.secureAggregation) checkSecureAggregation(c, factor, ctx);
     if (c.privacy) checkPrivacy(c, factor, ctx);
-    else if (factor !== null && c.clipping && !(c.clipping.mode === 'median' && c.clipping.factor === factor))
+    else if (!c.secureAggregation && factor !== null && c.clipping && !(c.clipping.mode === 'median' && c.clipping.factor === factor))
       ctx.addIssue({
         code: 'custom',
         path: ['clipping'],
@@ -186,6 +195,26 @@ function checkPrivacy(c: Omit<ParsedConfig, 'clipping' | 'minUpdates' | 'fedProx
     });
 }
 
+/** Why settings that need the server to see single updates are unavailable under secure aggregation. */
+export const UNAVAILABLE_UNDER_SECURE_AGGREGATION = {
+  strategy: 'robust rules (median, trimmed mean, Krum) need every update, and the server sees only their sum: under secure aggregation only the mean rules are available',
+  straggler: 'a late update would need a round of its own to be masked and unmasked in: under secure aggregation late updates are dropped',
+  clipping: 'the server sees no single update, so it can neither measure norms (adaptive, median) nor clip: each site clips its own update to a fixed norm, which the server cannot check',
+  maxUpdateNorm: 'the server sees no single update, so it cannot measure one: set no maxUpdateNorm',
+  privacy: 'differential privacy with secure aggregation needs each site to add its share of integer noise before masking (distributed noise), which is not built yet',
+} as const;
+
+function checkSecureAggregation(c: Omit<ParsedConfig, 'clipping' | 'minUpdates' | 'fedProxMu'> & { clipping?: Clipping }, factor: number | null, ctx: z.RefinementCtx): void {
+  const meanBased = strategyConfigSchema.safeParse(c.strategy).success && !!createStrategy(c.strategy).meanStep;
+  const why = UNAVAILABLE_UNDER_SECURE_AGGREGATION;
+  if (!meanBased) ctx.addIssue({ code: 'custom', path: ['strategy'], message: `the ${c.strategy.name} strategy is unavailable under secure aggregation: ${why.strategy}` });
+  if (c.straggler.policy !== 'drop') ctx.addIssue({ code: 'custom', path: ['straggler'], message: `accept-late is unavailable under secure aggregation: ${why.straggler}` });
+  if ((c.clipping && c.clipping.mode !== 'fixed') || factor !== null || !c.clipping)
+    ctx.addIssue({ code: 'custom', path: ['clipping'], message: `secure aggregation needs clipping: { mode: 'fixed', norm }: ${why.clipping}` });
+  if (c.maxUpdateNorm !== null) ctx.addIssue({ code: 'custom', path: ['maxUpdateNorm'], message: `maxUpdateNorm is unavailable under secure aggregation: ${why.maxUpdateNorm}` });
+  if (c.privacy) ctx.addIssue({ code: 'custom', path: ['privacy'], message: `privacy is unavailable under secure aggregation for now: ${why.privacy}` });
+}
+
 /** The clipping rule a configuration means: its own, else the legacy factor's median rule, else adaptive. */
 function resolveClipping(clipping: Clipping | undefined, factor: number | null): Clipping {
   if (clipping) return clipping;
@@ -204,6 +233,9 @@ export function mergeStudyConfig(base: StudyConfig, patch: StudyConfigPatch): St
   // The legacy factor and the clipping rule are one setting: changing either replaces the other.
   if (patch.normBoundFactor !== undefined && patch.clipping === undefined) delete merged.clipping;
   if (patch.clipping !== undefined && patch.normBoundFactor === undefined) merged.normBoundFactor = null;
+  // Under secure aggregation the sites clip at a fixed norm: an inherited adaptive rule gives way to its start.
+  if (merged.secureAggregation && patch.clipping === undefined && base.clipping.mode === 'adaptive' && base.clipping.initialNorm !== null)
+    merged.clipping = { mode: 'fixed', norm: base.clipping.initialNorm };
   // Under differential privacy the clip is privacy.clipNorm: a clipping rule merely inherited gives way.
   if (merged.privacy && patch.clipping === undefined) {
     delete merged.clipping;

@@ -91,3 +91,18 @@ export function decodeFixed(ring: Uint32Array, fractionBits: number, bits: RingB
   }
   return out;
 }
+
+/**
+ * The ring and precision for a round when the study sets none: the 32-bit ring (the bytes of a float32
+ * update) with as many fraction bits as its sum leaves, if that is at least 16; else the 64-bit ring
+ * with up to 40 (and never so many that one weighted value leaves float64's exact integers).
+ */
+export function chooseRing(sites: number, maxWeight: number, range: number, fractionBits: number | null): RingBudget & { fractionBits: number } {
+  const magnitude = Math.log2(sites * maxWeight * Math.max(range, 1));
+  if (fractionBits !== null) return { ...ringBudget(sites, maxWeight, Math.max(range, 1), fractionBits), fractionBits };
+  const in32 = Math.floor(31 - magnitude);
+  if (in32 >= 16) return { ...ringBudget(sites, maxWeight, Math.max(range, 1), in32), fractionBits: in32 };
+  const in64 = Math.min(40, Math.floor(63 - magnitude), Math.floor(52 - Math.log2(maxWeight * Math.max(range, 1))));
+  if (in64 < 8) throw new RangeError(`the sum of ${sites} sites × weight ${maxWeight} × range ${range} leaves the 64-bit ring under 8 bits of fraction`);
+  return { ...ringBudget(sites, maxWeight, Math.max(range, 1), in64), fractionBits: in64 };
+}

@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AggregationReport } from '../../shared/fl/report';
+import { siteStatistics } from '../../shared/fl/normalisation';
+import { decodeFixed, ringAdd } from '../../shared/fl/secagg/ring';
+import type { RoundClosed, RoundOpen, SecureRound } from '../../shared/protocol/schemas';
+import { allHeartDemoHospitals, generateHeartRecords } from '../../shared/synthetic';
+import { heartRisk, heartRiskFeatures, weightShapes } from '../../shared/tasks';
+import { decodeWeights, encodeWeights } from '../../shared/weights/codec';
+import type { Database } from '../db/client';
+import { rounds, sites, updates } from '../db/schema';
+import { createStudy, enrolSite } from '../studies/service';
+import { testDatabaseTargets } from '../testing/databases';
+import { connectSocket, emitAck, nextEvent, startServer, type ClientSocket, type RunningServer } from '../testing/harness';
+import { SecureClient, type Dropout } from '../testing/secureClient';
+
+/**
+ * Secure aggregation through the real server, 5 sites: the server's unmasked sum is exactly the
+ * plaintext fixed-point sum of the sites in it, whichever sites drop out and when; it never holds an
+ * update, and a round that loses too many sites ends with nothing revealed.
+ */
+const STUDY = 'secagg-test';
+const shapes = weightShapes(heartRisk.model);
+const HOSPITALS = allHeartDemoHospitals.slice(0, 5);
+const RECORDS = [120, 200, 300, 400, 500];
+const delta = (k: number) => shapes.map(({ shape }, t) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(k * 7 + t * 3 + i) * 0.05));
+const flat = (ts: Float32Array[]) => ts.flatMap((t) => [...t]);
+
+describe.each(testDatabaseTargets())('a study under secure aggregation ($name)', (target) => {
+  let database: Database;
+  let server: RunningServer;
+  let sockets: ClientSocket[] = [];
+  let clients: SecureClient[] = [];
+  let errors: unknown[] = [];
+
+  beforeAll(async () => {
+    database = await target.open();
+  });
+  afterAll(async () => {
+    await target.dispose(database);
+  });
+  afterEach(async () => {
+    // What the sites ran into during the test (an ack still in flight when its socket closes below is teardown, not the test's).
+    const seen = errors.map((e) => String(e));
+    errors = [];
+    for (const s of sockets) s.disconnect();
+    sockets = [];
+    clients = [];
+    await server?.stop();
+    expect(seen).toEqual([]);
+  });
+
+  /** The study, its 5 hospitals joined, and round 1 open: each site's own opening. */
+  async function start(config: object = {}): Promise<(RoundOpen & { secureAggregation: SecureRound })[]> {
+    await target.reset(database);
+    for (const h of HOSPITALS) await database.db.insert(sites).values({ id: h.id, name: h.name });
+    await createStudy(database.db, {
+      id: STUDY,
+      name: 'Secure',
+      templateId: 'heart-risk',
+      config: { minParticipants: HOSPITALS.length, rounds: 2, roundDeadlineMs: 20_000, secureAggregation: { fractionBits: null }, clipping: { mode: 'fixed', norm: 1 }, ...config },
+    });
+    for (const h of HOSPITALS) await enrolSite(database.db, STUDY, h.id);
+    server = await startServer(database);
+    const opened: Promise<RoundOpen>[] = [];
+    for (const [k, h] of HOSPITALS.entries()) {
+      const token = await server.consilium.tokens.hospitalLink(h.id);
+      const s = await connectSocket(server.url, { token });
+      sockets.push(s);
+      const sink = errors;
+      clients.push(new SecureClient({ url: server.url, studyId: STUDY, token, id: h.id, onError: (err) => sink.push(err) }, s));
+      opened.push(nextEvent(s, 'round:open'));
+      expect(await emitAck(s, 'hospital:join', { studyId: STUDY, numSamples: RECORDS[k], backend: 'cpu' })).toMatchObject({ ok: true });
+    }
+    for (const [k, s] of sockets.entries())
+      expect(await emitAck(s, 'hospital:statistics', { studyId: STUDY, statistics: siteStatistics(heartRiskFeatures, generateHeartRecords(HOSPITALS[k])) })).toMatchObject({ ok: true });
+    return (await Promise.all(opened)) as (RoundOpen & { secureAggregation: SecureRound })[];
+  }
+
+  async function model(version: number): Promise<number[]> {
+    const res = await fetch(`${server.url}/api/studies/${STUDY}/models/${version}`, { headers: { authorization: `Bearer ${await server.consilium.tokens.hospitalLink(HOSPITALS[1].id)}` } });
+    return flat(decodeWeights(new Uint8Array(await res.arrayBuffer())).tensors.map((t) => t.data));
+  }
+
+  /** Round 1 with the given dropouts; resolves with its close and its report. */
+  async function playRound(opens: (RoundOpen & { secureAggregation: SecureRound })[], dropouts: Partial<Record<number, Dropout>>) {
+    const closed = nextEvent(sockets[1], 'round:closed');
+    for (const [k, open] of opens.entries()) clients[k].open(open, dropouts[k] ?? null);
+    // A site that drops before its masked input closes its tab once it has shared its keys.
+    for (const [k, d] of Object.entries(dropouts)) if (d === 'before-masking') sockets[Number(k)].once('secagg:shares', () => setTimeout(() => sockets[Number(k)].disconnect(), 10));
+    for (const [k] of opens.entries()) await clients[k].submit(1, delta(k), RECORDS[k]);
+    const result: RoundClosed = await closed;
+    const [row] = await database.db.select({ report: rounds.aggregationReport }).from(rounds).orderBy(rounds.number).limit(1);
+    return { closed: result, report: row.report as AggregationReport };
+  }
+
+  /** The plaintext ring sum of what these sites fed the round: what the unmasking must give, bit for bit. */
+  function plaintextSum(sitesInSum: number[]): Uint32Array {
+    const inputs = sitesInSum.map((k) => clients[k].ringInputs.get(1)!);
+    const sum = new Uint32Array(inputs[0].words.length);
+    for (const x of inputs) ringAdd(sum, x.words, opensBits);
+    return sum;
+  }
+  let opensBits: 32 | 64 = 32;
+
+  for (const [name, dropouts, inSum] of [
+    ['no site drops out', {}, [0, 1, 2, 3, 4]],
+    ['a site drops out before its masked input (its tab closes): not in the sum', { 2: 'before-masking' }, [0, 1, 3, 4]],
+    ['a site drops out after its masked input (never answers the unmasking): in the sum', { 4: 'after-masking' }, [0, 1, 2, 3, 4]],
+  ] as [string, Partial<Record<number, Dropout>>, number[]][])
+    it(`unmasks exactly the plaintext fixed-point sum when ${name}`, async () => {
+      const opens = await start();
+      opensBits = opens[0].secureAggregation.bits;
+      expect(opens.map((o) => o.secureAggregation.index)).toEqual(expect.arrayContaining([0, 1, 2, 3, 4]));
+      expect(opens[0].secureAggregation).toMatchObject({ sampled: 5, threshold: 3, clipNorm: 1 });
+      const { closed, report } = await playRound(opens, dropouts);
+      expect(closed).toMatchObject({ round: 1, status: 'closed', version: 1, contributors: inSum.length });
+      const byIndex = (k: number) => opens[k].secureAggregation.index;
+      expect(report.secureAggregation!.survivors).toEqual(inSum.map(byIndex).sort((a, b) => a - b));
+      const plain = plaintextSum(inSum);
+      expect(report.secureAggregation!.sumSha256).toBe(createHash('sha256').update(new Uint8Array(plain.buffer)).digest('hex'));
+      // The model moved by the weighted mean of the clipped deltas, to the ring's precision.
+      const f = opens[0].secureAggregation.fractionBits;
+      const decoded = decodeFixed(plain, f, opensBits);
+      const weight = decoded[decoded.length - 1];
+      expect(weight).toBe(inSum.reduce((s, k) => s + Math.min(RECORDS[k], opens[0].secureAggregation.weightCap ?? Infinity), 0));
+      const [v0, v1] = [await model(0), await model(1)];
+      for (let i = 0; i < v0.length; i += 37) expect(v1[i] - v0[i]).toBeCloseTo(decoded[i] / weight, 5);
+      // The server kept no update, masked or not: nothing in storage names one site's contribution.
+      expect(await database.db.select().from(updates)).toEqual([]);
+      expect(report.updates).toEqual([]);
+    });
+
+  it('ends the round with nothing revealed when fewer than the threshold stay, and runs the next one', async () => {
+    const opens = await start();
+    const closed = nextEvent(sockets[0], 'round:closed');
+    // Three of five close their tabs before advertising keys: two advertise, the threshold is three.
+    for (const k of [2, 3, 4]) sockets[k].disconnect();
+    for (const [k, open] of opens.entries()) if (k < 2) clients[k].open(open, null);
+    expect(await closed).toMatchObject({ round: 1, status: 'abandoned', version: null });
+    const [row] = await database.db.select({ reason: rounds.closeReason }).from(rounds).orderBy(rounds.number).limit(1);
+    expect(row.reason).toMatch(/secure aggregation: 2 of 5 sampled sites advertised keys; it needs 3 \(nothing was revealed\)/);
+  });
+
+  it('refuses a plaintext update to a secure round, and a masked input from a site outside it', async () => {
+    const opens = await start();
+    const body = encodeWeights({ kind: 'update', meta: { studyId: STUDY, round: 1, baseVersion: 0, numSamples: 100, backend: 'cpu' }, tensors: delta(0).map((data, i) => ({ shape: shapes[i].shape, data })) });
+    const token = await server.consilium.tokens.hospitalLink(HOSPITALS[0].id);
+    const res = await fetch(`${server.url}/api/studies/${STUDY}/rounds/1/updates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'idempotency-key': 'plaintext-1' },
+      body,
+    });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/secure aggregation: a site sends a masked input, never its update/);
+    const garbage = await fetch(`${server.url}/api/studies/${STUDY}/rounds/1/masked`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: new Uint8Array(40) });
+    expect(garbage.status).toBe(400);
+    void opens;
+  });
+
+  it('refuses settings the server cannot honour without seeing single updates', async () => {
+    await target.reset(database);
+    const create = (config: object) => createStudy(database.db, { id: STUDY, name: 'x', templateId: 'heart-risk', config: { secureAggregation: { fractionBits: null }, ...config } });
+    await expect(create({ strategy: { name: 'median' } })).rejects.toThrow(/median strategy is unavailable under secure aggregation/);
+    await expect(create({ clipping: { mode: 'adaptive' } })).rejects.toThrow(/secure aggregation needs clipping: \{ mode: 'fixed', norm \}/);
+    await expect(create({ maxUpdateNorm: 5 })).rejects.toThrow(/maxUpdateNorm is unavailable under secure aggregation/);
+  });
+});
