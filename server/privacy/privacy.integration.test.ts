@@ -1,19 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { studySpent, type SitePrivacy } from '../../shared/fl/privacy/sitePrivacy';
 import type { AggregationReport } from '../../shared/fl/report';
-import { siteStatistics } from '../../shared/fl/normalisation';
 import { binaryClinicalMetrics } from '../../shared/metrics/clinical';
 import type { AuditPage } from '../../shared/protocol/accounts';
 import type { MetricSeries } from '../../shared/protocol/metricSeries';
 import type { RoundClosed, RoundOpen, StudySummary } from '../../shared/protocol/schemas';
-import { allHeartDemoHospitals, generateHeartRecords } from '../../shared/synthetic';
-import { heartRisk, heartRiskFeatures, weightShapes } from '../../shared/tasks';
-import { decodeWeights, encodeWeights } from '../../shared/weights/codec';
+import { allHeartDemoHospitals } from '../../shared/synthetic';
 import type { Database } from '../db/client';
-import { evaluations, rounds, roundSecrets, sites } from '../db/schema';
-import { createStudy, enrolSite } from '../studies/service';
+import { evaluations, rounds, roundSecrets } from '../db/schema';
 import { testDatabaseTargets } from '../testing/databases';
-import { connectSocket, emitAck, nextEvent, signIn, startServer, type ClientSocket, type RunningServer } from '../testing/harness';
+import { emitAck, nextEvent } from '../testing/harness';
+import { heartShapes as shapes, modelWeights, startHeartStudy, uploadDelta, type HeartStudy } from '../testing/heartStudy';
 
 /**
  * Site-level differential privacy through the real server: the released model is the clipped,
@@ -21,7 +18,6 @@ import { connectSocket, emitAck, nextEvent, signIn, startServer, type ClientSock
  * its budget round by round and stops itself before passing it.
  */
 const STUDY = 'dp-test';
-const shapes = weightShapes(heartRisk.model);
 const HOSPITALS = allHeartDemoHospitals.slice(0, 4);
 const RECORDS = [50, 200, 300, 1_000_000];
 
@@ -32,9 +28,7 @@ const norm = (v: readonly number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0
 
 describe.each(testDatabaseTargets())('a differentially private study ($name)', (target) => {
   let database: Database;
-  let server: RunningServer;
-  let sockets: ClientSocket[] = [];
-  let admin: Record<string, string>;
+  let study: HeartStudy | null = null;
 
   beforeAll(async () => {
     database = await target.open();
@@ -43,53 +37,23 @@ describe.each(testDatabaseTargets())('a differentially private study ($name)', (
     await target.dispose(database);
   });
   afterEach(async () => {
-    for (const s of sockets) s.disconnect();
-    sockets = [];
-    await server?.stop();
+    await study?.stop();
+    study = null;
   });
 
-  const api = async (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, { ...init, headers: { ...admin, 'content-type': 'application/json', ...init.headers } });
+  const api = (path: string, init?: RequestInit) => study!.api(path, init);
+  const model = (version: number) => modelWeights(study!, STUDY, version);
 
   /** The study, its hospitals joined with RECORDS training records each, and round 1 open. */
   async function start(privacy: SitePrivacy, rounds = 5): Promise<RoundOpen> {
-    await target.reset(database);
-    for (const h of HOSPITALS) await database.db.insert(sites).values({ id: h.id, name: h.name });
-    await createStudy(database.db, { id: STUDY, name: 'Private', templateId: 'heart-risk', config: { minParticipants: HOSPITALS.length, rounds, privacy } });
-    for (const h of HOSPITALS) await enrolSite(database.db, STUDY, h.id);
-    server = await startServer(database);
-    const { userId: _, ...headers } = await signIn(server);
-    admin = headers;
-    const opened: Promise<RoundOpen>[] = [];
-    for (const [k, h] of HOSPITALS.entries()) {
-      const s = await connectSocket(server.url, { token: await server.consilium.tokens.hospitalLink(h.id) });
-      sockets.push(s);
-      opened.push(nextEvent(s, 'round:open'));
-      expect(await emitAck(s, 'hospital:join', { studyId: STUDY, numSamples: RECORDS[k], backend: 'cpu' })).toMatchObject({ ok: true });
-    }
-    for (const [k, s] of sockets.entries())
-      expect(await emitAck(s, 'hospital:statistics', { studyId: STUDY, statistics: siteStatistics(heartRiskFeatures, generateHeartRecords(HOSPITALS[k])) })).toMatchObject({ ok: true });
-    return (await Promise.all(opened))[0];
-  }
-
-  async function upload(k: number, round: number, baseVersion: number, numSamples: number, delta: Float32Array[]) {
-    const body = encodeWeights({ kind: 'update', meta: { studyId: STUDY, round, baseVersion, numSamples, backend: 'cpu' }, tensors: delta.map((data, i) => ({ shape: shapes[i].shape, data })) });
-    const res = await fetch(`${server.url}/api/studies/${STUDY}/rounds/${round}/updates`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await server.consilium.tokens.hospitalLink(HOSPITALS[k].id)}`, 'content-type': 'application/octet-stream', 'idempotency-key': `key-${k}-round-${round}` },
-      body,
-    });
-    expect(res.status).toBe(200);
-  }
-
-  async function model(version: number): Promise<number[]> {
-    const res = await fetch(`${server.url}/api/studies/${STUDY}/models/${version}`, { headers: { authorization: `Bearer ${await server.consilium.tokens.hospitalLink(HOSPITALS[1].id)}` } });
-    return flat(decodeWeights(new Uint8Array(await res.arrayBuffer())).tensors.map((t) => t.data));
+    study = await startHeartStudy(target, database, { studyId: STUDY, hospitals: HOSPITALS, records: RECORDS, config: { rounds, privacy } });
+    return study.opened[0];
   }
 
   /** Every hospital sends its round update; resolves with the round's close as the second hospital saw it. */
   async function playRound(round: number, base: number, deltas: Float32Array[][]): Promise<RoundClosed> {
-    const closed = nextEvent(sockets[1], 'round:closed');
-    for (const [k, d] of deltas.entries()) await upload(k, round, base, RECORDS[k], d);
+    const closed = nextEvent(study!.sockets[1], 'round:closed');
+    for (const [k, d] of deltas.entries()) expect((await uploadDelta(study!, STUDY, k, { round, baseVersion: base, numSamples: RECORDS[k] }, d)).status).toBe(200);
     return closed;
   }
 
@@ -142,7 +106,7 @@ describe.each(testDatabaseTargets())('a differentially private study ($name)', (
     const labels = Array.from({ length: 20 }, (_, i) => i % 2);
     const clinical = binaryClinicalMetrics(labels.map((y, i) => (y ? 0.7 : 0.3) + (i % 3) * 0.05), labels);
     expect(clinical.histogram).toBeDefined();
-    expect(await emitAck(sockets[1], 'hospital:evaluation', { studyId: STUDY, version: 1, loss: clinical.loss, accuracy: clinical.accuracy, numSamples: 20, backend: 'cpu', clinical })).toMatchObject({ ok: true });
+    expect(await emitAck(study!.sockets[1], 'hospital:evaluation', { studyId: STUDY, version: 1, loss: clinical.loss, accuracy: clinical.accuracy, numSamples: 20, backend: 'cpu', clinical })).toMatchObject({ ok: true });
     const [stored] = await database.db.select({ clinical: evaluations.clinical }).from(evaluations);
     expect(stored.clinical).toMatchObject({ numSamples: 20 });
     expect(stored.clinical).not.toHaveProperty('histogram');
@@ -155,13 +119,13 @@ describe.each(testDatabaseTargets())('a differentially private study ($name)', (
     expect(studySpent(privacy, 3).epsilon).toBeGreaterThan(8);
     await start(privacy, 6);
     const deltas = [0, 1, 2, 3].map(small);
-    const opened = nextEvent(sockets[1], 'round:open');
+    const opened = nextEvent(study!.sockets[1], 'round:open');
     const first = await playRound(1, 0, deltas);
     expect(first).toMatchObject({ studyStatus: 'running', privacy: { rounds: 1, exhausted: false } });
     expect(await opened).toMatchObject({ round: 2 });
     const second = await playRound(2, 1, deltas);
     expect(second).toMatchObject({ round: 2, version: 2, studyStatus: 'stopped', evaluate: true, privacy: { rounds: 2, exhausted: true } });
-    await server.consilium.coordinator.settle();
+    await study!.server.consilium.coordinator.settle();
 
     const summary = (await (await api(`/api/studies/${STUDY}`)).json()) as StudySummary;
     expect(summary).toMatchObject({ status: 'stopped', completedRounds: 2, privacy: { rounds: 2, budget: 8, exhausted: true } });

@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AggregationReport } from '../../shared/fl/report';
-import { siteStatistics } from '../../shared/fl/normalisation';
 import { decodeFixed, ringAdd } from '../../shared/fl/secagg/ring';
 import type { RoundClosed, RoundOpen, SecureRound } from '../../shared/protocol/schemas';
-import { allHeartDemoHospitals, generateHeartRecords } from '../../shared/synthetic';
-import { heartRisk, heartRiskFeatures, weightShapes } from '../../shared/tasks';
-import { decodeWeights, encodeWeights } from '../../shared/weights/codec';
+import { allHeartDemoHospitals } from '../../shared/synthetic';
+import { encodeWeights } from '../../shared/weights/codec';
 import type { Database } from '../db/client';
-import { rounds, sites, updates } from '../db/schema';
-import { createStudy, enrolSite } from '../studies/service';
+import { rounds, updates } from '../db/schema';
+import { createStudy } from '../studies/service';
 import { testDatabaseTargets } from '../testing/databases';
-import { connectSocket, emitAck, nextEvent, startServer, type ClientSocket, type RunningServer } from '../testing/harness';
+import { nextEvent } from '../testing/harness';
+import { heartShapes as shapes, modelWeights, startHeartStudy, type HeartStudy } from '../testing/heartStudy';
 import { SecureClient, type Dropout } from '../testing/secureClient';
 
 /**
@@ -20,16 +19,15 @@ import { SecureClient, type Dropout } from '../testing/secureClient';
  * update, and a round that loses too many sites ends with nothing revealed.
  */
 const STUDY = 'secagg-test';
-const shapes = weightShapes(heartRisk.model);
 const HOSPITALS = allHeartDemoHospitals.slice(0, 5);
 const RECORDS = [120, 200, 300, 400, 500];
 const delta = (k: number) => shapes.map(({ shape }, t) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(k * 7 + t * 3 + i) * 0.05));
-const flat = (ts: Float32Array[]) => ts.flatMap((t) => [...t]);
+
+type SecureOpen = RoundOpen & { secureAggregation: SecureRound };
 
 describe.each(testDatabaseTargets())('a study under secure aggregation ($name)', (target) => {
   let database: Database;
-  let server: RunningServer;
-  let sockets: ClientSocket[] = [];
+  let study: HeartStudy | null = null;
   let clients: SecureClient[] = [];
   let errors: unknown[] = [];
 
@@ -43,47 +41,28 @@ describe.each(testDatabaseTargets())('a study under secure aggregation ($name)',
     // What the sites ran into during the test (an ack still in flight when its socket closes below is teardown, not the test's).
     const seen = errors.map((e) => String(e));
     errors = [];
-    for (const s of sockets) s.disconnect();
-    sockets = [];
+    await study?.stop();
+    study = null;
     clients = [];
-    await server?.stop();
     expect(seen).toEqual([]);
   });
 
-  /** The study, its 5 hospitals joined, and round 1 open: each site's own opening. */
-  async function start(config: object = {}): Promise<(RoundOpen & { secureAggregation: SecureRound })[]> {
-    await target.reset(database);
-    for (const h of HOSPITALS) await database.db.insert(sites).values({ id: h.id, name: h.name });
-    await createStudy(database.db, {
-      id: STUDY,
-      name: 'Secure',
-      templateId: 'heart-risk',
-      config: { minParticipants: HOSPITALS.length, rounds: 2, roundDeadlineMs: 20_000, secureAggregation: { fractionBits: null }, clipping: { mode: 'fixed', norm: 1 }, ...config },
+  /** The study, its 5 hospitals joined (each with a secure-round client), and round 1 open: each site's own opening. */
+  async function start(config: object = {}): Promise<SecureOpen[]> {
+    const sink = errors;
+    study = await startHeartStudy(target, database, {
+      studyId: STUDY,
+      hospitals: HOSPITALS,
+      records: RECORDS,
+      config: { rounds: 2, roundDeadlineMs: 20_000, secureAggregation: { fractionBits: null }, clipping: { mode: 'fixed', norm: 1 }, ...config },
+      onSocket: (socket, k, token, url) => clients.push(new SecureClient({ url, studyId: STUDY, token, id: HOSPITALS[k].id, onError: (err) => sink.push(err) }, socket)),
     });
-    for (const h of HOSPITALS) await enrolSite(database.db, STUDY, h.id);
-    server = await startServer(database);
-    const opened: Promise<RoundOpen>[] = [];
-    for (const [k, h] of HOSPITALS.entries()) {
-      const token = await server.consilium.tokens.hospitalLink(h.id);
-      const s = await connectSocket(server.url, { token });
-      sockets.push(s);
-      const sink = errors;
-      clients.push(new SecureClient({ url: server.url, studyId: STUDY, token, id: h.id, onError: (err) => sink.push(err) }, s));
-      opened.push(nextEvent(s, 'round:open'));
-      expect(await emitAck(s, 'hospital:join', { studyId: STUDY, numSamples: RECORDS[k], backend: 'cpu' })).toMatchObject({ ok: true });
-    }
-    for (const [k, s] of sockets.entries())
-      expect(await emitAck(s, 'hospital:statistics', { studyId: STUDY, statistics: siteStatistics(heartRiskFeatures, generateHeartRecords(HOSPITALS[k])) })).toMatchObject({ ok: true });
-    return (await Promise.all(opened)) as (RoundOpen & { secureAggregation: SecureRound })[];
-  }
-
-  async function model(version: number): Promise<number[]> {
-    const res = await fetch(`${server.url}/api/studies/${STUDY}/models/${version}`, { headers: { authorization: `Bearer ${await server.consilium.tokens.hospitalLink(HOSPITALS[1].id)}` } });
-    return flat(decodeWeights(new Uint8Array(await res.arrayBuffer())).tensors.map((t) => t.data));
+    return study.opened as SecureOpen[];
   }
 
   /** Round 1 with the given dropouts; resolves with its close and its report. */
-  async function playRound(opens: (RoundOpen & { secureAggregation: SecureRound })[], dropouts: Partial<Record<number, Dropout>>) {
+  async function playRound(opens: SecureOpen[], dropouts: Partial<Record<number, Dropout>>) {
+    const sockets = study!.sockets;
     const closed = nextEvent(sockets[1], 'round:closed');
     for (const [k, open] of opens.entries()) clients[k].open(open, dropouts[k] ?? null);
     // A site that drops before its masked input closes its tab once it has shared its keys.
@@ -124,7 +103,7 @@ describe.each(testDatabaseTargets())('a study under secure aggregation ($name)',
       const decoded = decodeFixed(plain, f, opensBits);
       const weight = decoded[decoded.length - 1];
       expect(weight).toBe(inSum.reduce((s, k) => s + Math.min(RECORDS[k], opens[0].secureAggregation.weightCap ?? Infinity), 0));
-      const [v0, v1] = [await model(0), await model(1)];
+      const [v0, v1] = [await modelWeights(study!, STUDY, 0), await modelWeights(study!, STUDY, 1)];
       for (let i = 0; i < v0.length; i += 37) expect(v1[i] - v0[i]).toBeCloseTo(decoded[i] / weight, 5);
       // The server kept no update, masked or not: nothing in storage names one site's contribution.
       expect(await database.db.select().from(updates)).toEqual([]);
@@ -133,6 +112,7 @@ describe.each(testDatabaseTargets())('a study under secure aggregation ($name)',
 
   it('ends the round with nothing revealed when fewer than the threshold stay, and runs the next one', async () => {
     const opens = await start();
+    const sockets = study!.sockets;
     const closed = nextEvent(sockets[0], 'round:closed');
     // Three of five close their tabs before advertising keys: two advertise, the threshold is three.
     for (const k of [2, 3, 4]) sockets[k].disconnect();
@@ -145,15 +125,16 @@ describe.each(testDatabaseTargets())('a study under secure aggregation ($name)',
   it('refuses a plaintext update to a secure round, and a masked input from a site outside it', async () => {
     const opens = await start();
     const body = encodeWeights({ kind: 'update', meta: { studyId: STUDY, round: 1, baseVersion: 0, numSamples: 100, backend: 'cpu' }, tensors: delta(0).map((data, i) => ({ shape: shapes[i].shape, data })) });
-    const token = await server.consilium.tokens.hospitalLink(HOSPITALS[0].id);
-    const res = await fetch(`${server.url}/api/studies/${STUDY}/rounds/1/updates`, {
+    const token = await study!.token(0);
+    const url = study!.server.url;
+    const res = await fetch(`${url}/api/studies/${STUDY}/rounds/1/updates`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'idempotency-key': 'plaintext-1' },
       body,
     });
     expect(res.status).toBe(409);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/secure aggregation: a site sends a masked input, never its update/);
-    const garbage = await fetch(`${server.url}/api/studies/${STUDY}/rounds/1/masked`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: new Uint8Array(40) });
+    const garbage = await fetch(`${url}/api/studies/${STUDY}/rounds/1/masked`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: new Uint8Array(40) });
     expect(garbage.status).toBe(400);
     void opens;
   });
