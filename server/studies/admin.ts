@@ -21,6 +21,7 @@ const FIXED_SETTINGS: Partial<Record<keyof StudyConfig, string>> = {
   seed: 'it made version 0 and seeds every site’s train/validation split',
   validationFraction: 'every site split its records with it and sent the statistics of its training split',
   privacy: 'the privacy budget accounts every round under the settings the study started with; a new study can have others',
+  secureAggregation: 'its sites were told the server would see only sums; a new study can run otherwise',
 };
 
 export function listTemplates(): TemplateView[] {

@@ -4,6 +4,7 @@ import type { ConfigChangeView, Dashboard, StudyConfig, StudySummary } from '../
 import { changeStudyConfig, listConfigChanges } from '../api/endpoints';
 import { ConfigFields } from './ConfigFields';
 import { PrivacySettings } from './PrivacySettings';
+import { SecureAggregationSettings } from './SecureAggregationSettings';
 import { applyFormChange, configProblems, formFromConfig, patchFromForm, STRATEGY_OPTION_FIELDS, type ConfigForm } from './studyConfigForm';
 
 const FIXED: ReadonlySet<keyof ConfigForm> = new Set(['seed', 'validationFraction'] as const);
@@ -101,6 +102,7 @@ export function ConfigPanel({ study, openRound }: { study: StudySummary; openRou
         <>
           <ConfigSummary config={study.config} />
           <PrivacySettings config={study.config} status={study.privacy} />
+          <SecureAggregationSettings config={study.config} />
         </>
       )}
       <ConfigHistory changes={history.data ?? []} error={history.isError ? history.error.message : null} />

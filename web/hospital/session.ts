@@ -387,6 +387,11 @@ export class HospitalSession {
       this.queuedVersions.add(0);
       this.work.enqueue(() => this.evaluateVersion(0));
     }
+    if (round.secureAggregation) {
+      // The browser's side of secure aggregation is not built yet: sending the plain update would be refused (and would defeat the point).
+      this.log(`Round ${round.round} runs under secure aggregation, which this page cannot take part in yet: it sits this round out.`, 'warn');
+      return;
+    }
     this.log(`Round ${round.round} opened: training ${round.training.localEpochs} epoch(s) from version ${round.baseVersion}.`);
     this.work.enqueue(() => this.trainRound(round));
   }
