@@ -1,9 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import type { StudyConfigPatchInput, TemplateView } from '../../shared/protocol';
 import { createStudy, listSites, listTemplates } from '../api/endpoints';
-import { useDebounced } from '../useDebounced';
 import { ConfigFields } from './ConfigFields';
 import { PrivacyFields } from './PrivacyFields';
 import { applyFormChange, formFromConfig, formProblems, patchFromForm, type ConfigForm } from './studyConfigForm';
@@ -43,10 +42,6 @@ export function NewStudyPage() {
     }
   }, [template?.id]);
 
-  // A target ε takes up to a few hundred milliseconds to meet: the problems on screen follow the form
-  // once typing pauses; a submit reads the form as it is.
-  const settledForm = useDebounced(form, 250);
-  const patch = useMemo(() => (template && settledForm ? patchFromForm(settledForm, template.defaultConfig) : {}), [template, settledForm]);
   const create = useMutation({
     mutationFn: (config: StudyConfigPatchInput) => createStudy({ id, name: name.trim(), templateId: template!.id, config, siteIds: [...siteIds].sort() }),
     onSuccess: (study) => {
@@ -64,11 +59,12 @@ export function NewStudyPage() {
           ...formProblems(f, template.defaultConfig, p),
         ]
       : [];
-  // Once problems are on screen, they follow the edits.
+  // Once problems are on screen, they follow the edits, read from the form as it is: the settled
+  // copy may lag a submit by its debounce and would take a problem just found off the screen.
   const showing = shown.length > 0;
   useEffect(() => {
-    if (showing) setShown(problems(settledForm, patch));
-  }, [showing, name, id, patch]);
+    if (showing && template && form) setShown(problems(form, patchFromForm(form, template.defaultConfig)));
+  }, [showing, name, id, form]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
