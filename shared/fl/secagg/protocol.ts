@@ -1,6 +1,7 @@
 import { agreedSeed, expandMask, generateAgreementKeys, importPrivateScalar, importPublicKey, maskInput, type AgreementKeys } from './masks';
 import { ringAdd, ringSub, type RingBits } from './ring';
 import { combine, split, type Share } from './shamir';
+import type { SecureRound } from '../../protocol/secagg';
 
 /**
  * Secure aggregation in server mode (Bonawitz et al. 2017, "Practical secure aggregation for
@@ -31,6 +32,11 @@ export interface SecAggParams {
   /** t: the fewest sites any step may continue with; at least ⌊n/2⌋ + 1 of those sampled. */
   threshold: number;
   bits: RingBits;
+}
+
+/** A site's parameters for a round, from what its RoundOpen says (shared/protocol/secagg.ts). */
+export function secAggParams(sa: Pick<SecureRound, 'context' | 'threshold' | 'bits'>): SecAggParams {
+  return { context: sa.context, threshold: sa.threshold, bits: sa.bits };
 }
 
 /** The least threshold for `sampled` sites: ⌊n/2⌋ + 1. */
