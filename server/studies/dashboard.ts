@@ -23,7 +23,11 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
     baseVersion: r.baseVersion,
     version: r.resultVersion,
     sampled: r.sampled.length,
-    received: receivedBy.get(r.id) ?? 0,
+    // A secure round stores no update: its sum holds the survivors' masked inputs.
+    received: r.aggregationReport?.secureAggregation?.survivors.length ?? receivedBy.get(r.id) ?? 0,
+    secure: r.config?.secureAggregation
+      ? { threshold: r.aggregationReport?.secureAggregation?.threshold ?? null, survivors: r.aggregationReport?.secureAggregation?.survivors.length ?? null }
+      : null,
     openedAt: r.openedAt.toISOString(),
     closedAt: r.closedAt?.toISOString() ?? null,
     deadline: r.deadline.toISOString(),
@@ -56,6 +60,8 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
   const sentLastRound = last
     ? new Set((await db.select({ p: updates.participantId }).from(updates).where(eq(updates.roundId, last.id))).map((r) => r.p))
     : new Set<string>();
+  // A secure round's survivors sent masked inputs, which are no updates: they did not miss it.
+  for (const k of last?.aggregationReport?.secureAggregation?.survivors ?? []) if (last?.sampled[k]) sentLastRound.add(last.sampled[k]);
 
   const parts = await db
     .select({ p: participants, siteName: sites.name })

@@ -198,6 +198,11 @@ export const roundViewSchema = z.object({
   /** Under differential privacy: ε spent once this round is released, and the noise its mean got. */
   epsilon: z.number().nullable().default(null),
   noiseStd: z.number().nullable().default(null),
+  /**
+   * Under secure aggregation: the fewest sites the round's steps may continue with, and (once unmasked)
+   * how many sites' masked inputs are in its sum; there is no per-site figure.
+   */
+  secure: z.object({ threshold: z.number().int().nullable(), survivors: z.number().int().nullable() }).nullable().default(null),
 });
 export type RoundView = z.infer<typeof roundViewSchema>;
 

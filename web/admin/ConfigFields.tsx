@@ -1,13 +1,16 @@
 import { useId, type ReactNode } from 'react';
 import { UNAVAILABLE_UNDER_DP } from '../../shared/fl/privacy/sitePrivacy';
+import { UNAVAILABLE_UNDER_SECURE_AGGREGATION as UNDER_SA } from '../../shared/protocol/studyConfig';
 import { clippingValueField, MEAN_STRATEGIES, STRATEGY_NAMES, STRATEGY_OPTION_FIELDS, type ConfigForm } from './studyConfigForm';
 
 /** The form's own text fields (the strategy's settings are edited through `strategyOptions`, privacy in ./PrivacyFields). */
-type Key = Exclude<keyof ConfigForm, 'strategyOptions' | 'privacy'>;
+type Key = Exclude<keyof ConfigForm, 'strategyOptions' | 'privacy' | 'secureAggregation'>;
 
 /** Why a setting is off under differential privacy, as a hint under it. */
 /** UNAVAILABLE_UNDER_DP.clipping without its advice to API callers. */
 const dpClipping = UNAVAILABLE_UNDER_DP.clipping.replace(/: leave 'clipping' unset$/, '').replace('privacy.clipNorm', 'the privacy clip norm C');
+
+const SA_CLIPPING = 'Under secure aggregation each site clips its own update to a fixed norm before masking it: the server cannot check that it did, nor measure any update’s norm.';
 
 const NOT_UNDER_DP = 'Not used under differential privacy: each site is sampled with probability q, and weighs min(records / record cap, 1).';
 
@@ -22,6 +25,10 @@ interface Props {
 export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
   const base = useId();
   const dp = form.privacy.enabled;
+  const sa = form.secureAggregation;
+  /** What rules choices out, as the hints say it. */
+  const under = dp ? 'differential privacy' : 'secure aggregation';
+  const restricted = dp || sa;
   const clippingField = dp ? null : clippingValueField(form.clipping);
   const offUnderDp: ReadonlySet<Key> = new Set(dp ? (['participantFraction', 'minUpdates', 'weightCapFactor'] as const) : []);
   const input = (key: Key, label: string, hint: string, attrs: { step?: string; min?: string; max?: string; placeholder?: string } = {}) => (
@@ -83,11 +90,11 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
             'An update arriving after its round closed.',
             <>
               <option value="drop">Drop</option>
-              <option value="accept-late" disabled={dp}>
-                Accept, down-weighted{dp ? ' (unavailable under differential privacy)' : ''}
+              <option value="accept-late" disabled={restricted}>
+                Accept, down-weighted{restricted ? ` (unavailable under ${under})` : ''}
               </option>
             </>,
-            dp ? { reason: `Accepting late updates is unavailable under differential privacy: ${UNAVAILABLE_UNDER_DP.straggler}.` } : undefined,
+            restricted ? { reason: `Accepting late updates is unavailable under ${under}: ${dp ? UNAVAILABLE_UNDER_DP.straggler : UNDER_SA.straggler}.` } : undefined,
           )}
           {form.straggler === 'accept-late' && input('maxStaleness', 'Max. staleness', 'Versions behind a late update may be.', { min: '1', step: '1' })}
           {form.straggler === 'accept-late' && input('lateWeight', 'Late weight', 'Factor on a late update’s weight (0–1].', { min: '0', max: '1', step: 'any' })}
@@ -119,15 +126,15 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
             'Strategy',
             'How the server combines updates.',
             STRATEGY_NAMES.map((n) => {
-              const off = dp && !MEAN_STRATEGIES.has(n);
+              const off = restricted && !MEAN_STRATEGIES.has(n);
               return (
                 <option key={n} value={n} disabled={off}>
                   {n}
-                  {off ? ' (unavailable under differential privacy)' : ''}
+                  {off ? ` (unavailable under ${under})` : ''}
                 </option>
               );
             }),
-            dp ? { reason: `Only the mean rules under differential privacy: ${UNAVAILABLE_UNDER_DP.strategy}.` } : undefined,
+            restricted ? { reason: `Only the mean rules under ${under}: ${dp ? UNAVAILABLE_UNDER_DP.strategy : UNDER_SA.strategy}.` } : undefined,
           )}
           {STRATEGY_OPTION_FIELDS[form.strategy as keyof typeof STRATEGY_OPTION_FIELDS]?.map((f) => (
             <div className="field" key={`strategy-${f.key}`}>
@@ -159,7 +166,11 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
               <option value="median">Factor × last median</option>
               <option value="none">None</option>
             </>,
-            dp ? { reason: `A clipping rule of its own is unavailable: ${dpClipping}.`, locked: { value: 'fixed' } } : undefined,
+            dp
+              ? { reason: `A clipping rule of its own is unavailable: ${dpClipping}.`, locked: { value: 'fixed' } }
+              : sa
+                ? { reason: SA_CLIPPING, locked: { value: 'fixed' } }
+                : undefined,
           )}
           {clippingField && input('clippingValue', clippingField.label, clippingField.hint, { min: '0', step: 'any' })}
           {input('weightCapFactor', 'Weight cap', 'No site weighs more than this × the median reported record count; blank for none.', { min: '1', step: 'any', placeholder: 'none' })}

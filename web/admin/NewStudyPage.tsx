@@ -5,6 +5,7 @@ import type { StudyConfigPatchInput, TemplateView } from '../../shared/protocol'
 import { createStudy, listSites, listTemplates } from '../api/endpoints';
 import { ConfigFields } from './ConfigFields';
 import { PrivacyFields } from './PrivacyFields';
+import { SecureAggregationFields } from './SecureAggregationFields';
 import { applyFormChange, formFromConfig, formProblems, patchFromForm, type ConfigForm } from './studyConfigForm';
 
 /** A study id from its name: lower-case letters, digits and dashes. */
@@ -164,6 +165,7 @@ export function NewStudyPage() {
         parameters={template.parameters}
         onChange={(privacy) => setForm((f) => (f ? applyFormChange(f, { privacy }) : f))}
       />
+      <SecureAggregationFields enabled={form.secureAggregation} onChange={(secureAggregation) => setForm((f) => (f ? applyFormChange(f, { secureAggregation }) : f))} />
 
       <fieldset className="config-group">
         <legend>Sites to enrol</legend>

@@ -128,7 +128,9 @@ export function RoundsTable({ studyId, rounds, metrics }: { studyId: string; rou
 export function boundsSummary(r: RoundView): string {
   const parts: string[] = [];
   if (r.clipMode === 'none') parts.push('no clipping: one site can move the model as far as it likes');
+  else if (r.secure && r.clipNorm !== null) parts.push(`bound ${fixed(r.clipNorm, 3)}, applied by each site: the server cannot check it`);
   else if (r.clipNorm !== null) parts.push(`bound ${fixed(r.clipNorm, 3)}${r.clipMode ? ` (${r.clipMode})` : ''}`);
+  if (r.secure?.survivors != null) parts.push(`secure sum of ${r.secure.survivors} of ${r.sampled} sites (threshold ${r.secure.threshold})`);
   if (r.clipped.length) parts.push(`clipped: ${r.clipped.map((c) => `${c.participantId} (norm ${fixed(c.norm, 3)})`).join(', ')}`);
   // Under differential privacy the cap is the study's record cap (a site weighs min(records / cap, 1)), not a round's sample cap.
   const cap =

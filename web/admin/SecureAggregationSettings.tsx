@@ -24,7 +24,10 @@ export function SecureAggregationSettings({ config }: { config: StudyConfig }) {
         </li>
         <li>Robust rules (median, trimmed mean, Krum), late updates and a server-side norm limit are unavailable: they need single updates.</li>
         <li>Fixed-point precision: {sa.fractionBits === null ? 'as many fraction bits as each round’s ring leaves' : `${sa.fractionBits} fraction bits`}.</li>
-        <li>Hospital tabs in the browser cannot take part yet (its client is not built): secure studies run in the simulator for now.</li>
+        <li>
+          A site finishes a round when its masked update is in: its update counts even if its tab closes before the unmasking. A round whose sites
+          fall below {`⌊n/2⌋ + 1`} at any step ends without a version, revealing nothing.
+        </li>
       </ul>
     </section>
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boundsSummary } from './RoundsTable';
 
-const round = { round: 1, status: 'closed' as const, baseVersion: 0, version: 1, sampled: 5, received: 5, openedAt: '', closedAt: null, deadline: '', epsilon: null, noiseStd: null };
+const round = { round: 1, status: 'closed' as const, baseVersion: 0, version: 1, sampled: 5, received: 5, openedAt: '', closedAt: null, deadline: '', epsilon: null, noiseStd: null, secure: null };
 
 describe('a round’s clipping and weights, as the rounds table says them', () => {
   it('names the bound, each clipped update with its norm, and each capped one with what it declared', () => {
@@ -21,5 +21,11 @@ describe('a round’s clipping and weights, as the rounds table says them', () =
     expect(
       boundsSummary({ ...round, epsilon: 4.73, noiseStd: 0.333, clipMode: 'fixed', clipNorm: 1, sampleCap: 100, clipped: [], capped: [{ participantId: 'hospital-a', declared: 480 }] }),
     ).toBe('bound 1.000 (fixed); weight capped at the record cap (100): hospital-a (declared 480)');
+  });
+
+  it('under secure aggregation, says the bound is the sites’ own and how many sites are in the sum', () => {
+    expect(
+      boundsSummary({ ...round, sampled: 3, received: 2, secure: { threshold: 2, survivors: 2 }, clipMode: 'fixed', clipNorm: 2, sampleCap: 560, clipped: [], capped: [] }),
+    ).toBe('bound 2.000, applied by each site: the server cannot check it; secure sum of 2 of 3 sites (threshold 2)');
   });
 });

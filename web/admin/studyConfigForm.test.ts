@@ -154,3 +154,17 @@ describe('the study form’s differential privacy', () => {
     expect(configProblems(privateConfig, { localEpochs: 3 })).toEqual([]);
   });
 });
+
+describe('the study form’s secure aggregation', () => {
+  it('turned on, leaves a mean rule, late updates dropped and a fixed clip to fill in; then sends the setting', () => {
+    const robust = { ...formFromConfig(base), strategy: 'median', straggler: 'accept-late' as const };
+    const on = applyFormChange(robust, { secureAggregation: true });
+    expect(on).toMatchObject({ secureAggregation: true, strategy: 'fedavg', straggler: 'drop', clipping: 'fixed', clippingValue: '' });
+    // The clip is the admin's to choose: each site applies it and the server cannot check it.
+    expect(formProblems(on, base).some((p) => p.startsWith('clipping'))).toBe(true);
+    const filled = { ...on, clippingValue: '2' };
+    expect(formProblems(filled, base)).toEqual([]);
+    expect(patchFromForm(filled, base)).toMatchObject({ secureAggregation: { fractionBits: null }, clipping: { mode: 'fixed', norm: 2 } });
+    expect(patchFromForm(formFromConfig(base), base).secureAggregation).toBeUndefined();
+  });
+});

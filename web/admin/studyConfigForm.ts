@@ -89,6 +89,8 @@ export interface ConfigForm {
   seed: string;
   /** Site-level differential privacy (./privacyForm.ts): off unless the admin turns it on; fixed once the study exists. */
   privacy: PrivacyForm;
+  /** Secure aggregation (shared/fl/secagg): off unless the admin turns it on; fixed once the study exists. */
+  secureAggregation: boolean;
 }
 
 export function formFromConfig(c: StudyConfig): ConfigForm {
@@ -115,6 +117,7 @@ export function formFromConfig(c: StudyConfig): ConfigForm {
     validationFraction: String(c.validationFraction),
     seed: String(c.seed),
     privacy: privacyFormFrom(c.privacy),
+    secureAggregation: c.secureAggregation !== null && c.secureAggregation !== undefined,
   };
 }
 
@@ -183,6 +186,7 @@ export function patchFromForm(form: ConfigForm, base: StudyConfig): StudyConfigP
   for (const [key, value] of Object.entries(next) as [keyof StudyConfigPatchInput, unknown][])
     if (JSON.stringify(value) !== JSON.stringify(base[key as keyof StudyConfig])) (patch as Record<string, unknown>)[key] = value;
   if (!samePrivacy(privacy, base.privacy)) patch.privacy = privacy;
+  if (form.secureAggregation !== !!base.secureAggregation) patch.secureAggregation = form.secureAggregation ? { fractionBits: null } : null;
   // A new strategy sends the settings that differ from its defaults; the same one keeps the study's
   // other options (its norm bound, FedProx's μ) and sends the whole set when one changed.
   const edited = strategyOptionsFromForm(form);
@@ -235,6 +239,19 @@ export function applyFormChange(form: ConfigForm, change: Partial<ConfigForm>): 
       next.strategyOptions = strategyOptionsForm('fedavg');
     }
     next.straggler = 'drop';
+  }
+  if (change.secureAggregation && !form.secureAggregation) {
+    // Turning secure aggregation on leaves what works on a sum alone: a mean rule, late updates dropped,
+    // and a fixed norm each site clips its own update to.
+    if (!MEAN_STRATEGIES.has(next.strategy)) {
+      next.strategy = 'fedavg';
+      next.strategyOptions = strategyOptionsForm('fedavg');
+    }
+    next.straggler = 'drop';
+    if (next.clipping !== 'fixed') {
+      next.clipping = 'fixed';
+      next.clippingValue = clippingValueField('fixed')?.fallback ?? '';
+    }
   }
   // Another clipping rule starts from its own field's usual value.
   if (change.clipping !== undefined && change.clipping !== form.clipping && change.clippingValue === undefined) next.clippingValue = clippingValueField(change.clipping)?.fallback ?? '';

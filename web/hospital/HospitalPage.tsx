@@ -6,7 +6,7 @@ import { DatasetPanel } from './DatasetPanel';
 import { LocalData } from './datasets/LocalData';
 import { memoryBudgetFromQuery } from './memoryBudget';
 import { ParticipationPanel } from './ParticipationPanel';
-import { PrivacyLine } from './PrivacyLine';
+import { PrivacyLine, SecureAggregationLine } from './PrivacyLine';
 import { useHospitalSession } from './useHospitalSession';
 
 /** One hospital's participation; `credential` is set for a tab signed in by password, else the link's token is in the URL. */
@@ -55,6 +55,7 @@ export function HospitalPage({ credential }: { credential?: string } = {}) {
                 </span>
               </p>
               <PrivacyLine study={study} status={state.studyStatus} />
+              <SecureAggregationLine study={study} />
             </>
           ) : (
             <p className="subtitle muted">{state.phase === 'loading' ? 'Loading study…' : 'Not enrolled in a study.'}</p>

@@ -26,3 +26,15 @@ export function PrivacyLine({ study, status }: { study: StudySummary; status: St
     </p>
   );
 }
+
+/** A study under secure aggregation, as the hospital sees it: what leaves the tab, and what the server learns. */
+export function SecureAggregationLine({ study }: { study: StudySummary }) {
+  if (!study.config.secureAggregation) return null;
+  const clip = study.config.clipping.mode === 'fixed' ? ` clipped to norm ${study.config.clipping.norm},` : '';
+  return (
+    <p className="privacy-line muted" data-testid="secure-aggregation-status">
+      Secure aggregation: this tab sends its update{clip} masked with keys the other sites hold shares of; the coordinator learns only the sum of the
+      round’s sites’ updates, never this site’s.
+    </p>
+  );
+}

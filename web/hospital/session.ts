@@ -5,8 +5,9 @@ import { isLinkToken, isUnauthenticated } from '../api/http';
 import { createSocket, emitWithAck, rateLimitedRetryMs, type ConsiliumSocket } from '../api/socket';
 import { progressCallback, startTrainingWorker, type TrainingWorker } from '../training/client';
 import type { OutboxEvent, UploadOutcome } from '../training/outboxPolicy';
-import type { BenchmarkArgs, BenchmarkResult, DatasetInfo, TrainProgress } from '../training/protocol';
+import type { BenchmarkArgs, BenchmarkResult, DatasetInfo, MaskedSent, TrainProgress, TrainResult } from '../training/protocol';
 import { LatestThrottle } from './progressThrottle';
+import { SecureRelay } from './secureRelay';
 import { WorkQueue } from './workQueue';
 import { TabCoordinator } from './tabCoordinator';
 import { initialHospitalState, type ActivityEntry, type HospitalState } from './hospitalState';
@@ -48,6 +49,12 @@ export class HospitalSession {
   private joinRetry: ReturnType<typeof setTimeout> | null = null;
   /** This tab among the hospital's other tabs in this browser, once it has joined. */
   private tabs: TabCoordinator | null = null;
+  /** Secure rounds' steps between the worker and the socket. */
+  private readonly secure: SecureRelay;
+  /** Secure rounds this site takes no part in any more (the coordinator refused a step). */
+  private readonly satOut = new Set<number>();
+  /** Records behind each secure round's update, trained and waiting for the peers' shares. */
+  private readonly maskedSamples = new Map<number, number>();
 
   constructor(
     readonly token: string,
@@ -60,6 +67,14 @@ export class HospitalSession {
     const { remote, terminate } = startTrainingWorker();
     this.worker = remote;
     this.terminateWorker = terminate;
+    this.secure = new SecureRelay({
+      worker: remote,
+      token,
+      studyId: () => this.state.study?.id,
+      log: (text, tone) => this.log(text, tone),
+      onMaskedSent: (sent) => this.maskedSent(sent),
+      onSatOut: (round) => this.sitOut(round),
+    });
     this.publish();
   }
 
@@ -253,6 +268,7 @@ export class HospitalSession {
       outageLogged = true;
     });
     socket.on('round:open', (round) => this.onRoundOpen(round));
+    this.secure.attach(socket);
     socket.on('round:closed', (closed) => this.onRoundClosed(closed));
   }
 
@@ -387,18 +403,21 @@ export class HospitalSession {
       this.queuedVersions.add(0);
       this.work.enqueue(() => this.evaluateVersion(0));
     }
-    if (round.secureAggregation) {
-      // The browser's side of secure aggregation is not built yet: sending the plain update would be refused (and would defeat the point).
-      this.log(`Round ${round.round} runs under secure aggregation, which this page cannot take part in yet: it sits this round out.`, 'warn');
-      return;
-    }
-    this.log(`Round ${round.round} opened: training ${round.training.localEpochs} epoch(s) from version ${round.baseVersion}.`);
+    if (round.secureAggregation && this.socket) {
+      // The keys go out now; training runs beside the exchange of key shares.
+      this.secure.open(this.socket, { ...round, secureAggregation: round.secureAggregation });
+      this.log(`Round ${round.round} opened under secure aggregation: training ${round.training.localEpochs} epoch(s) from version ${round.baseVersion}; the update leaves this browser masked, and the coordinator learns only the sum of the sites’ updates.`);
+    } else this.log(`Round ${round.round} opened: training ${round.training.localEpochs} epoch(s) from version ${round.baseVersion}.`);
     this.work.enqueue(() => this.trainRound(round));
   }
 
   private onRoundClosed(closed: RoundClosed): void {
     if (closed.studyId !== this.state.study?.id) return;
     this.closedRounds.add(closed.round);
+    this.secure.close(closed.round);
+    // A secure update still waiting for the peers' shares when its round ended never went in.
+    if (this.state.round === closed.round && this.state.participantState === 'uploading' && !this.state.outbox.entries.some((e) => e.round === closed.round))
+      this.set({ participantState: 'idle' });
     // The server is reachable and the round's fate is sealed: a queued update for it is settled now.
     if (this.state.outbox.entries.some((e) => e.studyId === closed.studyId && e.round === closed.round)) this.retryOutbox();
     const version = closed.version;
@@ -432,6 +451,7 @@ export class HospitalSession {
       this.log(`Round ${round.round} closed before this site could train; skipped.`, 'warn');
       return;
     }
+    if (this.satOut.has(round.round)) return;
     this.set({ participantState: 'training', round: round.round, epoch: 0, epochs: round.training.localEpochs, loss: null });
     this.progress.push(this.progressReport());
     // Progress comes over its own message port: a last report may arrive after the result, and must
@@ -451,6 +471,8 @@ export class HospitalSession {
           split: this.splitConfig(),
           // Under differential privacy the update is clipped here, before it leaves the browser.
           ...(round.clipNorm !== undefined ? { clipNorm: round.clipNorm } : {}),
+          // Under secure aggregation it is clipped, weighed and masked here: only the sum is ever seen.
+          ...(round.secureAggregation ? { secure: true } : {}),
         },
         progressCallback((p: TrainProgress) => {
           if (!settled) this.onTrainProgress(p);
@@ -469,8 +491,16 @@ export class HospitalSession {
   }
 
   /** How this tab's own first upload attempt ended; later news about a queued update comes from the outbox. */
-  private onDelivery(round: number, numSamples: number, d: UploadOutcome): void {
-    if (d.status === 'delivered') {
+  private onDelivery(round: number, numSamples: number, d: TrainResult['delivery']): void {
+    if (d.status === 'masked') {
+      if (d.sent) this.maskedSent(d.sent, numSamples);
+      else if (this.satOut.has(round) || this.closedRounds.has(round)) this.set({ participantState: 'idle' });
+      else {
+        this.maskedSamples.set(round, numSamples);
+        this.set({ participantState: 'uploading' });
+        this.log(`Round ${round}: update from ${numSamples} samples trained; it is masked and sent once the other sites' key shares arrive.`);
+      }
+    } else if (d.status === 'delivered') {
       const r = d.receipt;
       this.set({ participantState: 'done', roundsDone: this.state.roundsDone + 1 });
       this.log(
@@ -489,6 +519,22 @@ export class HospitalSession {
       this.set({ participantState: 'idle', outboxNotice: d.message });
       this.log(d.message, 'error');
     }
+  }
+
+  // ----- secure rounds (web/hospital/secureRelay.ts) -----
+
+  private maskedSent(sent: MaskedSent, numSamples = this.maskedSamples.get(sent.round)): void {
+    this.maskedSamples.delete(sent.round);
+    if (this.state.round === sent.round) this.set({ participantState: 'done', roundsDone: this.state.roundsDone + 1 });
+    const from = numSamples !== undefined ? ` from ${numSamples} samples` : '';
+    this.log(`Round ${sent.round}: masked update${from} sent${sent.duplicate ? ' (already received)' : ''}; the coordinator sees only the sum of the sites’ updates.`, 'ok');
+    if (this.state.study && this.state.joined) this.progress.push(this.progressReport());
+  }
+
+  private sitOut(round: number): void {
+    this.satOut.add(round);
+    this.secure.close(round);
+    if (this.state.round === round && this.state.participantState !== 'idle') this.set({ participantState: 'idle' });
   }
 
   // ----- outbox -----

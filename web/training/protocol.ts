@@ -8,6 +8,7 @@ import type { BackendName, TrainingConfig } from '../../shared/protocol';
 import type { BackendFigure } from './backendChoice';
 import type { OutboxEvent, UploadOutcome } from './outboxPolicy';
 import type { DatasetWorkerApi } from './datasetProtocol';
+import type { AdvertiseRequest, AdvertisedKeys, RevealRequest, SecureRound, ShareKeysRequest, SharesForYou, UnmaskRequest } from '../../shared/protocol/secagg';
 
 export interface InitOptions {
   /** Forced backend (the page's `?backend=`); otherwise the worker probes. */
@@ -120,6 +121,11 @@ export interface TrainArgs {
   split?: SplitConfig;
   /** Under differential privacy (RoundOpen.clipNorm): the delta is clipped to this L2 norm before it is encoded. */
   clipNorm?: number;
+  /**
+   * A secure round (RoundOpen.secureAggregation), whose keys `secureOpen` made: the update goes into
+   * the round masked (web/training/secure.ts), never to the outbox.
+   */
+  secure?: boolean;
 }
 
 export type TrainProgress =
@@ -128,11 +134,21 @@ export type TrainProgress =
   | { phase: 'training'; round: number; epoch: number; epochs: number; batch?: number; loss?: number }
   | { phase: 'uploading'; round: number; attempt: number; epochs: number; loss?: number };
 
+/** What the worker tells the page once this site's masked input is in a secure round. */
+export interface MaskedSent {
+  round: number;
+  /** The server had it already (a retry after a lost answer). */
+  duplicate: boolean;
+}
+
 export interface TrainResult {
   numSamples: number;
   losses: number[];
-  /** The update's upload: delivered, kept in the outbox for retries, or discarded by the server. */
-  delivery: UploadOutcome;
+  /**
+   * The update's upload: delivered, kept in the outbox for retries, or discarded by the server; in a
+   * secure round, masked: sent, or waiting for the peers' key shares (then `secureReceived` sends it).
+   */
+  delivery: UploadOutcome | { status: 'masked'; sent: MaskedSent | null };
   backend: BackendName;
 }
 
@@ -173,6 +189,12 @@ export interface TrainingWorkerApi extends DatasetWorkerApi {
   ensureDemoDataset(siteId: string, profileId: string, templateId?: string, split?: SplitConfig): Promise<DatasetInfo>;
   datasetInfo(siteId: string, templateId?: string, split?: SplitConfig): Promise<DatasetInfo>;
   train(args: TrainArgs, onProgress?: (p: TrainProgress) => void): Promise<TrainResult>;
+  /** Secure rounds (web/training/secure.ts): the page relays these steps between the worker and the socket. */
+  secureOpen(token: string, studyId: string, round: number, sa: SecureRound): Promise<AdvertiseRequest>;
+  secureShareKeys(msg: AdvertisedKeys): Promise<ShareKeysRequest | null>;
+  secureReceived(msg: SharesForYou): Promise<MaskedSent | null>;
+  secureReveal(msg: UnmaskRequest): Promise<RevealRequest | null>;
+  secureClose(studyId: string, round: number): void;
   evaluate(args: EvaluateArgs): Promise<EvaluateResult>;
   lossCheck(args: LossCheckArgs): Promise<LossCheckResult>;
   /** Streams the site's update outbox to the page and resumes delivering what an earlier tab left in it. */

@@ -136,3 +136,29 @@ export async function postUpdate(opts: {
     throw new ApiRequestError('network', `The server's receipt was cut short (${(e as Error).message})`);
   }
 }
+
+/**
+ * A secure round's masked input (shared/fl/secagg/wire.ts). It is not kept in the outbox: its keys
+ * live only in this worker and the round's steps are timed, so it is retried a few times at once and
+ * the site otherwise drops out of the round (its update is then not in the sum, as the protocol allows).
+ */
+export async function postMasked(opts: { token: string; studyId: string; round: number; idempotencyKey: string; body: Uint8Array }): Promise<{ duplicate: boolean }> {
+  return withRetry(
+    async () => {
+      const res = await send(`${studyPath(opts.studyId)}/rounds/${opts.round}/masked`, {
+        method: 'POST',
+        headers: {
+          ...authHeaders(opts.token),
+          'Content-Type': 'application/octet-stream',
+          'Idempotency-Key': opts.idempotencyKey,
+          Accept: 'application/json',
+        },
+        body: opts.body as BodyInit,
+        signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS),
+      });
+      const receipt = (await res.json()) as { duplicate?: boolean };
+      return { duplicate: receipt.duplicate === true };
+    },
+    { attempts: 4, baseDelayMs: 500, maxDelayMs: 4_000 },
+  );
+}

@@ -27,6 +27,7 @@ import type {
   TrainProgress,
 } from './protocol';
 import { siteOutbox } from './outbox';
+import { SecureRounds } from './secure';
 import { finiteOrUndefined, trainingProgress } from './progress';
 import { setMemoryBudget, siteSplit, splitKey, streams } from './splits';
 import { encodeUpdate, fetchModel, newIdempotencyKey } from './transfer';
@@ -39,6 +40,8 @@ import { encodeUpdate, fetchModel, newIdempotencyKey } from './transfer';
 keepErrorCodes();
 
 let initialised: Promise<InitResult> | null = null;
+/** This site's secure rounds: their keys, seeds and masked inputs never leave the worker. */
+const secureRounds = new SecureRounds();
 let forcedBackend: BackendName | undefined;
 /** The model the backend must be able to train, once the page (or a job) has named the template. */
 let modelSpec: ModelSpec | undefined;
@@ -243,7 +246,7 @@ const api: TrainingWorkerApi = {
         const outbox = siteOutbox(args.siteId, args.token);
         // An update for this round already waits in the outbox (a reload, a second tab): a second one
         // would be refused as a duplicate, so it is not trained again.
-        if (await outbox.holds(args.studyId, round)) {
+        if (!args.secure && (await outbox.holds(args.studyId, round))) {
           const delivery = { status: 'queued', reason: 'an update for this round is already waiting in the outbox', earlier: true } as const;
           return { numSamples: 0, losses: [], delivery, backend };
         }
@@ -267,6 +270,13 @@ const api: TrainingWorkerApi = {
         });
 
         const trainLoss = finiteOrUndefined(result.losses[result.losses.length - 1]);
+        if (args.secure) {
+          // Clipped to the round's norm, weighed, encoded and masked by the round's party: the server sees the sum only.
+          report({ phase: 'uploading', round, attempt: 1, epochs, loss: trainLoss });
+          const sent = await secureRounds.input(args.studyId, round, result.delta, result.numSamples);
+          recordMemory('train', round);
+          return { numSamples: result.numSamples, losses: result.losses, delivery: { status: 'masked', sent } as const, backend };
+        }
         // Under differential privacy the update leaves the browser clipped (the server clips again).
         if (args.clipNorm !== undefined) clipToNorm(result.delta, args.clipNorm);
         const body = encodeUpdate(
@@ -291,6 +301,12 @@ const api: TrainingWorkerApi = {
       releaseCallback(onProgress);
     }
   },
+
+  secureOpen: (token, studyId, round, sa) => secureRounds.open(token, studyId, round, sa),
+  secureShareKeys: (msg) => secureRounds.shareKeys(msg),
+  secureReceived: (msg) => secureRounds.received(msg),
+  secureReveal: (msg) => secureRounds.reveal(msg),
+  secureClose: (studyId, round) => secureRounds.close(studyId, round),
 
   async evaluate(args: EvaluateArgs) {
     const tpl = template(args.templateId);
