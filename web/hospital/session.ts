@@ -1,25 +1,17 @@
-import type { BackendName, ProgressReport, RoundClosed, RoundOpen } from '../../shared/protocol';
-import { deriveSeed } from '../../shared/synthetic/rng';
+import type { BackendName, ProgressReport } from '../../shared/protocol';
 import { getMe, getStudy } from '../api/endpoints';
 import { isLinkToken, isUnauthenticated } from '../api/http';
 import { createSocket, emitWithAck, rateLimitedRetryMs, type ConsiliumSocket } from '../api/socket';
 import { progressCallback, startTrainingWorker, type TrainingWorker } from '../training/client';
-import type { OutboxEvent, UploadOutcome } from '../training/outboxPolicy';
-import type { BenchmarkArgs, BenchmarkResult, DatasetInfo, MaskedSent, TrainProgress, TrainResult } from '../training/protocol';
+import type { OutboxEvent } from '../training/outboxPolicy';
+import type { BenchmarkArgs, BenchmarkResult, DatasetInfo, TrainProgress } from '../training/protocol';
 import { LatestThrottle } from './progressThrottle';
-import { SecureRelay } from './secureRelay';
-import { WorkQueue } from './workQueue';
+import { describe, finite } from './describe';
+import { RoundWork } from './roundWork';
 import { TabCoordinator } from './tabCoordinator';
 import { initialHospitalState, type ActivityEntry, type HospitalState } from './hospitalState';
 import type { Mirror } from './tabElection';
 
-function describe(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code !== 'network' ? `${message} (${code})` : message;
-}
-
-const finite = (x: number | null | undefined) => (x !== null && x !== undefined && Number.isFinite(x) ? x : undefined);
 
 declare global {
   interface Window {
@@ -38,10 +30,6 @@ export class HospitalSession {
   private state: HospitalState = initialHospitalState;
   private readonly listeners = new Set<() => void>();
   private socket: ConsiliumSocket | null = null;
-  private readonly work = new WorkQueue();
-  private readonly queuedRounds = new Set<number>();
-  private readonly closedRounds = new Set<number>();
-  private readonly queuedVersions = new Set<number>();
   private readonly progress = new LatestThrottle<ProgressReport>((r) => this.sendProgress(r), 500);
   private activityId = 0;
   private disposed = false;
@@ -49,12 +37,8 @@ export class HospitalSession {
   private joinRetry: ReturnType<typeof setTimeout> | null = null;
   /** This tab among the hospital's other tabs in this browser, once it has joined. */
   private tabs: TabCoordinator | null = null;
-  /** Secure rounds' steps between the worker and the socket. */
-  private readonly secure: SecureRelay;
-  /** Secure rounds this site takes no part in any more (the coordinator refused a step). */
-  private readonly satOut = new Set<number>();
-  /** Records behind each secure round's update, trained and waiting for the peers' shares. */
-  private readonly maskedSamples = new Map<number, number>();
+  /** The rounds' training, delivery and evaluation. */
+  private readonly rounds: RoundWork;
 
   constructor(
     readonly token: string,
@@ -67,13 +51,19 @@ export class HospitalSession {
     const { remote, terminate } = startTrainingWorker();
     this.worker = remote;
     this.terminateWorker = terminate;
-    this.secure = new SecureRelay({
+    this.rounds = new RoundWork({
       worker: remote,
       token,
-      studyId: () => this.state.study?.id,
+      state: () => this.state,
+      set: (patch) => this.set(patch),
       log: (text, tone) => this.log(text, tone),
-      onMaskedSent: (sent) => this.maskedSent(sent),
-      onSatOut: (round) => this.sitOut(round),
+      reportProgress: () => {
+        if (this.state.study) this.progress.push(this.progressReport());
+      },
+      socket: () => this.socket,
+      split: () => this.splitConfig(),
+      disposed: () => this.disposed,
+      retryOutbox: () => this.retryOutbox(),
     });
     this.publish();
   }
@@ -267,9 +257,7 @@ export class HospitalSession {
       else if (!outageLogged) this.log(`Cannot reach the coordinator (${err.message}); retrying…`, 'warn');
       outageLogged = true;
     });
-    socket.on('round:open', (round) => this.onRoundOpen(round));
-    this.secure.attach(socket);
-    socket.on('round:closed', (closed) => this.onRoundClosed(closed));
+    this.rounds.attach(socket);
   }
 
   /** What a refused sign-in says: the server's reason for a link (expired, revoked…), else a plain hint. */
@@ -352,8 +340,8 @@ export class HospitalSession {
       this.log(`Joined "${res.study.name}" as ${res.site.name}.`, 'ok');
       this.progress.push(this.progressReport());
       if (res.statisticsNeeded) await this.contributeStatistics(res.study.id, res.study.templateId);
-      if (res.openRound) this.onRoundOpen(res.openRound);
-      this.evaluateMissedVersion(res.study.currentVersion);
+      if (res.openRound) this.rounds.onRoundOpen(res.openRound);
+      this.rounds.evaluateMissedVersion(res.study.currentVersion);
     } catch (e) {
       const retryMs = rateLimitedRetryMs(e);
       if (retryMs !== null && !this.disposed) {
@@ -369,16 +357,6 @@ export class HospitalSession {
     }
   }
 
-  /**
-   * A tab that trained in this session but was offline when a round closed never heard of the
-   * version that round made: it evaluates the study's current version once it is back.
-   */
-  private evaluateMissedVersion(version: number): void {
-    if (this.queuedRounds.size === 0 || version <= 0 || this.queuedVersions.has(version)) return;
-    this.queuedVersions.add(version);
-    this.log(`Version ${version} was made while this tab was away; evaluating it.`);
-    this.work.enqueue(() => this.evaluateVersion(version));
-  }
 
   /**
    * Before the first round the study combines every site's aggregate statistics into global ones:
@@ -391,156 +369,16 @@ export class HospitalSession {
     if (res.accepted) this.log(`Sent aggregate feature statistics of ${statistics.rows} training records for the study's normalisation.`);
   }
 
-  private onRoundOpen(round: RoundOpen): void {
-    if (round.studyId !== this.state.study?.id || this.queuedRounds.has(round.round)) return;
-    // The study's global statistics are fixed before its first round; every round carries them.
-    if (round.normalisation && this.state.study && !this.state.study.normalisation)
-      this.set({ study: { ...this.state.study, normalisation: round.normalisation } });
-    this.queuedRounds.add(round.round);
-    // The untrained model is measured once, before the first round trains on it: the console's round 0,
-    // what every later version is compared with.
-    if (round.round === 1 && round.baseVersion === 0 && !this.queuedVersions.has(0)) {
-      this.queuedVersions.add(0);
-      this.work.enqueue(() => this.evaluateVersion(0));
-    }
-    if (round.secureAggregation && this.socket) {
-      // The keys go out now; training runs beside the exchange of key shares.
-      this.secure.open(this.socket, { ...round, secureAggregation: round.secureAggregation });
-      this.log(`Round ${round.round} opened under secure aggregation: training ${round.training.localEpochs} epoch(s) from version ${round.baseVersion}; the update leaves this browser masked, and the coordinator learns only the sum of the sites’ updates.`);
-    } else this.log(`Round ${round.round} opened: training ${round.training.localEpochs} epoch(s) from version ${round.baseVersion}.`);
-    this.work.enqueue(() => this.trainRound(round));
-  }
 
-  private onRoundClosed(closed: RoundClosed): void {
-    if (closed.studyId !== this.state.study?.id) return;
-    this.closedRounds.add(closed.round);
-    this.secure.close(closed.round);
-    // A secure update still waiting for the peers' shares when its round ended never went in.
-    if (this.state.round === closed.round && this.state.participantState === 'uploading' && !this.state.outbox.entries.some((e) => e.round === closed.round))
-      this.set({ participantState: 'idle' });
-    // The server is reachable and the round's fate is sealed: a queued update for it is settled now.
-    if (this.state.outbox.entries.some((e) => e.studyId === closed.studyId && e.round === closed.round)) this.retryOutbox();
-    const version = closed.version;
-    this.set({
-      studyStatus: closed.studyStatus,
-      currentVersion: version !== null ? Math.max(this.state.currentVersion ?? 0, version) : this.state.currentVersion,
-      study: this.state.study && {
-        ...this.state.study,
-        status: closed.studyStatus,
-        completedRounds: Math.max(this.state.study.completedRounds, closed.status === 'closed' ? closed.round : 0),
-        currentVersion: Math.max(this.state.study.currentVersion, version ?? 0),
-        // Under differential privacy, what the study has spent with this round.
-        privacy: closed.privacy ?? this.state.study.privacy,
-      },
-    });
-    if (version === null) {
-      this.log(`Round ${closed.round} was abandoned.`, 'warn');
-      return;
-    }
-    this.log(`Round ${closed.round} closed with ${closed.contributors} update(s): model version ${version}.`, 'ok');
-    // The study evaluates every Nth version only.
-    if (closed.evaluate === false || this.queuedVersions.has(version)) return;
-    this.queuedVersions.add(version);
-    this.work.enqueue(() => this.evaluateVersion(version));
-  }
 
-  private async trainRound(round: RoundOpen): Promise<void> {
-    const { study, site } = this.state;
-    if (!study || !site || this.disposed) return;
-    if (this.closedRounds.has(round.round)) {
-      this.log(`Round ${round.round} closed before this site could train; skipped.`, 'warn');
-      return;
-    }
-    if (this.satOut.has(round.round)) return;
-    this.set({ participantState: 'training', round: round.round, epoch: 0, epochs: round.training.localEpochs, loss: null });
-    this.progress.push(this.progressReport());
-    // Progress comes over its own message port: a last report may arrive after the result, and must
-    // not take the tab back from done to training or uploading.
-    let settled = false;
-    try {
-      const result = await this.worker.train(
-        {
-          token: this.token,
-          studyId: study.id,
-          round: round.round,
-          baseVersion: round.baseVersion,
-          training: round.training,
-          seed: deriveSeed(study.config.seed, `${site.id}/round-${round.round}`),
-          templateId: study.templateId,
-          siteId: site.id,
-          split: this.splitConfig(),
-          // Under differential privacy the update is clipped here, before it leaves the browser.
-          ...(round.clipNorm !== undefined ? { clipNorm: round.clipNorm } : {}),
-          // Under secure aggregation it is clipped, weighed and masked here: only the sum is ever seen.
-          ...(round.secureAggregation ? { secure: true } : {}),
-        },
-        progressCallback((p: TrainProgress) => {
-          if (!settled) this.onTrainProgress(p);
-        }),
-      );
-      settled = true;
-      const last = finite(result.losses[result.losses.length - 1]);
-      this.set({ loss: last ?? this.state.loss, epoch: round.training.localEpochs });
-      this.onDelivery(round.round, result.numSamples, result.delivery);
-    } catch (e) {
-      settled = true;
-      this.set({ participantState: 'idle' });
-      this.log(`Round ${round.round} failed: ${describe(e)}`, 'error');
-    }
-    this.progress.push(this.progressReport());
-  }
 
-  /** How this tab's own first upload attempt ended; later news about a queued update comes from the outbox. */
-  private onDelivery(round: number, numSamples: number, d: TrainResult['delivery']): void {
-    if (d.status === 'masked') {
-      if (d.sent) this.maskedSent(d.sent, numSamples);
-      else if (this.satOut.has(round) || this.closedRounds.has(round)) this.set({ participantState: 'idle' });
-      else {
-        this.maskedSamples.set(round, numSamples);
-        this.set({ participantState: 'uploading' });
-        this.log(`Round ${round}: update from ${numSamples} samples trained; it is masked and sent once the other sites' key shares arrive.`);
-      }
-    } else if (d.status === 'delivered') {
-      const r = d.receipt;
-      this.set({ participantState: 'done', roundsDone: this.state.roundsDone + 1 });
-      this.log(
-        `Round ${round}: update from ${numSamples} samples uploaded${r.duplicate ? ' (already received)' : ''}; ${r.received}/${r.expected} received.`,
-        'ok',
-      );
-    } else if (d.status === 'queued') {
-      this.set({ participantState: 'uploading' });
-      this.log(
-        d.earlier
-          ? `Round ${round}: this site's update already waits in the outbox; it is not trained again.`
-          : `Round ${round}: the upload failed (${d.reason}); the update is kept in the outbox and will be retried.`,
-        'warn',
-      );
-    } else {
-      this.set({ participantState: 'idle', outboxNotice: d.message });
-      this.log(d.message, 'error');
-    }
-  }
 
-  // ----- secure rounds (web/hospital/secureRelay.ts) -----
 
-  private maskedSent(sent: MaskedSent, numSamples = this.maskedSamples.get(sent.round)): void {
-    this.maskedSamples.delete(sent.round);
-    if (this.state.round === sent.round) this.set({ participantState: 'done', roundsDone: this.state.roundsDone + 1 });
-    const from = numSamples !== undefined ? ` from ${numSamples} samples` : '';
-    this.log(`Round ${sent.round}: masked update${from} sent${sent.duplicate ? ' (already received)' : ''}; the coordinator sees only the sum of the sites’ updates.`, 'ok');
-    if (this.state.study && this.state.joined) this.progress.push(this.progressReport());
-  }
-
-  private sitOut(round: number): void {
-    this.satOut.add(round);
-    this.secure.close(round);
-    if (this.state.round === round && this.state.participantState !== 'idle') this.set({ participantState: 'idle' });
-  }
 
   // ----- outbox -----
 
   private watchOutbox(siteId: string): void {
-    void this.worker.watchOutbox(siteId, this.token, progressCallback((e: OutboxEvent) => this.onOutboxEvent(e)));
+    void this.worker.watchOutbox(siteId, this.token, progressCallback((e: OutboxEvent) => this.rounds.onOutboxEvent(e)));
     if (typeof window !== 'undefined') window.addEventListener('online', this.retryOutbox);
   }
 
@@ -550,77 +388,8 @@ export class HospitalSession {
     if (siteId && !this.disposed) void this.worker.retryOutbox(siteId);
   };
 
-  private onOutboxEvent(e: OutboxEvent): void {
-    if (this.disposed) return;
-    this.set({ outbox: e.view });
-    const n = e.notice;
-    if (!n) return;
-    // The update this tab trained last is the one the participation state is about.
-    const current = n.round === this.state.round && this.state.participantState === 'uploading';
-    if (n.type === 'delivered') {
-      const r = n.receipt;
-      if (current) this.set({ participantState: 'done', roundsDone: this.state.roundsDone + 1 });
-      this.log(
-        `Round ${n.round}: the update waiting in the outbox was delivered (attempt ${n.attempts}${r.duplicate ? ', already received' : ''}); ${r.received}/${r.expected} received.`,
-        'ok',
-      );
-    } else {
-      this.set({ outboxNotice: n.message, ...(current ? { participantState: 'idle' as const } : {}) });
-      this.log(n.message, 'error');
-    }
-    if (this.state.study && this.state.joined) this.progress.push(this.progressReport());
-  }
 
-  private onTrainProgress(p: TrainProgress): void {
-    if (this.disposed) return;
-    if (p.phase === 'training') {
-      this.set({ participantState: 'training', epoch: p.epoch, epochs: p.epochs, loss: finite(p.loss) ?? this.state.loss });
-    } else if (p.phase === 'uploading') {
-      this.set({ participantState: 'uploading' });
-      if (p.attempt > 1) this.log(`Upload attempt ${p.attempt} for round ${p.round}…`, 'warn');
-    }
-    this.progress.push(this.progressReport());
-  }
 
-  private async evaluateVersion(version: number): Promise<void> {
-    const { study, site } = this.state;
-    if (!study || !site || this.disposed) return;
-    const before = this.state.participantState;
-    this.set({ participantState: 'evaluating' });
-    this.progress.push(this.progressReport());
-    try {
-      const m = await this.worker.evaluate({
-        token: this.token,
-        studyId: study.id,
-        version,
-        templateId: study.templateId,
-        siteId: site.id,
-        split: this.splitConfig(),
-        // Score histograms are not noised, so the privacy guarantee would not cover them: a private study's reports go without.
-        histogram: !study.config.privacy,
-      });
-      if (!Number.isFinite(m.loss)) throw new Error(`validation loss is not finite (${m.loss})`);
-      this.set({ lastEvaluation: { version, loss: m.loss, accuracy: m.accuracy, numSamples: m.numSamples } });
-      this.log(`Version ${version} on local validation: accuracy ${(m.accuracy * 100).toFixed(1)}%, loss ${m.loss.toFixed(4)}.`);
-      if (this.socket) {
-        await emitWithAck(this.socket, 'hospital:evaluation', {
-          studyId: study.id,
-          version,
-          loss: m.loss,
-          accuracy: m.accuracy,
-          numSamples: m.numSamples,
-          backend: m.backend,
-          clinical: m.clinical,
-        });
-      }
-    } catch (e) {
-      this.log(`Evaluating version ${version} failed: ${describe(e)}`, 'error');
-    }
-    // Back to waiting, unless an upload for a still-open round is what this tab last did.
-    const stillDone = before === 'done' && this.state.round !== null && !this.closedRounds.has(this.state.round);
-    this.set({ participantState: stillDone || this.state.studyStatus === 'completed' ? 'done' : 'idle' });
-    this.progress.push(this.progressReport());
-  }
 
   private progressReport(): ProgressReport {
     const s = this.state;
@@ -652,7 +421,7 @@ export class HospitalSession {
     try {
       return await this.worker.benchmark(
         args,
-        progressCallback((p: TrainProgress) => this.onTrainProgress(p)),
+        progressCallback((p: TrainProgress) => this.rounds.onTrainProgress(p)),
       );
     } finally {
       this.set({ participantState: before });
