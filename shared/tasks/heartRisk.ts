@@ -3,7 +3,8 @@ import { taskTemplateSchema, type Feature, type TaskTemplate } from './spec';
 
 /** The 13 features of the classic heart-disease studies, with the codes clinicians and public datasets use. */
 export const heartRiskFeatures: Feature[] = [
-  { kind: 'numeric', name: 'age', label: 'Age', unit: 'years', min: 18, max: 100, mean: 54.4, std: 9.0, integer: true },
+  // Ages: adults 18–100 are plausible for a cardiology clinic; nobody is older than 120 (the oldest documented human: 122).
+  { kind: 'numeric', name: 'age', label: 'Age', unit: 'years', min: 18, max: 100, mean: 54.4, std: 9.0, integer: true, limits: { min: 0, max: 120 } },
   { kind: 'binary', name: 'sex', label: 'Sex', values: ['female', 'male'], mode: 1 },
   {
     kind: 'categorical',
@@ -17,8 +18,13 @@ export const heartRiskFeatures: Feature[] = [
     ],
     mode: 4,
   },
-  { kind: 'numeric', name: 'trestbps', label: 'Resting blood pressure', unit: 'mm Hg', min: 80, max: 220, mean: 131.7, std: 17.6, integer: true },
-  { kind: 'numeric', name: 'chol', label: 'Serum cholesterol', unit: 'mg/dl', min: 100, max: 600, mean: 246.7, std: 51.8, integer: true },
+  // Resting systolic pressure: 80–220 plausible at an outpatient test; below 40 (no palpable pulse) or above 300 no
+  // one is measured at rest; 0 is "not measured".
+  { kind: 'numeric', name: 'trestbps', label: 'Resting blood pressure', unit: 'mm Hg', min: 80, max: 220, mean: 131.7, std: 17.6, integer: true, limits: { min: 40, max: 300 }, cannotBeZero: true },
+  // Total cholesterol: 100–600 mg/dl covers nearly every adult; 30–99 (severe malnutrition, liver failure,
+  // abetalipoproteinaemia) and 601–1500 (familial hypercholesterolaemia, cholestasis) are rare but real and kept
+  // flagged; below 30 or above 1500 mg/dl is not a serum value. 0 is "not measured" (several public exports write it).
+  { kind: 'numeric', name: 'chol', label: 'Serum cholesterol', unit: 'mg/dl', min: 100, max: 600, mean: 246.7, std: 51.8, integer: true, limits: { min: 30, max: 1500 }, cannotBeZero: true },
   { kind: 'binary', name: 'fbs', label: 'Fasting blood sugar > 120 mg/dl', values: ['no', 'yes'], mode: 0 },
   {
     kind: 'categorical',
@@ -31,9 +37,11 @@ export const heartRiskFeatures: Feature[] = [
     ],
     mode: 0,
   },
-  { kind: 'numeric', name: 'thalach', label: 'Maximum heart rate', unit: 'beats/min', min: 60, max: 220, mean: 149.6, std: 22.9, integer: true },
+  // Peak heart rate in an exercise test: 60–220 plausible; under 30 or over 250 beats/min is not a peak rate.
+  { kind: 'numeric', name: 'thalach', label: 'Maximum heart rate', unit: 'beats/min', min: 60, max: 220, mean: 149.6, std: 22.9, integer: true, limits: { min: 30, max: 250 }, cannotBeZero: true },
   { kind: 'binary', name: 'exang', label: 'Exercise-induced angina', values: ['no', 'yes'], mode: 0 },
-  { kind: 'numeric', name: 'oldpeak', label: 'ST depression induced by exercise', unit: 'mm', min: -3, max: 7, mean: 1.04, std: 1.16, integer: false },
+  // ST depression: -3 (elevation) to 7 mm plausible; beyond -5 or 10 mm is not an ST deviation read from an ECG. 0 is normal.
+  { kind: 'numeric', name: 'oldpeak', label: 'ST depression induced by exercise', unit: 'mm', min: -3, max: 7, mean: 1.04, std: 1.16, integer: false, limits: { min: -5, max: 10 } },
   {
     kind: 'categorical',
     name: 'slope',
@@ -45,6 +53,7 @@ export const heartRiskFeatures: Feature[] = [
     ],
     mode: 1,
   },
+  // A count of the three major coronary vessels: 0–3 and nothing else (plausible = possible).
   { kind: 'numeric', name: 'ca', label: 'Major vessels coloured by fluoroscopy', unit: 'vessels', min: 0, max: 3, mean: 0.67, std: 0.94, integer: true },
   {
     kind: 'categorical',

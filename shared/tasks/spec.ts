@@ -15,7 +15,15 @@ export const numericFeatureSchema = z.object({
   mean: z.number(),
   std: z.number().positive(),
   integer: z.boolean().default(false),
-});
+  /**
+   * `min`–`max` is the plausible range: a value outside it is kept and flagged in the import review.
+   * `limits` is the possible range: a value outside it cannot be a measurement and its row is refused.
+   * Absent, the plausible range is also the possible one.
+   */
+  limits: z.object({ min: z.number(), max: z.number() }).optional(),
+  /** 0 cannot be a measurement of this feature (a serum cholesterol, a blood pressure): an export's 0 means "not measured". */
+  cannotBeZero: z.boolean().optional(),
+}).refine((f) => !f.limits || (f.limits.min <= f.min && f.limits.max >= f.max), { message: 'the possible range (limits) must contain the plausible range (min–max)', path: ['limits'] });
 
 export const binaryFeatureSchema = z.object({
   kind: z.literal('binary'),

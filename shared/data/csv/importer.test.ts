@@ -71,9 +71,14 @@ describe('analyseCsv: reading files', () => {
     expect(viaBlob.fingerprint).toBe(base.fingerprint);
   });
 
-  it('reads a file without a header in the UCI layout (13 features then the 0–4 diagnosis)', async () => {
-    const a = await analyse(lines(row({ target: '0' }), row({ target: '2' }, GOOD2), row({ target: '4' })));
-    expect(a.settings.hasHeader).toBe(false);
+  it('reads a file without a header in the UCI layout (13 features then the 0–4 diagnosis) once the proposal is accepted', async () => {
+    const text = lines(row({ target: '0' }), row({ target: '2' }, GOOD2), row({ target: '4' }));
+    // Proposed, not applied: the person accepts reading the columns in the template's order.
+    const first = await analyse(text);
+    expect(first.settings.hasHeader).toBe(false);
+    expect(first.rows.accepted).toBe(0);
+    expect(first.proposals.positional?.reason).toMatch(/^14 columns in the template's order/);
+    const a = await analyse(text, { mapping: first.proposals.positional!.mapping });
     expect(a.headerLine).toBeNull();
     expect(a.columns.map((c) => c.name).slice(0, 2)).toEqual(['Column 1', 'Column 2']);
     expect(a.labelRule).toBe('Column 14 > 0');

@@ -15,7 +15,17 @@ import { isKnownColumnName, normaliseName } from './names';
 import { CsvRowReader, isBlankRow, lineBreaksIn, type CsvRow, type Delimiter, type Newline } from './rows';
 import { detectDecimal, detectDelimiter, detectHeader, detectNewline, sampleRows } from './sniff';
 import { NotTextError, type TextSource } from './text';
-import { compileCell, isMissingToken, parseNumber, type CellResult } from './values';
+import { compileCell, isFlagged, isMissingToken, parseNumber, type CellResult } from './values';
+import {
+  ColumnProfile,
+  detectMissingCodes,
+  missingReadouts,
+  positionalProposal,
+  ValueCounts,
+  type MissingCodeProposal,
+  type MissingReadout,
+  type PositionalProposal,
+} from './proposals';
 
 export interface CsvSettings {
   delimiter: Delimiter;
@@ -38,6 +48,12 @@ export interface PreviewRow {
   /** In template feature order; null when missing. */
   values: (number | null)[];
   label: number;
+}
+
+/** A kept row with values outside their feature's plausible range. */
+export interface RowFlag {
+  line: number;
+  flags: { column: string; feature: string; value: number; message: string }[];
 }
 
 export interface ImportProgress {
@@ -68,6 +84,24 @@ export interface CsvAnalysis {
   fingerprint: string | null;
   /** True when the accepted rows can be imported: no file-level error and at least one row. */
   canImport: boolean;
+  /** Kept rows with a value outside its feature's plausible range (inside the possible one). */
+  flags: {
+    /** Kept rows with at least one flagged value. */
+    rows: number;
+    /** Flagged values per feature. */
+    byFeature: Record<string, number>;
+    /** The first `MAX_LISTED_ERRORS` flagged rows, in file order. */
+    listed: RowFlag[];
+  };
+  /** What the review proposes, for the person to accept: nothing here is applied yet. */
+  proposals: {
+    /** Reading the columns in the template's order, when names matched nothing but the values fit. */
+    positional: PositionalProposal | null;
+    /** Per-column codes for "missing", with the rows they would keep. */
+    missingCodes: MissingCodeProposal[];
+  };
+  /** Cells read as missing without asking (blank, `?`, `NA`...), per column and token. */
+  missingRead: MissingReadout[];
 }
 
 export interface ImportHooks {
@@ -120,11 +154,33 @@ export async function analyseCsv(
   let samples: string[][] = [];
   let columns: CsvColumn[] | null = null;
   let headerLine: number | null = null;
-  let mapping: ColumnMapping = options.mapping ?? { features: {}, label: null, sentinels: [] };
+  let mapping: ColumnMapping = options.mapping ?? { features: {}, label: null, sentinels: [], missingText: [] };
   let usable = false;
+  const flags: CsvAnalysis['flags'] = { rows: 0, byFeature: {}, listed: [] };
+  /** Per feature (template order): how the cells of its column read. */
+  let profiles: (ColumnProfile | null)[] = [];
+  /** A file whose names matched nothing, profiled in the template's order to see whether its values fit. */
+  let positional: { cells: ((cell: string) => CellResult)[]; profiles: ColumnProfile[]; label: ValueCounts } | null = null;
 
   const result = (): CsvAnalysis => {
     const names = columns?.map((c) => c.name) ?? [];
+    let proposed: PositionalProposal | null = null;
+    if (positional && counts.data > 0) {
+      const found = positionalProposal(template, names, positional.profiles, positional.label, settings.decimal);
+      proposed = found.proposal;
+      if (proposed)
+        for (const i of issues) if (i.kind === 'no-label') i.message = `${i.message}, or use the proposed mapping: the columns in the template's order`;
+      if (found.misfit) issues.push({ kind: 'positional-misfit', severity: 'warning', message: found.misfit });
+    }
+    const missingCodes: MissingCodeProposal[] = [];
+    const missingRead: MissingReadout[] = [];
+    features.forEach((f, j) => {
+      const p = profiles[j];
+      const c = featureColumn[j];
+      if (!p || c === null || c === undefined) return;
+      missingCodes.push(...detectMissingCodes(f, c, names[c], p, settings.decimal));
+      missingRead.push(...missingReadouts(c, names[c], p));
+    });
     if (columns && counts.data === 0 && !issues.some((i) => i.severity === 'error'))
       issues.push({ kind: 'no-rows', severity: 'error', message: settings.hasHeader ? 'The file has a header row but no data rows.' : 'The file has no data rows.' });
     else if (usable && counts.data > 0 && counts.accepted === 0)
@@ -143,6 +199,9 @@ export async function analyseCsv(
       issues,
       fingerprint: null,
       canImport: usable && counts.accepted > 0 && !issues.some((i) => i.severity === 'error'),
+      flags,
+      proposals: { positional: proposed, missingCodes },
+      missingRead,
     };
   };
 
@@ -151,6 +210,7 @@ export async function analyseCsv(
   let cells: ((cell: string) => CellResult)[] = [];
   let labelColumn = -1;
   let labelSentinels: number[] = [];
+  let labelTexts = new Set<string>();
   let labelOf: (cell: string) => LabelOutcome = () => ({ invalid: 'no rule' });
   const values = new Float64Array(width);
 
@@ -179,7 +239,17 @@ export async function analyseCsv(
     const dataSamples = settings.hasHeader ? samples.slice(1) : samples;
     for (const c of columns) c.samples = dataSamples.slice(0, SAMPLE_VALUES).map((r) => r[c.index] ?? '');
     const names = columns.map((c) => c.name);
-    if (!options.mapping) mapping = autoMapping(template, names, settings.hasHeader, dataSamples, settings.decimal);
+    if (!options.mapping) {
+      mapping = autoMapping(template, names, settings.hasHeader, dataSamples, settings.decimal);
+      const named = mapping.label !== null || Object.values(mapping.features).some((c) => c !== null);
+      if (!named && names.length === features.length + 1) {
+        positional = {
+          cells: features.map((f) => compileCell(f, [], settings.decimal)),
+          profiles: features.map(() => new ColumnProfile()),
+          label: new ValueCounts(),
+        };
+      }
+    }
 
     const checked = mappingSchemaFor(template, names).safeParse(mapping);
     if (!checked.success) {
@@ -192,10 +262,18 @@ export async function analyseCsv(
     }
     mapping = checked.data;
     const sentinelsOf = (column: number) => mapping.sentinels.filter((s) => s.column === column).flatMap((s) => s.values);
+    const textsOf = (column: number) => new Set(mapping.missingText.filter((s) => s.column === column).flatMap((s) => s.values));
     featureColumn = features.map((f) => mapping.features[f.name] ?? null);
-    cells = features.map((f, j) => compileCell(f, featureColumn[j] === null ? [] : sentinelsOf(featureColumn[j]!), settings.decimal));
+    cells = features.map((f, j) => {
+      const c = featureColumn[j];
+      const read = compileCell(f, c === null ? [] : sentinelsOf(c), settings.decimal);
+      const texts = c === null ? new Set<string>() : textsOf(c);
+      return texts.size === 0 ? read : (cell: string) => (texts.has(cell) ? NaN : read(cell));
+    });
+    profiles = featureColumn.map((c) => (c === null ? null : new ColumnProfile()));
     labelColumn = mapping.label!.column;
     labelSentinels = sentinelsOf(labelColumn);
+    labelTexts = textsOf(labelColumn);
     labelOf = compileLabelRule(mapping.label!, (cell) => parseNumber(cell, settings.decimal), labelClasses(template).length);
     features.forEach((f, j) => {
       if (featureColumn[j] === null)
@@ -241,6 +319,7 @@ export async function analyseCsv(
       ]);
     }
     let problems: RowProblem[] | null = null;
+    let flagged: RowFlag['flags'] | null = null;
     for (let j = 0; j < width; j++) {
       const c = featureColumn[j];
       if (c === null) {
@@ -249,13 +328,22 @@ export async function analyseCsv(
       }
       const cell = fields[c].trim();
       const v = cells[j](cell);
-      if (typeof v === 'number') values[j] = v;
-      else (problems ??= []).push({ ...v, column: columns![c].name });
+      if (typeof v === 'number') {
+        values[j] = v;
+        if (Number.isNaN(v)) profiles[j]!.add(cell, v);
+        else profiles[j]!.counts.ok++;
+        continue;
+      }
+      profiles[j]!.add(cell, v);
+      if (isFlagged(v)) {
+        values[j] = v.flagged;
+        (flagged ??= []).push({ column: columns![c].name, feature: features[j].name, value: v.flagged, message: v.message });
+      } else (problems ??= []).push({ ...v, column: columns![c].name });
     }
     const labelCell = fields[labelColumn].trim();
     const labelName = columns![labelColumn].name;
     let label: number | null = null;
-    if (isMissingToken(labelCell) || (labelSentinels.length > 0 && labelSentinels.includes(parseNumber(labelCell, settings.decimal)))) {
+    if (isMissingToken(labelCell) || labelTexts.has(labelCell) || (labelSentinels.length > 0 && labelSentinels.includes(parseNumber(labelCell, settings.decimal)))) {
       (problems ??= []).push({ kind: 'missing-label', column: labelName, message: 'The label is missing' });
     } else {
       const outcome = labelOf(labelCell);
@@ -265,6 +353,11 @@ export async function analyseCsv(
     if (problems) return reject(line, problems);
 
     counts.accepted++;
+    if (flagged) {
+      flags.rows++;
+      for (const f of flagged) flags.byFeature[f.feature] = (flags.byFeature[f.feature] ?? 0) + 1;
+      if (flags.listed.length < MAX_LISTED_ERRORS) flags.listed.push({ line, flags: flagged });
+    }
     stats.add(values, label!);
     fingerprint.add(values, label!);
     if (preview.length < PREVIEW_ROWS) preview.push({ line, values: Array.from(values, (v) => (Number.isNaN(v) ? null : v)), label: label! });
@@ -275,6 +368,17 @@ export async function analyseCsv(
         if (hooks.signal?.aborted) throw new ImportCancelledError();
       }
     }
+  };
+
+  /** A row of a file being tried in the template's order: its cells counted, nothing imported. */
+  const profileRow = (row: CsvRow): void => {
+    const p = positional!;
+    if (row.quoteProblem || row.fields.length < features.length + 1) return;
+    for (let j = 0; j < features.length; j++) {
+      const cell = row.fields[j].trim();
+      p.profiles[j].add(cell, p.cells[j](cell));
+    }
+    p.label.add(row.fields[features.length].trim());
   };
 
   const handle = async (rows: CsvRow[]): Promise<void> => {
@@ -289,6 +393,7 @@ export async function analyseCsv(
       }
       if (!usable) {
         counts.data++;
+        if (positional) profileRow(row);
         continue;
       }
       await checkRow(row);

@@ -8,3 +8,5 @@ export * from './text';
 export * from './values';
 export * from './importer';
 export * from './format';
+export * from './proposals';
+export * from './check';

@@ -50,7 +50,9 @@ export type FileIssueKind =
   | 'no-label'
   | 'invalid-mapping'
   | 'no-rows'
-  | 'no-valid-rows';
+  | 'no-valid-rows'
+  /** The file has a column per feature and the label, but its values do not fit the template's order. */
+  | 'positional-misfit';
 
 export interface FileIssue {
   kind: FileIssueKind;

@@ -15,6 +15,10 @@ export const columnMappingSchema = z.object({
   sentinels: z
     .array(z.object({ column: columnIndex, values: z.array(z.number().finite()).min(1).max(20) }))
     .default([]),
+  /** Texts that mean "missing" in one column beyond the usual blank, `?`, `NA`, `null`...: `-`, `n.d.`, `unknown`. */
+  missingText: z
+    .array(z.object({ column: columnIndex, values: z.array(z.string().trim().min(1).max(40)).min(1).max(20) }))
+    .default([]),
 });
 export type ColumnMapping = z.infer<typeof columnMappingSchema>;
 
@@ -64,6 +68,7 @@ export function mappingSchemaFor(template: TaskTemplate, columns: readonly strin
       if (used.length > 1) ctx.addIssue({ code: 'custom', path: ['features'], message: `Column "${name(c)}" is mapped to ${used.join(' and ')}` });
     }
     m.sentinels.forEach((s, k) => inFile(s.column, ['sentinels', k, 'column']));
+    m.missingText.forEach((s, k) => inFile(s.column, ['missingText', k, 'column']));
   });
 }
 
@@ -105,8 +110,9 @@ export function guessLabelRule(column: number, samples: readonly string[], decim
 }
 
 /**
- * Matches columns to features and to the label by name. Without a header row, a file with one column
- * per feature plus one (the UCI layout) is read in template order with the label last.
+ * Matches columns to features and to the label by name. A file without a header row, or whose header
+ * names nothing the template knows (`X1..X14`), maps nothing here: the analysis proposes reading it
+ * in the template's order when its values fit (see `positionalProposal`), and the person accepts that.
  */
 export function autoMapping(
   template: TaskTemplate,
@@ -134,11 +140,9 @@ export function autoMapping(
       }
     }
   } else {
-    const positional = columns.length === template.features.length + 1 || columns.length === template.features.length;
-    template.features.forEach((f, i) => (features[f.name] = positional ? i : null));
-    if (columns.length === template.features.length + 1) labelColumn = template.features.length;
+    for (const f of template.features) features[f.name] = null;
   }
   const label =
     labelColumn === null ? null : guessLabelRule(labelColumn, sampleRows.map((r) => r[labelColumn!] ?? ''), decimal, labelClasses(template));
-  return { features, label, sentinels: [] };
+  return { features, label, sentinels: [], missingText: [] };
 }

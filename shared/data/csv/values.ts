@@ -1,4 +1,4 @@
-import type { Feature } from '../../tasks/spec';
+import type { Feature, NumericFeature } from '../../tasks/spec';
 import type { RowProblem } from './issues';
 
 /** Cells that mean "no value" in hospital exports and public datasets (compared case-insensitively). */
@@ -22,8 +22,19 @@ export function parseNumber(cell: string, decimal: '.' | ',' = '.'): number {
   return Number.isFinite(x) ? x : NaN;
 }
 
-/** A value (NaN when missing) or why the cell does not fit the feature. */
-export type CellResult = number | Omit<RowProblem, 'column'>;
+/** A value outside the feature's plausible range but inside its possible one: kept, and flagged in the review. */
+export interface FlaggedValue {
+  flagged: number;
+  message: string;
+}
+
+/** A value (NaN when missing), a value kept but flagged, or why the cell does not fit the feature. */
+export type CellResult = number | FlaggedValue | Omit<RowProblem, 'column'>;
+
+export const isFlagged = (r: CellResult): r is FlaggedValue => typeof r === 'object' && 'flagged' in r;
+
+/** The possible range of a numeric feature: its `limits`, or its plausible range when it has none. */
+export const possibleRange = (f: NumericFeature): { min: number; max: number } => f.limits ?? { min: f.min, max: f.max };
 
 const TRUE_WORDS = new Set(['true', 'yes', 'y']);
 const FALSE_WORDS = new Set(['false', 'no', 'n']);
@@ -39,14 +50,21 @@ export function compileCell(feature: Feature, sentinels: readonly number[], deci
   switch (feature.kind) {
     case 'numeric': {
       const { min, max, integer } = feature;
+      const possible = possibleRange(feature);
       const unit = feature.unit ? ` ${feature.unit}` : '';
+      // "serum cholesterol", but "ST depression": an abbreviation keeps its capitals.
+      const name = /^[A-Z][a-z]/.test(feature.label) ? feature.label[0].toLowerCase() + feature.label.slice(1) : feature.label;
       return (cell) => {
         if (isMissingToken(cell)) return NaN;
         const x = parseNumber(cell, decimal);
         if (Number.isNaN(x)) return { kind: 'unparseable-number', value: cell, message: `"${cell}" is not a number` };
         if (isSentinel(x)) return NaN;
         if (integer && !Number.isInteger(x)) return { kind: 'not-integer', value: cell, message: `${cell} is not a whole number` };
-        if (x < min || x > max) return { kind: 'out-of-range', value: cell, message: `${cell} is outside ${fmt(min)}–${fmt(max)}${unit}` };
+        if (x === 0 && feature.cannotBeZero)
+          return { kind: 'out-of-range', value: cell, message: `0 is not a possible ${name} (exports write 0 for "not measured": accept it as missing)` };
+        if (x < possible.min || x > possible.max)
+          return { kind: 'out-of-range', value: cell, message: `${cell} is impossible for ${name}: outside ${fmt(possible.min)}–${fmt(possible.max)}${unit}` };
+        if (x < min || x > max) return { flagged: x, message: `${cell} is outside the plausible ${fmt(min)}–${fmt(max)}${unit}: kept, check it` };
         return x;
       };
     }

@@ -9,6 +9,7 @@ import { count, FeatureStatsTable, ImportSummary, IssueList, LabelBalance, Previ
 import { ImageImportPanel } from './ImageImportPanel';
 import { ImportProgress, ImportStart, ReviewActions } from './ImportFrame';
 import { MappingEditor } from './MappingEditor';
+import { MissingAndFlags, ProposalList } from './Proposals';
 import { useCsvImport, type ImportState } from './useCsvImport';
 import './import.css';
 
@@ -108,6 +109,14 @@ function Review({
       </p>
       {readable && <ImportSummary analysis={analysis} />}
       <IssueList issues={analysis.issues} />
+      <ProposalList
+        analysis={analysis}
+        busy={committing}
+        onApply={(options) => {
+          setDirty(false);
+          onApply(options);
+        }}
+      />
 
       {analysis.columns.length > 0 && (
         <details className="section" open={!importId || dirty}>
@@ -135,6 +144,12 @@ function Review({
               <RowErrors analysis={analysis} />
             </section>
           </div>
+          {(analysis.flags.rows > 0 || analysis.missingRead.length > 0) && (
+            <section className="section">
+              <h3>Flagged values and missing cells</h3>
+              <MissingAndFlags analysis={analysis} />
+            </section>
+          )}
           <section className="section">
             <h3>Per-feature statistics</h3>
             <FeatureStatsTable stats={analysis.stats.features} />
@@ -191,7 +206,7 @@ export function ImportPanel({ session, state, onImported }: { session: HospitalS
           done={s.step === 'idle' ? s.done : undefined}
           error={s.step === 'failed' ? s.message : undefined}
           locked={state.joined}
-          hint={`Columns are matched to the ${template.features.length} features of “${template.name}” by name; the file is read and checked in this browser and never uploaded.`}
+          hint={`Columns are matched to the ${template.features.length} features of “${template.name}” by name (a file in the template's column order is proposed for you to accept); the file is read and checked in this browser and never uploaded.`}
         >
           <DropZone disabled={state.joined} onFile={choose} />
         </ImportStart>

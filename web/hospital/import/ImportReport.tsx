@@ -48,6 +48,10 @@ export function ImportSummary({ analysis }: { analysis: CsvAnalysis }) {
         <dt>With problems</dt>
         <dd data-testid="import-rejected">{count(rows.rejected)}</dd>
       </div>
+      <div className={analysis.flags.rows ? 'warn-border' : ''}>
+        <dt>Kept, flagged</dt>
+        <dd data-testid="import-flagged">{count(analysis.flags.rows)}</dd>
+      </div>
       <div>
         <dt>Blank lines skipped</dt>
         <dd>{count(rows.blank)}</dd>

@@ -134,8 +134,14 @@ export function MappingEditor({
     }
     // Sentinels of the label column, which the form does not edit, are kept.
     for (const s of mapping.sentinels) if (s.column === labelRule.rule.column) bySentinel.set(s.column, [...(bySentinel.get(s.column) ?? []), ...s.values]);
-    return { features, label: labelRule.rule, sentinels: [...bySentinel].map(([column, values]) => ({ column, values: [...new Set(values)] })) };
-  }, [features, labelRule.rule, mapping.sentinels, sentinels, template.features]);
+    // Accepted text codes ("-", "n.d.") are kept as they are; the form edits the numbers.
+    return {
+      features,
+      label: labelRule.rule,
+      sentinels: [...bySentinel].map(([column, values]) => ({ column, values: [...new Set(values)] })),
+      missingText: mapping.missingText,
+    };
+  }, [features, labelRule.rule, mapping.missingText, mapping.sentinels, sentinels, template.features]);
 
   const mappingChanged = proposed !== null && JSON.stringify(proposed) !== JSON.stringify(mapping);
   const dirty = settingsChanged || mappingChanged || (!proposed && mapping.label !== null);
@@ -206,7 +212,7 @@ export function MappingEditor({
                     {f.label}
                     <span className="muted small block">
                       <code>{f.name}</code>
-                      {f.kind === 'numeric' ? ` · ${f.min}–${f.max}${f.unit ? ` ${f.unit}` : ''}` : f.kind === 'binary' ? ' · 0/1' : ` · codes ${f.categories.map((x) => x.code).join(', ')}`}
+                      {f.kind === 'numeric' ? ` · ${f.min}–${f.max}${f.unit ? ` ${f.unit}` : ''}${f.limits ? ` (kept, flagged: ${f.limits.min}–${f.limits.max})` : ''}` : f.kind === 'binary' ? ' · 0/1' : ` · codes ${f.categories.map((x) => x.code).join(', ')}`}
                     </span>
                   </th>
                   <td>
@@ -229,6 +235,16 @@ export function MappingEditor({
                       value={sentinels[f.name] ?? ''}
                       onChange={(e) => setSentinels({ ...sentinels, [f.name]: e.target.value })}
                     />
+                    {c !== null && mapping.missingText.some((t) => t.column === c) && (
+                      <span className="muted small block">
+                        and the words{' '}
+                        {mapping.missingText
+                          .filter((t) => t.column === c)
+                          .flatMap((t) => t.values)
+                          .map((v) => `“${v}”`)
+                          .join(', ')}
+                      </span>
+                    )}
                   </td>
                 </tr>
               );
