@@ -18,7 +18,9 @@
  * the pooled accuracy the server reports for the attacked study's final version.
  * `--dp-noise Z --dp-clip C [--dp-sample-rate Q] [--dp-delta D] [--dp-budget E] [--dp-record-cap N]`:
  * site-level differential privacy (shared/fl/privacy/sitePrivacy.ts); each round's line gains the ε
- * spent so far. The budget defaults to what the planned rounds spend.
+ * spent so far. The budget defaults to what the planned rounds spend. With --secure-aggregation the
+ * secure twin's sites add the noise themselves, as integer Skellam noise before masking (distributed
+ * DP, shared/fl/secagg/distributedNoise.ts); the plaintext twin gets the central Gaussian noise.
  * `--secure-aggregation [--drop-before-masking K] [--drop-after-masking K]`: secure aggregation
  * (shared/fl/secagg): each site clips its delta to the template's first clipping bound and sends only
  * a masked ring encoding of it; the server unmasks the sum. In the first round, the first K sites drop
@@ -28,12 +30,15 @@
  * last line is `simulate: secure_aggregation=on dropped=K exact=true|false max_abs_diff=X`: whether
  * every round's unmasked sum equals, bit for bit, the survivors' ring inputs added up here, and the
  * largest difference between the secure and the plaintext final model's weights.
+ * `--neighbours K` (with --secure-aggregation): SecAgg+'s sparse graph, each site sharing keys with and
+ * masking against K neighbours only (K ≥ hospitals − 1: the complete graph); default automatic.
  */
 import * as tf from '@tensorflow/tfjs';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { studySpent, type SitePrivacyInput } from '../shared/fl/privacy/sitePrivacy';
 import { strategyNames, type StrategyName } from '../shared/fl/strategy';
+import { automaticNeighbours, effectiveNeighbours, neighbourhoodThreshold } from '../shared/fl/secagg/graph';
 import { minimumThreshold } from '../shared/fl/secagg/protocol';
 import { cohortTemplates } from '../shared/synthetic/cohort';
 import { getTemplate } from '../shared/tasks';
@@ -61,7 +66,7 @@ interface Args {
   json?: string;
   database?: string;
   privacy: SitePrivacyInput | null;
-  secure: { dropBefore: number; dropAfter: number } | null;
+  secure: { dropBefore: number; dropAfter: number; neighbours: number | null } | null;
 }
 
 function usage(problem: string): never {
@@ -69,7 +74,7 @@ function usage(problem: string): never {
   [--strategy-options JSON] [--local-epochs N] [--learning-rate X] [--batch-size N] [--mu X]
   [--poison K] [--poison-scale S] [--attack ${attackKinds.join('|')}] [--seed N] [--json FILE] [--database postgres://…]
   [--dp-noise Z --dp-clip C [--dp-sample-rate Q] [--dp-delta D] [--dp-budget E] [--dp-record-cap N]]
-  [--secure-aggregation [--drop-before-masking K] [--drop-after-masking K]]`);
+  [--secure-aggregation [--drop-before-masking K] [--drop-after-masking K] [--neighbours K]]`);
   process.exit(2);
 }
 
@@ -93,7 +98,7 @@ function parseArgs(argv: string[]): Args {
       i++;
     }
   }
-  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'attack', 'seed', 'json', 'database', 'dp-noise', 'dp-clip', 'dp-sample-rate', 'dp-delta', 'dp-budget', 'dp-record-cap', 'secure-aggregation', 'drop-before-masking', 'drop-after-masking'];
+  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'attack', 'seed', 'json', 'database', 'dp-noise', 'dp-clip', 'dp-sample-rate', 'dp-delta', 'dp-budget', 'dp-record-cap', 'secure-aggregation', 'drop-before-masking', 'drop-after-masking', 'neighbours'];
   for (const k of raw.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
   const num = (k: string, check: (v: number) => boolean, what: string): number | undefined => {
     const v = raw.get(k);
@@ -127,23 +132,32 @@ function parseArgs(argv: string[]): Args {
   if (dpNoise !== undefined && dpClip !== undefined) {
     const sampleRate = num('dp-sample-rate', (v) => v > 0 && v <= 1, 'in (0, 1]') ?? 1;
     const delta = num('dp-delta', (v) => v > 0 && v <= 0.01, 'in (0, 0.01]') ?? 1e-5;
-    // By default the budget is what the planned rounds spend: the study runs them all.
-    const budget = num('dp-budget', (v) => v > 0, 'positive') ?? studySpent({ sampleRate, noiseMultiplier: dpNoise, delta }, rounds).epsilon * (1 + 1e-9);
+    // By default the budget is what the planned rounds spend: the study runs them all. Under secure
+    // aggregation the sites' Skellam noise is accounted by its own (slightly looser) accountant, and
+    // the plaintext twin by the Gaussian one: the budget lets both run every round.
+    const mechanism = { sampleRate, noiseMultiplier: dpNoise, delta, clipNorm: dpClip };
+    const spends = [studySpent(mechanism, rounds).epsilon, ...(raw.has('secure-aggregation') ? [studySpent({ ...mechanism, distributed: true }, rounds).epsilon] : [])];
+    const budget = num('dp-budget', (v) => v > 0, 'positive') ?? Math.max(...spends) * (1 + 1e-9);
     privacy = { clipNorm: dpClip, noiseMultiplier: dpNoise, sampleRate, delta, epsilonBudget: budget, recordCap: num('dp-record-cap', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 100 };
   }
   const hospitals = num('hospitals', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 5;
   const dropBefore = num('drop-before-masking', whole, 'a whole number');
   const dropAfter = num('drop-after-masking', whole, 'a whole number');
+  const neighbours = num('neighbours', (v) => whole(v) && v >= 2, 'a whole number ≥ 2');
   let secure: Args['secure'] = null;
   if (raw.has('secure-aggregation')) {
     if (attack) usage('--attack and --secure-aggregation run one study each against a clean twin: give one of them');
-    if (privacy) usage('differential privacy is unavailable under secure aggregation for now (it needs distributed noise)');
-    secure = { dropBefore: dropBefore ?? 0, dropAfter: dropAfter ?? 0 };
+    secure = { dropBefore: dropBefore ?? 0, dropAfter: dropAfter ?? 0, neighbours: neighbours ?? null };
     // The unmasking needs `threshold` answers from the sites whose masked inputs are in.
     const stay = hospitals - secure.dropBefore - secure.dropAfter;
     if (stay < minimumThreshold(hospitals))
       usage(`${secure.dropBefore + secure.dropAfter} of ${hospitals} sites dropping leaves ${stay} to unmask the sum; secure aggregation needs at least ${minimumThreshold(hospitals)}`);
-  } else if (dropBefore !== undefined || dropAfter !== undefined) usage('--drop-before-masking and --drop-after-masking need --secure-aggregation');
+    // Over a sparse graph the dropouts may all be one site's neighbours: k + 1 − t of them is the most any neighbourhood survives.
+    const k = neighbours ?? automaticNeighbours(hospitals);
+    const degree = k >= hospitals - 1 ? null : effectiveNeighbours(hospitals, k);
+    if (degree !== null && secure.dropBefore + secure.dropAfter > degree + 1 - neighbourhoodThreshold(degree))
+      usage(`with ${degree} neighbours a site's neighbourhood survives ${degree + 1 - neighbourhoodThreshold(degree)} dropouts at most (its threshold is ${neighbourhoodThreshold(degree)} of ${degree + 1}); ${secure.dropBefore + secure.dropAfter} may leave one short`);
+  } else if (dropBefore !== undefined || dropAfter !== undefined || neighbours !== undefined) usage('--drop-before-masking, --drop-after-masking and --neighbours need --secure-aggregation');
   return {
     privacy,
     secure,
@@ -210,12 +224,13 @@ async function main() {
   const strategyOptions = args.strategy === 'fedprox' && args.mu !== undefined ? { ...args.strategyOptions, mu: args.mu } : args.strategyOptions;
   const seed = args.seed ?? template.defaults.seed;
   // Under secure aggregation both twins clip at the same fixed norm: the secure study's, at the sites; the plaintext one's, at the server.
-  const secureConfig: SimulationOptions['config'] = args.secure ? { ...config, clipping: { mode: 'fixed', norm: secureClipNorm(template) } } : config;
+  // Under differential privacy that norm is the privacy clip C in both, and the secure twin's sites add the noise (distributed Skellam).
+  const secureConfig: SimulationOptions['config'] = args.secure && !args.privacy ? { ...config, clipping: { mode: 'fixed', norm: secureClipNorm(template) } } : config;
   const run = async (attack: AttackKind | null, secure?: boolean): Promise<SimulationResult> => {
     let header = false;
     const tag = `${Date.now().toString(36)}-${attack ?? (secure === undefined ? 'clean' : secure ? 'secure' : 'plain')}`;
     const result = await runSimulation(server, database, {
-      ...(args.secure ? { secureAggregation: secure, dropBeforeMasking: args.secure.dropBefore, dropAfterMasking: args.secure.dropAfter } : {}),
+      ...(args.secure ? { secureAggregation: secure, dropBeforeMasking: args.secure.dropBefore, dropAfterMasking: args.secure.dropAfter, ...(args.secure.neighbours !== null ? { neighbours: args.secure.neighbours } : {}) } : {}),
       templateId: args.study,
       hospitals: args.hospitals,
       rounds: args.rounds,
@@ -245,7 +260,7 @@ async function main() {
           `ε ${last?.epsilon?.toPrecision(4) ?? '0'} spent of ${c.privacy.epsilonBudget.toPrecision(4)} at δ ${c.privacy.delta}`,
       );
     }
-    if (c.secureAggregation || args.secure) console.log(`  ${c.secureAggregation ? 'secure aggregation: sites clip' : 'plaintext: the server clips'} at a fixed norm of ${c.clipping.mode === 'fixed' ? c.clipping.norm : c.clipping.mode}`);
+    if (c.secureAggregation || args.secure) console.log(`  ${c.secureAggregation ? 'secure aggregation: sites clip' : 'plaintext: the server clips'} at a fixed norm of ${c.clipping.mode === 'fixed' ? c.clipping.norm : c.clipping.mode}${c.secureAggregation?.neighbours ? `; SecAgg+ sparse graph, k = ${c.secureAggregation.neighbours} neighbours per site` : ''}`);
     const dropout = (k: number) =>
       !args.secure ? '' : k < args.secure.dropBefore ? '  DROPS in round 1 before masking' : k < args.secure.dropBefore + args.secure.dropAfter ? '  DROPS in round 1 after masking' : '';
     for (const [k, s] of result.sites.entries())
@@ -254,7 +269,7 @@ async function main() {
       );
     for (const r of result.secure ?? [])
       console.log(
-        `  round ${r.round}: sum of sites [${r.survivors.join(', ')}] (${r.contributors} contributors), weight ${r.serverWeight} (sites: ${r.expectedWeight}), sha256 ${r.serverSha256.slice(0, 16)}… ${r.exact ? 'equals' : 'DIFFERS from'} the sites' inputs added up`,
+        `  round ${r.round}: sum of sites [${r.survivors.join(', ')}] (${r.contributors} contributors), ${c.privacy ? `noised by the sites, divided by q·W = ${r.serverWeight}` : `weight ${r.serverWeight} (sites: ${r.expectedWeight})`}, sha256 ${r.serverSha256.slice(0, 16)}… ${r.exact ? 'equals' : 'DIFFERS from'} the sites' inputs added up`,
       );
     console.log(
       `${database.kind === 'postgres' ? 'PostgreSQL' : 'PGlite (in memory)'}, TF.js ${tf.getBackend()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}: ${result.seconds.toFixed(1)} s\n`,

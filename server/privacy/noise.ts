@@ -1,5 +1,6 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import type { RoundPrivacy } from '../../shared/fl/privacy/sitePrivacy';
 import type { Db } from '../db/client';
 import { roundSecrets } from '../db/schema';
 
@@ -9,6 +10,13 @@ import { roundSecrets } from '../db/schema';
  * the same round aggregated twice (a crash, another process) adds the same noise, and nobody who
  * knows the study's seed can predict it.
  */
+
+/**
+ * For benches only (scripts/bench-privacy.ts --noise distributed): when set, a private round's mean gets
+ * this instead of the central Gaussian noise, with the round's privacy and its number of updates. Null
+ * in the server.
+ */
+export const meanNoiseOverride: { apply: ((mean: Float64Array[], privacy: RoundPrivacy, updates: number) => void) | null } = { apply: null };
 
 /** Uniform draws in [0, 1) with 53 random bits each, from a stream of random bytes. */
 function uniformFrom(next: (bytes: number) => Buffer): () => number {

@@ -11,7 +11,7 @@ import type { StudyConfig } from '../../shared/protocol/schemas';
 import { decodeWeights } from '../../shared/weights/codec';
 import { blobsOf, type Db } from '../db/client';
 import { modelVersions, participants, studies, updates } from '../db/schema';
-import { keyedUniform, noiseKeyOf } from '../privacy/noise';
+import { keyedUniform, meanNoiseOverride, noiseKeyOf } from '../privacy/noise';
 import type { BlobStore } from '../storage/blobStore';
 import { templateOf } from '../studies/service';
 import { commitVersion, loadBase, type Committed } from './commit';
@@ -170,7 +170,8 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
       // Differential privacy divides by the fixed q·W, whatever the realised sample, and adds the noise.
       const total = privacy ? privacy.denominator : totalWeight(list);
       mean = sum.mean(total);
-      if (privacy) addGaussianNoise(mean, privacy.noiseStd, keyedUniform(await noiseKeyOf(db, round.id)));
+      if (privacy && meanNoiseOverride.apply) meanNoiseOverride.apply(mean, privacy, list.length);
+      else if (privacy) addGaussianNoise(mean, privacy.noiseStd, keyedUniform(await noiseKeyOf(db, round.id)));
       const step = strategy.meanStep(global, mean, state);
       result = { weights: step.weights, state: step.state, report: meanReport(config, ledger.bounds, list, total, step) };
       if (privacy && config.privacy)

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { SecAggAbort, unmaskSum, type Advertised, type SecAggParams, type UnmaskResponse } from '../../shared/fl/secagg/protocol';
+import { RevealTally, SecAggAbort, unmaskSum, type Advertised, type SecAggParams, type UnmaskResponse } from '../../shared/fl/secagg/protocol';
 import { ringAdd } from '../../shared/fl/secagg/ring';
 import { fromBase64, wordsShare } from '../../shared/fl/secagg/wire';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
@@ -14,6 +14,11 @@ import type { CoordinatorEvents } from '../rounds/types';
  *
  * Steps move on when every site expected has answered, when one leaves (its tab closed), or at the
  * step's deadline; fewer than `threshold` sites at any step ends the round with nothing revealed.
+ *
+ * With a sparse graph (`setup.graph`, SecAgg+) the server relays to each site only its neighbours'
+ * keys and shares, and besides the round's threshold checks each neighbourhood's at every step: a site
+ * whose neighbourhood falls below it (its secrets could no longer be rebuilt), or survivors that are not
+ * one connected piece of the graph, end the round the same way.
  */
 export type SecurePhase = 'advertise' | 'share' | 'mask' | 'unmask' | 'finished';
 
@@ -51,6 +56,8 @@ export class SecureRound {
   private sum: Uint32Array;
   private u3: number[] = [];
   private readonly reveals = new Map<number, UnmaskResponse>();
+  /** In a sparse round: the revealed shares each reconstruction has (the complete graph needs only `threshold` reveals). */
+  private tally: RevealTally | null = null;
   private readonly gone = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -111,7 +118,7 @@ export class SecureRound {
     this.expect('share', 'sharing keys');
     if (!this.u1.includes(k)) throw new ConsiliumError(ErrorCode.Conflict, 'this hospital advertised no keys in time for this round', 409);
     const to = req.sealed.map((s) => s.to);
-    const expected = this.u1.filter((v) => v !== k);
+    const expected = this.peersIn(k, new Set(this.u1));
     if (to.length !== expected.length || new Set(to).size !== to.length || !to.every((v) => expected.includes(v)))
       throw new ConsiliumError(ErrorCode.BadRequest, `shares must be sealed once for each of sites ${expected.join(', ')}`, 400);
     this.sealed.set(k, req.sealed);
@@ -138,8 +145,11 @@ export class SecureRound {
     this.expect('unmask', 'unmasking');
     if (!this.u3.includes(k)) throw new ConsiliumError(ErrorCode.Conflict, 'this hospital sent no masked input to this round', 409);
     const decode = (list: RevealRequest['selfSeeds']) => list.map((s) => ({ of: s.of, share: wordsShare(s.x, s.y) }));
-    this.reveals.set(k, { from: k, selfSeeds: decode(req.selfSeeds), maskKeys: decode(req.maskKeys) });
-    if (this.reveals.size >= this.setup.threshold) this.unmask();
+    if (this.reveals.has(k)) return;
+    const response = { from: k, selfSeeds: decode(req.selfSeeds), maskKeys: decode(req.maskKeys) };
+    this.reveals.set(k, response);
+    this.tally?.add(response);
+    if (this.tally ? this.tally.complete : this.reveals.size >= this.setup.threshold) this.unmask();
   }
 
   /** A sampled site's tab left: no step waits for it. */
@@ -167,10 +177,57 @@ export class SecureRound {
 
   private enough(count: number, what: string): boolean {
     if (count >= this.setup.threshold) return true;
-    const reason = `secure aggregation: ${count} of ${this.setup.sampled.length} sampled sites ${what}; it needs ${this.setup.threshold} (nothing was revealed)`;
+    return this.abort(`secure aggregation: ${count} of ${this.setup.sampled.length} sampled sites ${what}; it needs ${this.setup.threshold} (nothing was revealed)`);
+  }
+
+  /** Ends the round without a version, nothing revealed. */
+  private abort(reason: string): false {
     this.stop();
     void this.deps.fail(reason).catch((err) => this.deps.log.error({ err }, 'could not end a secure round'));
     return false;
+  }
+
+  /** Site k's peers among `members`: its neighbours there in a sparse round, every other one in the complete graph. */
+  private peersIn(k: number, members: ReadonlySet<number>): number[] {
+    const graph = this.setup.graph;
+    if (graph) return graph.neighboursOf(k).filter((v) => members.has(v));
+    return [...members].filter((v) => v !== k);
+  }
+
+  /**
+   * In a sparse round, whether each site of `members` keeps at least the neighbourhood threshold of its
+   * neighbourhood (itself included) within `members`: else its secrets could not be rebuilt.
+   */
+  private neighbourhoodsHold(members: readonly number[], what: string): boolean {
+    const graph = this.setup.graph;
+    if (!graph) return true;
+    const set = new Set(members);
+    for (const u of members) {
+      const kept = 1 + this.peersIn(u, set).length;
+      if (kept < graph.threshold)
+        return this.abort(`secure aggregation: ${kept} of site ${u}'s ${graph.degree + 1}-site neighbourhood ${what}; it needs ${graph.threshold} (nothing was revealed)`);
+    }
+    return true;
+  }
+
+  /**
+   * In a sparse round, at the unmasking's start: every dropped sharer whose pairwise masks the sum carries
+   * keeps enough surviving neighbours to rebuild its mask key, and the survivors are one connected piece
+   * of the graph (the server must learn their sum only, never a part's).
+   */
+  private survivorsHold(): boolean {
+    const graph = this.setup.graph;
+    if (!graph) return true;
+    const u3 = new Set(this.u3);
+    for (const v of this.u2) {
+      if (u3.has(v)) continue;
+      const left = this.peersIn(v, u3).length;
+      if (left > 0 && left < graph.threshold)
+        return this.abort(`secure aggregation: dropped site ${v} kept ${left} neighbours that sent masked inputs, too few to rebuild its mask key; it needs ${graph.threshold} (nothing was revealed)`);
+    }
+    if (!graph.connected(this.u3))
+      return this.abort(`secure aggregation: the ${this.u3.length} sites that sent masked inputs are not one connected piece of the round's graph (nothing was revealed)`);
+    return true;
   }
 
   private send(k: number, event: 'secagg:keys' | 'secagg:shares' | 'secagg:unmask', payload: never): void {
@@ -181,13 +238,21 @@ export class SecureRound {
     if (this.phase !== 'advertise') return;
     this.u1 = [...this.advertised.keys()].sort((a, b) => a - b);
     if (!this.enough(this.u1.length, 'advertised keys')) return;
+    if (!this.neighbourhoodsHold(this.u1, 'advertised keys')) return;
     this.phase = 'share';
     const { studyId, round } = this.setup;
-    const keys = this.u1.map((k) => {
+    const wire = (k: number) => {
       const a = this.advertised.get(k)!;
       return { index: k, cPublic: toB64(a.cPublic), sPublic: toB64(a.sPublic) };
-    });
-    for (const k of this.u1) this.send(k, 'secagg:keys', { studyId, round, keys } as never);
+    };
+    if (!this.setup.graph) {
+      const keys = this.u1.map(wire);
+      for (const k of this.u1) this.send(k, 'secagg:keys', { studyId, round, keys } as never);
+    } else {
+      // Each site gets its own keys and its neighbours': the message grows with k, not n.
+      const u1 = new Set(this.u1);
+      for (const k of this.u1) this.send(k, 'secagg:keys', { studyId, round, keys: [k, ...this.peersIn(k, u1)].sort((a, b) => a - b).map(wire) } as never);
+    }
     this.schedule(this.deps.now() + this.setup.stepMs, () => this.afterShare());
   }
 
@@ -195,10 +260,12 @@ export class SecureRound {
     if (this.phase !== 'share') return;
     this.u2 = [...this.sealed.keys()].sort((a, b) => a - b);
     if (!this.enough(this.u2.length, 'shared their keys')) return;
+    if (!this.neighbourhoodsHold(this.u2, 'shared their keys')) return;
     this.phase = 'mask';
     const { studyId, round } = this.setup;
+    const u2 = new Set(this.u2);
     for (const v of this.u2) {
-      const sealed = this.u2.filter((u) => u !== v).map((u) => ({ from: u, sealed: this.sealed.get(u)!.find((s) => s.to === v)!.sealed }));
+      const sealed = this.peersIn(v, u2).map((u) => ({ from: u, sealed: this.sealed.get(u)!.find((s) => s.to === v)!.sealed }));
       this.send(v, 'secagg:shares', { studyId, round, sealed } as never);
     }
     this.schedule(Math.max(this.setup.maskDeadline, this.deps.now()), () => this.afterMask());
@@ -208,6 +275,8 @@ export class SecureRound {
     if (this.phase !== 'mask') return;
     this.u3 = [...this.masked].sort((a, b) => a - b);
     if (!this.enough(this.u3.length, 'sent their masked inputs')) return;
+    if (!this.neighbourhoodsHold(this.u3, 'sent masked inputs') || !this.survivorsHold()) return;
+    if (this.setup.graph) this.tally = new RevealTally(this.setup, this.u2, this.u3);
     this.phase = 'unmask';
     const { studyId, round } = this.setup;
     for (const k of this.u3) this.send(k, 'secagg:unmask', { studyId, round, survivors: this.u3 } as never);
@@ -216,7 +285,9 @@ export class SecureRound {
 
   private unmask(): void {
     if (this.phase !== 'unmask') return;
-    if (!this.enough(this.reveals.size, 'revealed their shares for the unmasking')) return;
+    if (!this.tally && !this.enough(this.reveals.size, 'revealed their shares for the unmasking')) return;
+    // A sparse round unmasks once every reconstruction has its neighbourhood's threshold of shares, and never short of one.
+    if (this.tally && !this.tally.complete) return void this.abort(`secure aggregation: ${this.tally.shortfall()} (nothing was revealed)`);
     const survivors = this.u3;
     const sum = this.sum;
     const responses = [...this.reveals.values()];

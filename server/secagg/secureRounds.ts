@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { RoundBounds } from '../../shared/fl/bounds';
+import type { RoundPrivacy } from '../../shared/fl/privacy/sitePrivacy';
+import { CommunicationGraph, roundGraph } from '../../shared/fl/secagg/graph';
+import { distributedPlan } from '../../shared/fl/secagg/distributedNoise';
 import { minimumThreshold } from '../../shared/fl/secagg/protocol';
 import { chooseRing, decodeFixed, lanes } from '../../shared/fl/secagg/ring';
 import { decodeMasked } from '../../shared/fl/secagg/wire';
@@ -47,9 +50,25 @@ export class SecureRounds {
     // A site weighs min(records, cap): the cap is the round's sample cap, else the largest count reported.
     const weightCap = bounds.sampleCap ?? Math.max(1, ...counts);
     const clipNorm = bounds.clipNorm!;
-    const ring = chooseRing(row.sampled.length, weightCap, clipNorm, config.secureAggregation?.fractionBits ?? null);
     const threshold = Math.min(row.sampled.length, minimumThreshold(row.sampled.length));
+    // Under differential privacy the sites add the noise, each Sk(μ/t) in the ring before masking
+    // (shared/fl/secagg/distributedNoise.ts): the inputs are the d values alone (weights ≤ 1, no count
+    // coordinate), and the ring is sized for the noisy sum. A round that sampled no site cannot be
+    // released (no one adds noise): it is abandoned, and the accountant counts it all the same.
+    const privacy = config.privacy && bounds.privacy ? { study: config.privacy, round: bounds.privacy } : null;
+    const noise = privacy
+      ? distributedPlan(privacy.study, {
+          rounds: 1,
+          threshold: Math.max(threshold, 1),
+          sampled: Math.max(row.sampled.length, 1),
+          parameters: values,
+          fractionBits: config.secureAggregation?.fractionBits ?? null,
+        })
+      : null;
+    const ring = noise ? { bits: noise.bits, fractionBits: noise.fractionBits } : chooseRing(row.sampled.length, weightCap, clipNorm, config.secureAggregation?.fractionBits ?? null);
     const context = `${row.studyId}/round-${row.number}/${row.id}`;
+    // SecAgg+'s sparse graph when the round is large (or the study sets k): a fresh random seed each round; null, the complete graph.
+    const graph = roundGraph(row.sampled.length, config.secureAggregation?.neighbours ?? null);
     const state = new SecureRound(
       {
         studyId: row.studyId,
@@ -58,9 +77,10 @@ export class SecureRounds {
         context,
         threshold,
         bits: ring.bits,
-        words: (values + 1) * lanes(ring.bits),
+        words: (noise ? values : values + 1) * lanes(ring.bits),
         stepMs: Math.min(STEP_MS, Math.max(5_000, config.roundDeadlineMs / 4)),
         maskDeadline: row.deadline.getTime(),
+        ...(graph ? { graph: new CommunicationGraph(row.sampled.length, graph) } : {}),
       },
       {
         events: this.deps.events,
@@ -69,7 +89,17 @@ export class SecureRounds {
         fail: (reason) => this.hooks.serial(row.studyId, () => this.end(row, reason)),
         finish: (sum, survivors) =>
           this.hooks.serial(row.studyId, async () => {
-            const committed = await this.commit(row, config, template, sum, survivors, ring, threshold, weightCap);
+            const committed = await this.commit(
+              row,
+              config,
+              template,
+              sum,
+              survivors,
+              ring,
+              threshold,
+              weightCap,
+              privacy && noise ? { round: privacy.round, sumNoiseStd: noise.sumNoiseStd } : null,
+            );
             this.forget(row);
             if (committed) await this.hooks.closed(row, committed);
           }),
@@ -84,6 +114,8 @@ export class SecureRounds {
       clipNorm,
       weightCap,
       context,
+      ...(graph ? { graph } : {}),
+      ...(noise && privacy ? { noise: { muShare: noise.muShare, recordCap: privacy.study.recordCap } } : {}),
     });
     this.byStudy.get(row.studyId)?.state.stop();
     this.byStudy.set(row.studyId, { row, state, openFor });
@@ -168,7 +200,11 @@ export class SecureRounds {
     await this.hooks.abandon(row, reason);
   }
 
-  /** The version from the unmasked sum: Σ w·clip(Δ) / Σ w, the weight carried in the last coordinate. */
+  /**
+   * The version from the unmasked sum: Σ w·clip(Δ) / Σ w, the weight carried in the last coordinate;
+   * under differential privacy (`privateRound`), (Σ w·clip(Δ) + the sites' noise) / q·W, the fixed
+   * denominator, as central DP-FedAvg divides, and no noise of the server's.
+   */
   private async commit(
     row: RoundRow,
     config: StudyConfig,
@@ -178,10 +214,11 @@ export class SecureRounds {
     ring: { bits: 32 | 64; fractionBits: number },
     threshold: number,
     weightCap: number,
+    privateRound: { round: RoundPrivacy; sumNoiseStd: number } | null = null,
   ): Promise<Committed | null> {
     const startedAt = new Date(this.deps.clock.now()).toISOString();
     const decoded = decodeFixed(sum, ring.fractionBits, ring.bits);
-    const weight = decoded[decoded.length - 1];
+    const weight = privateRound ? privateRound.round.denominator : decoded[decoded.length - 1];
     if (!(weight > 0)) {
       await this.hooks.abandon(row, `secure aggregation: the unmasked sum carries a total weight of ${weight}; a site sent a malformed input`);
       return null;
@@ -205,6 +242,20 @@ export class SecureRounds {
       updates: [],
       details: step.details,
       startedAt,
+      ...(privateRound && config.privacy
+        ? {
+            privacy: {
+              denominator: privateRound.round.denominator,
+              // The noise of `threshold` survivors (the least the sum can carry) on each coordinate of the mean.
+              noiseStd: privateRound.sumNoiseStd / privateRound.round.denominator,
+              epsilon: privateRound.round.epsilon,
+              delta: privateRound.round.delta,
+              order: privateRound.round.order,
+              sampleRate: config.privacy.sampleRate,
+              noiseMultiplier: config.privacy.noiseMultiplier,
+            },
+          }
+        : {}),
       secureAggregation: {
         sampled: row.sampled.length,
         survivors,

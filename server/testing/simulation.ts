@@ -40,6 +40,8 @@ export interface SimulationOptions {
    * template's first adaptive bound, `secureClipNorm`) and send masked ring encodings of them.
    */
   secureAggregation?: boolean;
+  /** Under secure aggregation: k of SecAgg+'s sparse graph (`secureAggregation.neighbours`); default automatic. */
+  neighbours?: number;
   /**
    * The first K sites drop out of their first round after sharing keys, before their masked input;
    * in a plaintext study they send no update that round.
@@ -206,7 +208,13 @@ export async function runSimulation(server: RunningServer, database: Database, o
         minUpdates: n - dropBefore,
         participantFraction: 1,
         roundDeadlineMs: dropBefore + dropAfter > 0 ? (cohort[0]?.kind === 'images' ? 60_000 : 15_000) : 600_000,
-        ...(options.secureAggregation ? { secureAggregation: { fractionBits: null }, clipping: { mode: 'fixed' as const, norm: secureClipNorm(template) } } : {}),
+        // Sites clip to a fixed norm: the template's first bound, or under differential privacy the privacy clip.
+        ...(options.secureAggregation
+          ? {
+              secureAggregation: { fractionBits: null, neighbours: options.neighbours ?? null },
+              ...(options.config?.privacy ? {} : { clipping: { mode: 'fixed' as const, norm: secureClipNorm(template) } }),
+            }
+          : {}),
         ...options.config,
         rounds: options.rounds,
         strategy,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { heartRisk } from '../tasks';
+import { studySpent } from '../fl/privacy/sitePrivacy';
 import { mergeStudyConfig, studyConfigSchema } from './schemas';
 
 const base = { rounds: 10, minParticipants: 3, roundDeadlineMs: 60_000, localEpochs: 1, batchSize: 32, learningRate: 0.01, validationFraction: 0.2, seed: 1 };
@@ -29,6 +30,32 @@ describe('a study’s differential privacy settings', () => {
     expect(message({ normBoundFactor: 2 })).toMatch(/clipping of its own|clipping rule of its own/);
     expect(message({ clipping: { mode: 'fixed', norm: 2 } })).toBeUndefined();
     expect(message({ strategy: { name: 'fedadam' } })).toBeUndefined();
+  });
+
+  it('go with secure aggregation as distributed noise: the Skellam accountant counts it', () => {
+    const c = studyConfigSchema.parse({ ...base, privacy, secureAggregation: {} });
+    expect(c.privacy).toEqual({ ...privacy, delta: 1e-5, recordCap: 100, distributed: true });
+    expect(c.clipping).toEqual({ mode: 'fixed', norm: 2 });
+    expect(studyConfigSchema.parse(c)).toEqual(c);
+    // The flag follows secure aggregation, whatever a stored or sent configuration says.
+    const plain = studyConfigSchema.parse({ ...c, secureAggregation: null });
+    expect(plain.privacy).toEqual({ ...privacy, delta: 1e-5, recordCap: 100 });
+    // Secure aggregation's other refusals stand.
+    const issues = studyConfigSchema.safeParse({ ...base, privacy, secureAggregation: {}, strategy: { name: 'median' } }).error?.issues.map((i) => i.message) ?? [];
+    expect(issues.some((m) => /unavailable under secure aggregation/.test(m))).toBe(true);
+    // The budget check uses the distributed accountant: a budget between the central and the Skellam ε of one round is refused.
+    const central = studySpent({ ...privacy, delta: 1e-5 }, 1).epsilon;
+    const distributed = studySpent({ ...privacy, delta: 1e-5, distributed: true }, 1).epsilon;
+    expect(distributed).toBeGreaterThan(central);
+    const between = (central + distributed) / 2;
+    expect(studyConfigSchema.safeParse({ ...base, privacy: { ...privacy, epsilonBudget: between } }).success).toBe(true);
+    expect(studyConfigSchema.safeParse({ ...base, privacy: { ...privacy, epsilonBudget: between }, secureAggregation: {} }).error?.issues[0].path).toEqual(['privacy', 'epsilonBudget']);
+    // The accountant assumes C·2^f ≥ 2^12: C = 2 needs 11 fraction bits at least.
+    expect(studyConfigSchema.safeParse({ ...base, privacy, secureAggregation: { fractionBits: 10 } }).error?.issues[0]).toMatchObject({
+      path: ['secureAggregation', 'fractionBits'],
+      message: expect.stringMatching(/at least 11 fraction bits/),
+    });
+    expect(studyConfigSchema.safeParse({ ...base, privacy, secureAggregation: { fractionBits: 11 } }).success).toBe(true);
   });
 
   it('refuse a budget that allows no round, and settings out of range', () => {

@@ -25,6 +25,27 @@ export const secureRoundSchema = z.object({
   weightCap: z.number().int().min(1).nullable(),
   /** Seeds and ciphertexts are bound to it. */
   context: z.string(),
+  /**
+   * SecAgg+'s sparse graph (shared/fl/secagg/graph.ts), when the round has one: every site builds it
+   * from the seed and k, and shares, masks and reveals with its k neighbours only, `threshold` of its
+   * k + 1-site neighbourhood rebuilding its secrets (a strict majority at least). Absent: the complete graph.
+   */
+  graph: z
+    .object({
+      seed: z.string().regex(/^[0-9a-f]{32}$/, '32 lowercase hex digits'),
+      neighbours: z.number().int().min(2),
+      threshold: z.number().int().min(2),
+    })
+    .refine((g) => g.threshold >= Math.floor((g.neighbours + 1) / 2) + 1 && g.threshold <= g.neighbours + 1, 'a neighbourhood threshold is a strict majority of the k + 1 sites, at most all of them')
+    .optional(),
+  /**
+   * Distributed differential privacy (shared/fl/secagg/distributedNoise.ts), when the study has privacy:
+   * the site weighs its update by min(records / recordCap, 1) (not by weightCap), sends the d values
+   * alone (no count coordinate: the server divides by the fixed q·W), and adds Sk(muShare) to every
+   * value of its encoded input before masking (`addSkellamNoise`): muShare = μ / threshold, so any
+   * `threshold` survivors put the study's noise Sk(μ) in the sum. Absent: no noise, and the count coordinate.
+   */
+  noise: z.object({ muShare: z.number().positive().max(2 ** 52), recordCap: z.number().int().min(1) }).optional(),
 });
 export type SecureRound = z.infer<typeof secureRoundSchema>;
 
@@ -50,8 +71,13 @@ const revealed = z.array(z.object({ of: index, x: z.number().int().min(1).max(65
 export const revealSchema = z.object({ ...round, selfSeeds: revealed, maskKeys: revealed });
 export type RevealRequest = z.infer<typeof revealSchema>;
 
-/** The study setting: null, or secure aggregation with its fixed-point precision (null: the most the 32- or 64-bit ring allows). */
+/**
+ * The study setting: null, or secure aggregation with its fixed-point precision (null: the most the 32- or
+ * 64-bit ring allows) and `neighbours`, k of SecAgg+'s sparse graph (null or absent: automatic, the complete graph
+ * up to 64 sampled sites, then the least even number ≥ 6·log2(n); k ≥ n − 1 is the complete graph).
+ */
 export const secureAggregationSchema = z.strictObject({
   fractionBits: z.number().int().min(8, 'secureAggregation.fractionBits must be at least 8').max(40, 'secureAggregation.fractionBits is at most 40').nullable().default(null),
+  neighbours: z.number().int('secureAggregation.neighbours is a whole number').min(2, 'secureAggregation.neighbours must be at least 2').nullish(),
 });
 export type SecureAggregation = z.infer<typeof secureAggregationSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { clippingSchema, defaultClipping, type Clipping } from '../fl/clipping';
 import { sitePrivacySchema, studySpent, UNAVAILABLE_UNDER_DP } from '../fl/privacy/sitePrivacy';
+import { MIN_RING_CLIP } from '../fl/secagg/distributedNoise';
 import { secureAggregationSchema } from './secagg';
 import { createStrategy, defaultStrategyConfig, strategyConfigSchema } from '../fl/registry';
 
@@ -81,7 +82,8 @@ const studyConfigShape = {
    * Site-level differential privacy (shared/fl/privacy/sitePrivacy.ts); null: none. Under it the
    * round's sample is Poisson with privacy.sampleRate (participantFraction, minUpdates and
    * weightCapFactor no longer apply), every update is clipped to privacy.clipNorm, and the mean gets
-   * Gaussian noise. Fixed once the study exists.
+   * Gaussian noise; with secure aggregation, each site adds its share of Skellam noise to its ring input
+   * before masking instead (shared/fl/secagg/distributedNoise.ts). Fixed once the study exists.
    */
   privacy: sitePrivacySchema.nullable(),
   /**
@@ -169,6 +171,8 @@ export const studyConfigSchema = z
   })
   .transform((c) => ({
     ...c,
+    // Under secure aggregation the sites add the noise (distributed Skellam noise), and its accountant counts it.
+    privacy: c.privacy ? (c.secureAggregation ? { ...c.privacy, distributed: true as const } : (({ distributed: _, ...p }) => p)(c.privacy)) : null,
     clipping: c.privacy ? ({ mode: 'fixed', norm: c.privacy.clipNorm } as const) : resolveClipping(c.clipping, c.normBoundFactor ?? (c.strategy.options as { normBound?: { factor: number } | null }).normBound?.factor ?? null),
     minUpdates: c.minUpdates ?? c.minParticipants,
     fedProxMu: c.fedProxMu ?? (c.strategy.name === 'fedprox' ? c.strategy.options.mu : 0),
@@ -186,7 +190,14 @@ function checkPrivacy(c: Omit<ParsedConfig, 'clipping' | 'minUpdates' | 'fedProx
   const fixedAtClip = c.clipping?.mode === 'fixed' && c.clipping.norm === p.clipNorm;
   if ((c.clipping && !fixedAtClip) || factor !== null)
     ctx.addIssue({ code: 'custom', path: ['clipping'], message: `a clipping rule of its own is unavailable under differential privacy: ${UNAVAILABLE_UNDER_DP.clipping}` });
-  const first = studySpent(p, 1).epsilon;
+  const fractionBits = c.secureAggregation?.fractionBits ?? null;
+  if (fractionBits !== null && p.clipNorm * 2 ** fractionBits < MIN_RING_CLIP)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['secureAggregation', 'fractionBits'],
+      message: `under differential privacy the clip in ring units, privacy.clipNorm × 2^fractionBits, must be at least 2^12 (the distributed noise's accountant assumes it): set at least ${Math.ceil(12 - Math.log2(p.clipNorm))} fraction bits, or none`,
+    });
+  const first = studySpent(c.secureAggregation ? { ...p, distributed: true } : p, 1).epsilon;
   if (first > p.epsilonBudget)
     ctx.addIssue({
       code: 'custom',
@@ -201,7 +212,6 @@ export const UNAVAILABLE_UNDER_SECURE_AGGREGATION = {
   straggler: 'a late update would need a round of its own to be masked and unmasked in: under secure aggregation late updates are dropped',
   clipping: 'the server sees no single update, so it can neither measure norms (adaptive, median) nor clip: each site clips its own update to a fixed norm, which the server cannot check',
   maxUpdateNorm: 'the server sees no single update, so it cannot measure one: set no maxUpdateNorm',
-  privacy: 'differential privacy with secure aggregation needs each site to add its share of integer noise before masking (distributed noise), which is not built yet',
 } as const;
 
 function checkSecureAggregation(c: Omit<ParsedConfig, 'clipping' | 'minUpdates' | 'fedProxMu'> & { clipping?: Clipping }, factor: number | null, ctx: z.RefinementCtx): void {
@@ -209,10 +219,10 @@ function checkSecureAggregation(c: Omit<ParsedConfig, 'clipping' | 'minUpdates' 
   const why = UNAVAILABLE_UNDER_SECURE_AGGREGATION;
   if (!meanBased) ctx.addIssue({ code: 'custom', path: ['strategy'], message: `the ${c.strategy.name} strategy is unavailable under secure aggregation: ${why.strategy}` });
   if (c.straggler.policy !== 'drop') ctx.addIssue({ code: 'custom', path: ['straggler'], message: `accept-late is unavailable under secure aggregation: ${why.straggler}` });
-  if ((c.clipping && c.clipping.mode !== 'fixed') || factor !== null || !c.clipping)
+  // Under differential privacy the sites clip to privacy.clipNorm (checkPrivacy checks the clipping).
+  if (!c.privacy && ((c.clipping && c.clipping.mode !== 'fixed') || factor !== null || !c.clipping))
     ctx.addIssue({ code: 'custom', path: ['clipping'], message: `secure aggregation needs clipping: { mode: 'fixed', norm }: ${why.clipping}` });
   if (c.maxUpdateNorm !== null) ctx.addIssue({ code: 'custom', path: ['maxUpdateNorm'], message: `maxUpdateNorm is unavailable under secure aggregation: ${why.maxUpdateNorm}` });
-  if (c.privacy) ctx.addIssue({ code: 'custom', path: ['privacy'], message: `privacy is unavailable under secure aggregation for now: ${why.privacy}` });
 }
 
 /** The clipping rule a configuration means: its own, else the legacy factor's median rule, else adaptive. */

@@ -163,6 +163,7 @@ export function NewStudyPage() {
         rounds={form.rounds}
         sites={siteIds.size}
         parameters={template.parameters}
+        distributed={form.secureAggregation}
         onChange={(privacy) => setForm((f) => (f ? applyFormChange(f, { privacy }) : f))}
       />
       <SecureAggregationFields enabled={form.secureAggregation} onChange={(secureAggregation) => setForm((f) => (f ? applyFormChange(f, { secureAggregation }) : f))} />

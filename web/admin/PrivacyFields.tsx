@@ -14,6 +14,8 @@ interface Props {
   sites: number;
   /** The template model's parameters: the noise is added to each of them. */
   parameters: number;
+  /** Under secure aggregation the sites add the noise (distributed Skellam) and its own accountant counts it. */
+  distributed?: boolean;
   onChange: (privacy: PrivacyForm) => void;
 }
 
@@ -22,14 +24,14 @@ interface Props {
  * whole study will spend and the rounds its budget allows, and the plan's warnings. What it spends is
  * worked out once the typing pauses (a target ε takes up to a few hundred milliseconds to meet).
  */
-export function PrivacyFields({ privacy, rounds, sites, parameters, onChange }: Props) {
+export function PrivacyFields({ privacy, rounds, sites, parameters, distributed = false, onChange }: Props) {
   const base = useId();
   const change = (patch: Partial<PrivacyForm>) => onChange(applyPrivacyChange(privacy, patch));
-  const live = useMemo(() => ({ privacy, rounds, sites, parameters }), [privacy, rounds, sites, parameters]);
+  const live = useMemo(() => ({ privacy, rounds, sites, parameters, distributed }), [privacy, rounds, sites, parameters, distributed]);
   const settled = useDebounced(live, 250);
   const stale = settled !== live;
   const preview = useMemo(
-    () => (settled.privacy.enabled ? privacyPreview(settled.privacy, settled.rounds.trim() === '' ? Number.NaN : Number(settled.rounds), settled.sites, settled.parameters) : null),
+    () => (settled.privacy.enabled ? privacyPreview(settled.privacy, settled.rounds.trim() === '' ? Number.NaN : Number(settled.rounds), settled.sites, settled.parameters, settled.distributed) : null),
     [settled],
   );
 
@@ -63,8 +65,11 @@ export function PrivacyFields({ privacy, rounds, sites, parameters, onChange }: 
       </label>
       <p className="muted small">
         Bounds what anyone can learn from the model about any one hospital, even whether it took part: each site’s update is clipped to a norm C, each
-        round samples sites at random, and the server adds Gaussian noise to the mean. Every round spends some of the study’s ε; the study stops itself before it would pass its budget. Fixed once the study
-        exists.
+        round samples sites at random, and{' '}
+        {distributed
+          ? 'under secure aggregation each site adds its share of integer (Skellam) noise before masking its update, so the sum carries the noise and neither the server nor any site can take it out'
+          : 'the server adds Gaussian noise to the mean'}
+        . Every round spends some of the study’s ε; the study stops itself before it would pass its budget. Fixed once the study exists.
       </p>
       {privacy.enabled && (
         <>

@@ -1,4 +1,5 @@
 import { noiseFor } from '../../shared/fl/privacy/rdp';
+import { distributedStudySpent } from '../../shared/fl/secagg/distributedNoise';
 import { privacyPlan, sitePrivacySchema, type PrivacyPlan, type SitePrivacy, type SitePrivacyInput } from '../../shared/fl/privacy/sitePrivacy';
 
 /**
@@ -67,12 +68,12 @@ const targetCache = new Map<string, TargetNoise>();
  * The noise multiplier that keeps the study's ε within the target over `rounds` rounds (memoised:
  * one computation takes up to a few hundred milliseconds); null while an input is not a number.
  */
-export function targetNoise(form: PrivacyForm, rounds: number): TargetNoise | null {
+export function targetNoise(form: PrivacyForm, rounds: number, distributed = false): TargetNoise | null {
   const q = num(form.sampleRate);
   const delta = num(form.delta);
   const target = num(form.targetEpsilon);
   if (![q, delta, target, rounds].every(Number.isFinite)) return null;
-  const key = `${q}|${delta}|${target}|${rounds}`;
+  const key = `${q}|${delta}|${target}|${rounds}|${distributed}`;
   let found = targetCache.get(key);
   if (!found) {
     const input = sitePrivacySchema.pick({ sampleRate: true, delta: true }).safeParse({ sampleRate: q, delta });
@@ -81,7 +82,7 @@ export function targetNoise(form: PrivacyForm, rounds: number): TargetNoise | nu
     else if (!(Number.isInteger(rounds) && rounds >= 1)) return null;
     else {
       try {
-        const r = noiseFor({ sampleRate: q, steps: rounds, delta, epsilon: target });
+        const r = distributed ? distributedNoiseFor({ sampleRate: q, rounds, delta, epsilon: target }) : noiseFor({ sampleRate: q, steps: rounds, delta, epsilon: target });
         found = { noise: r.noise, epsilon: r.epsilon };
       } catch (e) {
         found = { error: e instanceof Error ? e.message : String(e) };
@@ -93,12 +94,35 @@ export function targetNoise(form: PrivacyForm, rounds: number): TargetNoise | nu
   return found;
 }
 
-/** The privacy setting the form sends (null: none); a target that gives no noise leaves z NaN, which the schema refuses. */
-export function privacyFromForm(form: PrivacyForm, rounds: number): SitePrivacyInput | null {
+/**
+ * The least noise multiplier whose distributed (Skellam, shared/fl/secagg/distributedNoise.ts) study
+ * spends at most `epsilon` over `rounds`: a bisection on log z, ε falling as z grows.
+ */
+function distributedNoiseFor(s: { sampleRate: number; rounds: number; delta: number; epsilon: number }): { noise: number; epsilon: number } {
+  const spent = (z: number) => distributedStudySpent({ clipNorm: 1, noiseMultiplier: z, sampleRate: s.sampleRate, delta: s.delta }, s.rounds).epsilon;
+  let lo = 0.05;
+  let hi = 5_000;
+  if (spent(hi) > s.epsilon) throw new Error(`ε ${s.epsilon} is out of reach: even z = ${hi} spends more over ${s.rounds} rounds`);
+  if (spent(lo) <= s.epsilon) return { noise: lo, epsilon: spent(lo) };
+  for (let i = 0; i < 40 && hi / lo > 1 + 1e-6; i++) {
+    const mid = Math.sqrt(lo * hi);
+    if (spent(mid) <= s.epsilon) hi = mid;
+    else lo = mid;
+  }
+  const noise = Number(hi.toPrecision(6)) >= hi ? Number(hi.toPrecision(6)) : hi;
+  return { noise, epsilon: spent(noise) };
+}
+
+/**
+ * The privacy setting the form sends (null: none); a target that gives no noise leaves z NaN, which
+ * the schema refuses. `distributed`: the study runs under secure aggregation, where the sites add the
+ * noise and the Skellam accountant counts it.
+ */
+export function privacyFromForm(form: PrivacyForm, rounds: number, distributed = false): SitePrivacyInput | null {
   if (!form.enabled) return null;
   let noiseMultiplier = num(form.noiseMultiplier);
   if (form.noiseMode === 'target') {
-    const t = targetNoise(form, rounds);
+    const t = targetNoise(form, rounds, distributed);
     noiseMultiplier = t && 'noise' in t ? t.noise : Number.NaN;
   }
   return {
@@ -123,10 +147,10 @@ const defaults = { delta: 1e-5, recordCap: 100 } as Partial<Record<keyof SitePri
  * Problems of the target-ε mode in the server's words' form (`privacy.field: message`), which the
  * schema cannot name because it only sees the computed z.
  */
-export function privacyFormProblems(form: PrivacyForm, rounds: number): string[] {
+export function privacyFormProblems(form: PrivacyForm, rounds: number, distributed = false): string[] {
   if (!form.enabled || form.noiseMode !== 'target') return [];
   if (!Number.isFinite(num(form.targetEpsilon))) return ['privacy.targetEpsilon: give the ε the whole study should spend'];
-  const t = targetNoise(form, rounds);
+  const t = targetNoise(form, rounds, distributed);
   return t && 'error' in t ? [`privacy.targetEpsilon: ${t.error}`] : [];
 }
 
@@ -144,17 +168,18 @@ export const LABELS = {
   recordCap: 'Record cap',
 } as const;
 
-export function privacyPreview(form: PrivacyForm, rounds: number, sites: number, parameters: number): PrivacyPreview | null {
+export function privacyPreview(form: PrivacyForm, rounds: number, sites: number, parameters: number, distributed = false): PrivacyPreview | null {
   if (!form.enabled) return null;
-  const target = form.noiseMode === 'target' ? targetNoise(form, rounds) : null;
+  const target = form.noiseMode === 'target' ? targetNoise(form, rounds, distributed) : null;
   if (target && 'error' in target) return { error: `No noise meets the target: ${target.error}.` };
   if (!(Number.isInteger(rounds) && rounds >= 1)) return { error: 'Set the number of rounds to see what the study spends.' };
-  const parsed = sitePrivacySchema.safeParse(privacyFromForm(form, rounds));
+  const parsed = sitePrivacySchema.safeParse(privacyFromForm(form, rounds, distributed));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = LABELS[String(issue?.path[0]) as keyof typeof LABELS] ?? 'a setting';
     const why = !issue || /NaN|expected number/.test(issue.message) ? 'give a number' : issue.message.replace(/^privacy\.\w+ /, '');
     return { error: `Complete the privacy settings to see what the study spends: ${field}: ${why}.` };
   }
-  return { privacy: parsed.data, plan: privacyPlan(parsed.data, { rounds, sites, parameters }), target };
+  const privacy: SitePrivacy = distributed ? { ...parsed.data, distributed: true } : parsed.data;
+  return { privacy, plan: privacyPlan(privacy, { rounds, sites, parameters }), target };
 }

@@ -168,3 +168,21 @@ describe('the study form’s secure aggregation', () => {
     expect(patchFromForm(formFromConfig(base), base).secureAggregation).toBeUndefined();
   });
 });
+
+describe('the study form’s privacy under secure aggregation', () => {
+  it('plans with the distributed accountant, and finds the noise for a target ε with it', () => {
+    const privacy = { ...formFromConfig(base).privacy, enabled: true, noiseMode: 'target' as const, targetEpsilon: '8', sampleRate: '0.5', epsilonBudget: '8' };
+    const central = privacyPreview(privacy, 10, 20, 385);
+    const distributed = privacyPreview(privacy, 10, 20, 385, true);
+    if (!central || 'error' in central || !distributed || 'error' in distributed) throw new Error('expected two plans');
+    expect(distributed.privacy.distributed).toBe(true);
+    // Zhu and Wang's bound for the sampled Skellam mechanism is looser than the exact sampled Gaussian: more noise for the same ε.
+    expect(distributed.privacy.noiseMultiplier).toBeGreaterThan(central.privacy.noiseMultiplier);
+    expect(distributed.plan.planned.epsilon).toBeLessThanOrEqual(8);
+    expect(distributed.plan.planned.epsilon).toBeGreaterThan(7.9);
+    // The form sends the z it planned with; the server's schema accepts it with secure aggregation on.
+    const form = { ...applyFormChange(formFromConfig(base), { secureAggregation: true }), clippingValue: '2', privacy };
+    expect(formProblems(form, base)).toEqual([]);
+    expect(patchFromForm(form, base).privacy?.noiseMultiplier).toBe(distributed.privacy.noiseMultiplier);
+  });
+});

@@ -162,7 +162,7 @@ const num = (s: string) => (s.trim() === '' ? Number.NaN : Number(s));
  * the ones that derive from others (minUpdates, fedProxMu) keep following them.
  */
 export function patchFromForm(form: ConfigForm, base: StudyConfig): StudyConfigPatchInput {
-  const privacy = privacyFromForm(form.privacy, num(form.rounds));
+  const privacy = privacyFromForm(form.privacy, num(form.rounds), form.secureAggregation);
   const next: StudyConfigPatchInput = {
     rounds: num(form.rounds),
     minParticipants: num(form.minParticipants),
@@ -271,7 +271,7 @@ export function configProblems(base: StudyConfig, patch: StudyConfigPatchInput):
  * such (rather than as the missing noise multiplier it leaves).
  */
 export function formProblems(form: ConfigForm, base: StudyConfig, patch: StudyConfigPatchInput = patchFromForm(form, base)): string[] {
-  const own = privacyFormProblems(form.privacy, num(form.rounds));
+  const own = privacyFormProblems(form.privacy, num(form.rounds), form.secureAggregation);
   const problems = configProblems(base, patch);
   return own.length ? [...own, ...problems.filter((p) => !p.startsWith('privacy.noiseMultiplier:'))] : problems;
 }

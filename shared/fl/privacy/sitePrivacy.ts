@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { distributedStudySpent } from '../secagg/distributedNoise';
 import { privacySpent, type PrivacySpent } from './rdp';
 
 /**
@@ -30,6 +31,12 @@ export const sitePrivacySchema = z.strictObject({
   epsilonBudget: z.number().positive('privacy.epsilonBudget must be above 0').max(1_000),
   /** n_cap: a site with this many training records or more weighs 1; fewer, proportionally less. */
   recordCap: z.number().int().min(1, 'privacy.recordCap must be at least 1').max(100_000_000).default(100),
+  /**
+   * Not a setting: the study configuration sets it when secure aggregation is on (and drops it when
+   * not). Then the sites add the noise, each its share of Skellam noise in the ring before masking
+   * (shared/fl/secagg/distributedNoise.ts), and the Skellam accountant counts it.
+   */
+  distributed: z.literal(true).optional(),
 });
 export type SitePrivacy = z.infer<typeof sitePrivacySchema>;
 export type SitePrivacyInput = z.input<typeof sitePrivacySchema>;
@@ -92,9 +99,13 @@ export function roundPrivacy(p: SitePrivacy, totalWeight: number, spentAfter: Pr
 
 const spentCache = new Map<string, PrivacySpent>();
 
-/** What `rounds` rounds of a study's mechanism spend (memoised: the dashboard asks often). */
-export function studySpent(p: Pick<SitePrivacy, 'sampleRate' | 'noiseMultiplier' | 'delta'>, rounds: number): PrivacySpent {
+/**
+ * What `rounds` rounds of a study's mechanism spend (memoised: the dashboard asks often). Under secure
+ * aggregation (`distributed`), the distributed Skellam mechanism's accountant (shared/fl/secagg/distributedNoise.ts).
+ */
+export function studySpent(p: Pick<SitePrivacy, 'sampleRate' | 'noiseMultiplier' | 'delta'> & { distributed?: true; clipNorm?: number }, rounds: number): PrivacySpent {
   if (rounds <= 0) return { epsilon: 0, delta: p.delta, order: Number.NaN };
+  if (p.distributed) return distributedStudySpent({ clipNorm: p.clipNorm ?? 1, noiseMultiplier: p.noiseMultiplier, sampleRate: p.sampleRate, delta: p.delta }, rounds);
   const key = `${p.sampleRate}|${p.noiseMultiplier}|${p.delta}|${rounds}`;
   let spent = spentCache.get(key);
   if (!spent) {

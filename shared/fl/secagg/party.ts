@@ -1,5 +1,6 @@
 import { clipToNorm } from '../privacy/sitePrivacy';
 import type { AdvertiseRequest, AdvertisedKeys, RevealRequest, SecureRound, ShareKeysRequest, SharesForYou, UnmaskRequest } from '../../protocol/secagg';
+import { distributedRingInput } from './distributedNoise';
 import { SecAggClient, secAggParams } from './protocol';
 import { encodeFixed } from './ring';
 import { encodeMasked, fromBase64, shareWords, toBase64 } from './wire';
@@ -22,9 +23,17 @@ export interface MaskedReady {
 /**
  * The ring input of a site's update: the delta clipped to the round's norm (in place), then one more
  * coordinate, 1, all weighted by min(records, weightCap), so the sum carries Σ w·Δ and Σ w together.
+ * Under distributed differential privacy (`sa.noise`, ./distributedNoise.ts) the weight is
+ * min(records / record cap, 1), there is no count coordinate (the server divides by the fixed q·W),
+ * and the site's share of the study's Skellam noise is in the words before they are masked: no one,
+ * this site included, can take it out of the sum afterwards.
  */
 export function ringInput(sa: SecureRound, delta: Float32Array[], records: number): RingInput {
   clipToNorm(delta, sa.clipNorm);
+  if (sa.noise) {
+    const noisy = distributedRingInput(delta, records, sa.noise, sa.fractionBits, sa.bits);
+    return { index: sa.index, words: noisy.words, weight: noisy.weight };
+  }
   const size = delta.reduce((n, t) => n + t.length, 0);
   const values = new Float64Array(size + 1);
   let at = 0;

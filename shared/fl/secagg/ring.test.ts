@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../synthetic/rng';
-import { decodeFixed, encodeFixed, ringAdd, ringBudget, ringSub, type RingBits } from './ring';
+import { chooseRing, decodeFixed, encodeFixed, ringAdd, ringBudget, ringSub, type RingBits } from './ring';
 
 describe('the fixed-point ring', () => {
   it('budgets the bits a sum needs and picks 2^32 or 2^64', () => {
@@ -49,5 +49,15 @@ describe('the fixed-point ring', () => {
   it('refuses values that no fixed-point integer holds', () => {
     expect(() => encodeFixed([1e10], 1, 50, 64)).toThrow(/does not fit/);
     expect(() => ringAdd(new Uint32Array(2), new Uint32Array(4), 32)).toThrow(/2 and 4 words/);
+  });
+});
+
+describe('the ring a round gets when the study sets no precision', () => {
+  it('keeps the 32-bit ring (the bytes of a float32 update) down to 12 fraction bits, then takes the 64-bit one', () => {
+    // 100 sites × weight cap 1,000 × clip 1: 2^16.6, so the 32-bit ring leaves 14 fraction bits.
+    expect(chooseRing(100, 1000, 1, null)).toMatchObject({ bits: 32, fractionBits: 14 });
+    // 100 × 10,000: 2^19.9 leaves 11 < 12: the 64-bit ring, with as many as keep one weighted value exact in float64 (52 − log2 10,000).
+    expect(chooseRing(100, 10_000, 1, null)).toMatchObject({ bits: 64, fractionBits: 38 });
+    expect(chooseRing(5, 500, 1, null)).toMatchObject({ bits: 32, fractionBits: 19 });
   });
 });

@@ -94,14 +94,22 @@ export function decodeFixed(ring: Uint32Array, fractionBits: number, bits: RingB
 
 /**
  * The ring and precision for a round when the study sets none: the 32-bit ring (the bytes of a float32
- * update) with as many fraction bits as its sum leaves, if that is at least 16; else the 64-bit ring
- * with up to 40 (and never so many that one weighted value leaves float64's exact integers).
+ * update) with as many fraction bits as its sum leaves, if that is at least `MIN_FRACTION_BITS_32`;
+ * else the 64-bit ring with up to 40 (and never so many that one weighted value leaves float64's exact
+ * integers). What matters is the error of the round's mean, not of one site's value: each site's
+ * w·v is rounded by at most 2^-(f+1), so the mean Σ w·v / Σ w is off by at most n · 2^-(f+1) / Σ w =
+ * 2^-(f+1) / w̄ per coordinate (w̄ the sites' mean weight). A 32-bit ring runs short of fraction bits
+ * only when n × the weight cap is large, that is when the weights are large too: 100 sites of ~500
+ * records leave f = 14 and an error under 2^-15 / 500 ≈ 6·10^-8, below float32's own rounding of a
+ * delta near 1. At f = 12 the error is at most 1.2·10^-4 / w̄; below that the 64-bit ring is used.
  */
+export const MIN_FRACTION_BITS_32 = 12;
+
 export function chooseRing(sites: number, maxWeight: number, range: number, fractionBits: number | null): RingBudget & { fractionBits: number } {
   const magnitude = Math.log2(sites * maxWeight * Math.max(range, 1));
   if (fractionBits !== null) return { ...ringBudget(sites, maxWeight, Math.max(range, 1), fractionBits), fractionBits };
   const in32 = Math.floor(31 - magnitude);
-  if (in32 >= 16) return { ...ringBudget(sites, maxWeight, Math.max(range, 1), in32), fractionBits: in32 };
+  if (in32 >= MIN_FRACTION_BITS_32) return { ...ringBudget(sites, maxWeight, Math.max(range, 1), in32), fractionBits: in32 };
   const in64 = Math.min(40, Math.floor(63 - magnitude), Math.floor(52 - Math.log2(maxWeight * Math.max(range, 1))));
   if (in64 < 8) throw new RangeError(`the sum of ${sites} sites × weight ${maxWeight} × range ${range} leaves the 64-bit ring under 8 bits of fraction`);
   return { ...ringBudget(sites, maxWeight, Math.max(range, 1), in64), fractionBits: in64 };
