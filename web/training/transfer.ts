@@ -105,6 +105,21 @@ export function encodeUpdate(meta: UpdateMeta, spec: ModelSpec, delta: Float32Ar
 /** A stalled connection must not hold an update forever; the outbox tries again after this. */
 const UPLOAD_TIMEOUT_MS = 120_000;
 
+/** A binary body POSTed under an Idempotency-Key, so that a retry is recognised as one. */
+function postBody(url: string, opts: { token: string; idempotencyKey: string; body: Uint8Array; timeoutMs?: number }): Promise<Response> {
+  return send(url, {
+    method: 'POST',
+    headers: {
+      ...authHeaders(opts.token),
+      'Content-Type': 'application/octet-stream',
+      'Idempotency-Key': opts.idempotencyKey,
+      Accept: 'application/json',
+    },
+    body: opts.body as BodyInit,
+    signal: AbortSignal.timeout(opts.timeoutMs ?? UPLOAD_TIMEOUT_MS),
+  });
+}
+
 /**
  * One upload attempt of an encoded update to the round it was trained for. Retrying is the
  * outbox's business (web/training/outbox.ts): it stores the update first and sends it with the same
@@ -118,17 +133,7 @@ export async function postUpdate(opts: {
   body: Uint8Array;
   timeoutMs?: number;
 }): Promise<UploadReceipt> {
-  const res = await send(`${studyPath(opts.studyId)}/rounds/${opts.round}/updates`, {
-    method: 'POST',
-    headers: {
-      ...authHeaders(opts.token),
-      'Content-Type': 'application/octet-stream',
-      'Idempotency-Key': opts.idempotencyKey,
-      Accept: 'application/json',
-    },
-    body: opts.body as BodyInit,
-    signal: AbortSignal.timeout(opts.timeoutMs ?? UPLOAD_TIMEOUT_MS),
-  });
+  const res = await postBody(`${studyPath(opts.studyId)}/rounds/${opts.round}/updates`, opts);
   try {
     return (await res.json()) as UploadReceipt;
   } catch (e) {
@@ -145,17 +150,7 @@ export async function postUpdate(opts: {
 export async function postMasked(opts: { token: string; studyId: string; round: number; idempotencyKey: string; body: Uint8Array }): Promise<{ duplicate: boolean }> {
   return withRetry(
     async () => {
-      const res = await send(`${studyPath(opts.studyId)}/rounds/${opts.round}/masked`, {
-        method: 'POST',
-        headers: {
-          ...authHeaders(opts.token),
-          'Content-Type': 'application/octet-stream',
-          'Idempotency-Key': opts.idempotencyKey,
-          Accept: 'application/json',
-        },
-        body: opts.body as BodyInit,
-        signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS),
-      });
+      const res = await postBody(`${studyPath(opts.studyId)}/rounds/${opts.round}/masked`, opts);
       const receipt = (await res.json()) as { duplicate?: boolean };
       return { duplicate: receipt.duplicate === true };
     },

@@ -3,6 +3,7 @@ import { ROW_ERROR_TITLES, type FileIssue, type RowErrorKind } from '../../../sh
 import { labelClasses, type FeatureStats } from '../../../shared/data/stats';
 import type { TaskTemplate } from '../../../shared/tasks';
 import { DASH } from '../../format';
+import { LinesTable } from './LinesTable';
 
 const LISTED_ERRORS = 100;
 
@@ -190,36 +191,21 @@ export function RowErrors({ analysis }: { analysis: CsvAnalysis }) {
           </li>
         ))}
       </ul>
-      <div className="table-wrap errors-wrap">
-        <table data-testid="row-errors">
-          <caption className="muted small">
-            Rows that will be dropped{rows.rejected > listed.length ? ` (the first ${listed.length} of ${count(rows.rejected)})` : ''}.
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col" className="num">
-                Line
-              </th>
-              <th scope="col">Problem</th>
-            </tr>
-          </thead>
-          <tbody>
-            {listed.map((e) => (
-              <tr key={e.line} data-testid="row-error" data-line={e.line}>
-                <td className="num">{e.line}</td>
-                <td className="wrap">
-                  {e.problems.map((p, k) => (
-                    <span key={k} className="problem" data-kind={p.kind}>
-                      <span className="problem-kind">{ROW_ERROR_TITLES[p.kind]}</span>
-                      {p.column && <code>{p.column}</code>} {p.message}
-                    </span>
-                  ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <LinesTable
+        testId="row-errors"
+        rowTestId="row-error"
+        caption={`Rows that will be dropped${rows.rejected > listed.length ? ` (the first ${listed.length} of ${count(rows.rejected)})` : ''}.`}
+        what="Problem"
+        rows={listed}
+        cell={(e) =>
+          e.problems.map((p, k) => (
+            <span key={k} className="problem" data-kind={p.kind}>
+              <span className="problem-kind">{ROW_ERROR_TITLES[p.kind]}</span>
+              {p.column && <code>{p.column}</code>} {p.message}
+            </span>
+          ))
+        }
+      />
     </div>
   );
 }

@@ -3,6 +3,7 @@ import type { CsvAnalysis } from '../../../shared/data/csv/importer';
 import type { ColumnMapping, CsvImportOptions } from '../../../shared/data/csv/mapping';
 import { acceptMissingCode, type MissingCodeProposal } from '../../../shared/data/csv/proposals';
 import { count } from './ImportReport';
+import { LinesTable } from './LinesTable';
 
 const codeText = (c: MissingCodeProposal) => (c.code === '' ? '(blank)' : c.code);
 
@@ -81,35 +82,20 @@ export function MissingAndFlags({ analysis }: { analysis: CsvAnalysis }) {
         </p>
       )}
       {flags.rows > 0 && (
-        <div className="table-wrap errors-wrap">
-          <table data-testid="flagged-rows">
-            <caption className="muted small">
-              Kept, but a value is outside its plausible range: check these{flags.rows > flags.listed.length ? ` (the first ${flags.listed.length} of ${count(flags.rows)})` : ''}.
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col" className="num">
-                  Line
-                </th>
-                <th scope="col">Value</th>
-              </tr>
-            </thead>
-            <tbody>
-              {flags.listed.slice(0, 100).map((f) => (
-                <tr key={f.line} data-testid="flagged-row" data-line={f.line}>
-                  <td className="num">{f.line}</td>
-                  <td className="wrap">
-                    {f.flags.map((x, k) => (
-                      <span key={k} className="problem">
-                        <code>{x.column}</code> {x.message}
-                      </span>
-                    ))}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <LinesTable
+          testId="flagged-rows"
+          rowTestId="flagged-row"
+          caption={`Kept, but a value is outside its plausible range: check these${flags.rows > flags.listed.length ? ` (the first ${flags.listed.length} of ${count(flags.rows)})` : ''}.`}
+          what="Value"
+          rows={flags.listed.slice(0, 100)}
+          cell={(f) =>
+            f.flags.map((x, k) => (
+              <span key={k} className="problem">
+                <code>{x.column}</code> {x.message}
+              </span>
+            ))
+          }
+        />
       )}
     </>
   );
