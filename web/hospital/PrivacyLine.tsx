@@ -22,7 +22,11 @@ export function PrivacyLine({ study, status }: { study: StudySummary; status: St
       {stopped
         ? `Privacy: budget spent (ε ${epsilon(p.epsilon)} of ${epsilon(p.budget)}, δ ${delta(p.delta)}): the study stopped at its privacy budget.`
         : `Privacy: ε ${epsilon(p.epsilon)} of ${epsilon(p.budget)} spent (δ ${delta(p.delta)})${p.exhausted ? ': the budget allows no further round' : ''}.`}
-      <span className="small"> Site-level differential privacy: this site’s updates are clipped and the server adds noise to every round’s mean.</span>
+      <span className="small">
+        {study.config.secureAggregation
+          ? ' Site-level differential privacy: this site’s updates are clipped, and this tab adds its share of the round’s noise before masking them.'
+          : ' Site-level differential privacy: this site’s updates are clipped and the server adds noise to every round’s mean.'}
+      </span>
     </p>
   );
 }
