@@ -113,23 +113,23 @@ test('versions table fits at 1,280 px, doubtful approvals need confirming, and t
   await expect(v0.getByText('approved')).toBeVisible();
   expect(await approvals()).toHaveLength(1);
 
-  // The model: heart-risk's 22 encoded inputs, a hidden layer of 16, one sigmoid output; 385 parameters.
+  // The model (heart-risk version 2): 22 encoded inputs and 13 missing indicators, a hidden layer of 16, one sigmoid output; 593 parameters.
   const model = admin.getByTestId('model-panel');
   await model.scrollIntoViewIfNeeded();
   const nodes = model.getByTestId('model-node');
   await expect(nodes).toHaveCount(3);
   await expect(nodes.nth(0)).toContainText('Input');
-  await expect(nodes.nth(0)).toContainText('13 features, encoded to 22 values');
-  await expect(nodes.nth(0).getByTestId('model-node-shape')).toHaveText('22');
+  await expect(nodes.nth(0)).toContainText('13 features and whether each was missing, encoded to 35 values');
+  await expect(nodes.nth(0).getByTestId('model-node-shape')).toHaveText('35');
   await expect(nodes.nth(1)).toContainText('Dense');
   await expect(nodes.nth(1)).toContainText('16 units');
   await expect(nodes.nth(1)).toContainText('relu');
   await expect(nodes.nth(1).getByTestId('model-node-shape')).toHaveText('16');
-  await expect(nodes.nth(1).getByTestId('model-node-parameters')).toHaveText('368');
+  await expect(nodes.nth(1).getByTestId('model-node-parameters')).toHaveText('576');
   await expect(nodes.nth(2)).toContainText('Dense (output)');
   await expect(nodes.nth(2)).toContainText('sigmoid');
   await expect(nodes.nth(2).getByTestId('model-node-parameters')).toHaveText('17');
-  await expect(model.getByTestId('model-total-parameters')).toHaveText('385');
+  await expect(model.getByTestId('model-total-parameters')).toHaveText('593');
   await model.screenshot({ path: testInfo.outputPath('model-graph.png') });
 
   // The lesion study's CNN, drawn the same way: 34,081 parameters.

@@ -41,7 +41,7 @@ import { strategyNames, type StrategyName } from '../shared/fl/strategy';
 import { automaticNeighbours, effectiveNeighbours, neighbourhoodThreshold } from '../shared/fl/secagg/graph';
 import { minimumThreshold } from '../shared/fl/secagg/protocol';
 import { cohortTemplates } from '../shared/synthetic/cohort';
-import { getTemplate } from '../shared/tasks';
+import { getTemplate, templateFamily, templates } from '../shared/tasks';
 import { openDatabase } from '../server/db/client';
 import { closeAggregationWorker } from '../server/rounds/runInWorker';
 import { startServer } from '../server/testing/harness';
@@ -70,7 +70,7 @@ interface Args {
 }
 
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: npm run simulate -- --study ${cohortTemplates.join('|')} --hospitals N --rounds N --strategy ${strategyNames.join('|')}
+  console.error(`${problem}\nusage: npm run simulate -- --study ${Object.keys(templates).filter((id) => (cohortTemplates as readonly string[]).includes(templateFamily(id))).join('|')} --hospitals N --rounds N --strategy ${strategyNames.join('|')}
   [--strategy-options JSON] [--local-epochs N] [--learning-rate X] [--batch-size N] [--mu X]
   [--poison K] [--poison-scale S] [--attack ${attackKinds.join('|')}] [--seed N] [--json FILE] [--database postgres://…]
   [--dp-noise Z --dp-clip C [--dp-sample-rate Q] [--dp-delta D] [--dp-budget E] [--dp-record-cap N]]
@@ -121,7 +121,7 @@ function parseArgs(argv: string[]): Args {
   const attack = (raw.get('attack') ?? null) as AttackKind | null;
   if (attack !== null && !attackKinds.includes(attack)) usage(`unknown attack '${attack}': one of ${attackKinds.join(', ')}`);
   const study = raw.get('study') ?? 'heart-risk';
-  if (!getTemplate(study) || !(cohortTemplates as readonly string[]).includes(study)) usage(`unknown study template '${study}'`);
+  if (!getTemplate(study) || !(cohortTemplates as readonly string[]).includes(templateFamily(study))) usage(`unknown study template '${study}'`);
   const rounds = num('rounds', (v) => whole(v) && v >= 1, 'a whole number ≥ 1') ?? 20;
   const dpNoise = num('dp-noise', (v) => v >= 0.1, 'at least 0.1');
   const dpClip = num('dp-clip', (v) => v > 0, 'positive');
@@ -239,7 +239,7 @@ async function main() {
       seed,
       poison: { count: args.poison, scale: args.poisonScale },
       attack,
-      studyId: `sim-${args.study}-${args.strategy}-${tag}`.slice(0, 63),
+      studyId: `sim-${args.study.replace('@', '-v')}-${args.strategy}-${tag}`.slice(0, 63),
       onRound: (m) => {
         if (!header) {
           console.log(roundHeader(multiclass, args.privacy !== null));

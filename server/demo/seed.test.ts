@@ -2,10 +2,10 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoHospitals } from '../../shared/synthetic/heart';
 import { lesionHospitals } from '../../shared/synthetic/lesions';
-import { heartRisk, lesionImages } from '../../shared/tasks';
+import { heartRisk, heartRiskV2, lesionImages } from '../../shared/tasks';
 import type { Database } from '../db/client';
 import { invites, sites, users } from '../db/schema';
-import { studiesOfSite } from '../studies/service';
+import { createStudy, studiesOfSite } from '../studies/service';
 import { testDatabaseTargets } from '../testing/databases';
 import { DEMO_STUDY_ID, LESION_DEMO_STUDY_ID, seedDemo } from './seed';
 
@@ -23,7 +23,7 @@ describe.each(testDatabaseTargets())('the demo seed ($name)', (target) => {
 
   it('keeps the heart study first, with its three hospitals, and adds the lesion study with five imaging sites', async () => {
     const demo = await seedDemo(database.db, { rounds: 2 });
-    expect(demo.study).toMatchObject({ id: DEMO_STUDY_ID, templateId: heartRisk.id });
+    expect(demo.study).toMatchObject({ id: DEMO_STUDY_ID, templateId: heartRiskV2.id });
     expect(demo.hospitals.map((h) => h.siteId)).toEqual(demoHospitals.map((h) => h.id));
     expect(demo.studies.map((s) => s.study.id)).toEqual([DEMO_STUDY_ID, LESION_DEMO_STUDY_ID]);
     const [heart, lesions] = demo.studies;
@@ -55,6 +55,14 @@ describe.each(testDatabaseTargets())('the demo seed ($name)', (target) => {
     expect(await database.db.select().from(sites)).toHaveLength(demoHospitals.length + lesionHospitals.length);
     // The same staff accounts, so the printed sign-in links name the same people on every start.
     expect(again.studies.flatMap((s) => s.hospitals)).toEqual(first.studies.flatMap((s) => s.hospitals));
+  });
+
+  it('keeps the template a demo study was made with: a database seeded before version 2 stays on version 1', async () => {
+    await createStudy(database.db, { id: DEMO_STUDY_ID, name: 'Heart disease risk (demo)', templateId: heartRisk.id, config: { minParticipants: 3 } });
+    const demo = await seedDemo(database.db);
+    expect(demo.study.templateId).toBe('heart-risk');
+    const fresh = await seedDemo(database.db);
+    expect(fresh.study.templateId).toBe('heart-risk');
   });
 
   it('makes each demo site and its staff account through a redeemed staff invite, as a real hospital enrols', async () => {

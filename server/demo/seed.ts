@@ -1,6 +1,6 @@
 import { heartDemoHospitals } from '../../shared/synthetic/heart';
 import { lesionHospitals } from '../../shared/synthetic/lesions';
-import { heartRisk, lesionImages } from '../../shared/tasks';
+import { heartRiskV2, lesionImages } from '../../shared/tasks';
 import type { StudySummary } from '../../shared/protocol/schemas';
 import { eq } from 'drizzle-orm';
 import { generatePassword } from '../auth/accounts';
@@ -55,7 +55,8 @@ export async function seedDemo(db: Db, opts: DemoOptions = {}, clock: Clock = sy
   const heart = await seedStudy(db, {
     id: DEMO_STUDY_ID,
     name: 'Heart disease risk (demo)',
-    templateId: heartRisk.id,
+    // The newest heart template: new studies take it (missing indicators).
+    templateId: heartRiskV2.id,
     config: {
       ...common,
       minParticipants: heartSites.length,

@@ -6,7 +6,7 @@ import { startConsilium, type ConsiliumServer, type DemoHospitalLink } from '../
 import { siteStatistics } from '../../shared/fl/normalisation';
 import { strategyConfigSchema } from '../../shared/fl/registry';
 import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
-import { heartRisk, heartRiskFeatures, weightShapes } from '../../shared/tasks';
+import { heartRiskFeatures, heartRiskV2, weightShapes } from '../../shared/tasks';
 import { encodeWeights } from '../../shared/weights/codec';
 import type { ClientSocket } from '../testing/harness';
 import { postgresUrl } from '../testing/databases';
@@ -18,7 +18,7 @@ import { postgresUrl } from '../testing/databases';
  * updates (the round's sum is rebuilt from the stored payloads, exactly).
  */
 const STUDY = 'heart-demo';
-const shapes = weightShapes(heartRisk.model);
+const shapes = weightShapes(heartRiskV2.model);
 
 function deltaFor(k: number): Float32Array[] {
   return shapes.map(({ shape }, t) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.cos(k * 5 + t * 2 + i) * 0.02));

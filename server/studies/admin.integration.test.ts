@@ -144,6 +144,16 @@ describe.each(testDatabaseTargets())('study administration by a platform admin (
     const heart = templates.find((t) => t.id === 'heart-risk')!;
     expect(heart).toMatchObject({ name: heartRisk.name, taskKind: 'binary', input: 'tabular', defaultConfig: { optimizer: heartRisk.model.optimizer, minUpdates: heartRisk.defaults.minParticipants } });
     expect(templates.find((t) => t.id === 'hcv-stage')?.taskKind).toBe('multiclass');
+    // Each template's newest version first, the earlier one kept for the studies made with it.
+    expect(templates.map((t) => [t.id, t.version, t.latest])).toEqual([
+      ['heart-risk@2', 2, true],
+      ['heart-risk', 1, false],
+      ['hcv-stage@2', 2, true],
+      ['hcv-stage', 1, false],
+      ['lesion-images', 1, true],
+    ]);
+    expect(templates[0].changes).toMatch(/missing indicator/);
+    expect(templates[0].parameters).toBe(35 * 16 + 16 + 17);
 
     const bad = async (body: Record<string, unknown>, message: RegExp) => {
       const res = await api('POST', '/api/studies', { id: 'bad-study', name: 'Bad', templateId: 'heart-risk', ...body });

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { StudyConfig, StudyConfigPatch, StudyStatus, StudySummary } from '../../shared/protocol/schemas';
 import type { ConfigChangeResult, ConfigChangeView, CreateStudyRequest, EnrolResult, SiteView, TemplateView } from '../../shared/protocol/studyAdmin';
-import { parameterCount, templates } from '../../shared/tasks';
+import { isLatestVersion, parameterCount, templates } from '../../shared/tasks';
 import type { Db } from '../db/client';
 import { modelVersions, participants, rounds, sites, studies, studyConfigChanges, users } from '../db/schema';
 import type { Coordinator } from '../rounds/coordinator';
@@ -30,12 +30,16 @@ export function listTemplates(): TemplateView[] {
       id: t.id,
       name: t.name,
       description: t.description,
+      version: t.version,
+      latest: isLatestVersion(t),
+      ...(t.changes ? { changes: t.changes } : {}),
       taskKind: t.model.loss === 'categoricalCrossentropy' ? ('multiclass' as const) : ('binary' as const),
       input: t.image ? ('image' as const) : ('tabular' as const),
       parameters: parameterCount(t.model),
       defaultConfig: t.defaults,
     }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    // Each template's newest version first: the form starts on it.
+    .sort((a, b) => a.name.localeCompare(b.name) || b.version - a.version);
 }
 
 export async function listSites(db: Db): Promise<SiteView[]> {

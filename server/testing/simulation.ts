@@ -177,7 +177,7 @@ export async function runSimulation(server: RunningServer, database: Database, o
   const poison = options.poison ?? { count: 0, scale: 10 };
   if (poison.count > options.hospitals) throw new RangeError(`cannot poison ${poison.count} of ${options.hospitals} sites`);
   const cohort: SyntheticSite[] = syntheticSites(template.id, options.hospitals, seed);
-  const studyId = options.studyId ?? `sim-${template.id}-${strategy.name}-${Date.now().toString(36)}`.slice(0, 63);
+  const studyId = options.studyId ?? `sim-${template.id.replace('@', '-v')}-${strategy.name}-${Date.now().toString(36)}`.slice(0, 63);
   const dropBefore = options.dropBeforeMasking ?? 0;
   const dropAfter = options.dropAfterMasking ?? 0;
   if (dropBefore + dropAfter > options.hospitals) throw new RangeError(`cannot drop ${dropBefore + dropAfter} of ${options.hospitals} sites`);

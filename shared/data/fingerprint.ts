@@ -1,4 +1,4 @@
-import type { TabularRecord, TaskTemplate } from '../tasks/spec';
+import { templateFamily, type TabularRecord, type TaskTemplate } from '../tasks/spec';
 import type { RecordBatch } from './columnar';
 
 /**
@@ -50,7 +50,8 @@ export class FingerprintBuilder {
   private readonly header: string;
 
   constructor(template: TaskTemplate) {
-    this.header = `${FINGERPRINT_VERSION}|${template.id}|${template.features.map((f) => f.name).join(',')}|${template.label.name}`;
+    // Every version of a template describes the same data: one fingerprint for all of them.
+    this.header = `${FINGERPRINT_VERSION}|${templateFamily(template.id)}|${template.features.map((f) => f.name).join(',')}|${template.label.name}`;
     this.recordBytes = 8 * (template.features.length + 1);
     this.buffer = new ArrayBuffer(BLOCK_RECORDS * this.recordBytes);
     this.view = new DataView(this.buffer);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { encodedWidth, encodeRecords } from '../tasks/encoding';
+import { encodedWidth, encodeRecords, featureWidth } from '../tasks/encoding';
 import type { Feature } from '../tasks/spec';
 
 /** Trapezoid intervals of a first pass; see `tolerance` for refining it. */
@@ -108,22 +108,31 @@ export function integratedGradients(
 }
 
 /**
- * The study's typical patient, encoded: every value missing, so the encoding imputes each one (the
- * mean of a numeric feature, standardised to 0; the mode of a binary or categorical one).
+ * The study's typical patient, encoded: every value at the mean of a numeric feature (standardised
+ * to 0) or the mode of a binary or categorical one, and every value measured (missing indicators 0).
  */
 export function meanPatient(features: readonly Feature[]): Float32Array {
-  return encodeRecords(features, [{ id: 'baseline', values: {}, label: 0 }]).x;
+  // Encoded as missing, which imputes the means and modes; then marked measured.
+  const x = encodeRecords(features, [{ id: 'baseline', values: {}, label: 0 }]).x;
+  let col = 0;
+  for (const f of features) {
+    col += featureWidth(f);
+    if (f.missingIndicator) x[col - 1] = 0;
+  }
+  return x;
 }
 
 /**
  * One attribution per feature: a categorical feature's one-hot columns summed (moving from the
- * baseline's category to the patient's shifts both columns; together they are the feature's effect).
+ * baseline's category to the patient's shifts both columns; together they are the feature's effect),
+ * with its missing indicator's column where it has one.
  */
 export function foldAttributions(features: readonly Feature[], columns: ArrayLike<number>): { name: string; attribution: number }[] {
   if (columns.length !== encodedWidth(features)) throw new RangeError(`${columns.length} attributions for ${encodedWidth(features)} encoded columns`);
   let col = 0;
   return features.map((f) => {
-    const width = f.kind === 'categorical' ? f.categories.length : 1;
+    // A missing indicator is part of its feature: "measured, at this value" against the baseline's mean.
+    const width = featureWidth(f);
     let attribution = 0;
     for (let k = 0; k < width; k++) attribution += columns[col + k];
     col += width;

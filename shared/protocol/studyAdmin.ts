@@ -39,6 +39,12 @@ export interface TemplateView {
   id: string;
   name: string;
   description: string;
+  /** 1, 2, ...: a template's versions share its features and differ in encoding or model. */
+  version: number;
+  /** Whether this is the template's newest version (new studies should take it). */
+  latest: boolean;
+  /** What this version changes from the one before. */
+  changes?: string;
   /** binary or multi-class classification. */
   taskKind: 'binary' | 'multiclass';
   input: 'tabular' | 'image';

@@ -1,4 +1,4 @@
-import type { TabularRecord } from '../tasks/spec';
+import { templateFamily, type TabularRecord } from '../tasks/spec';
 import { generateHcvRecords, hcvHospitals, type HcvHospitalProfile } from './hcv';
 import { demoHospitals, generateHeartRecords, type HospitalProfile } from './heart';
 import { generateLesionImages, lesionHospitals, type LesionHospitalProfile, type LesionImages } from './lesions';
@@ -88,7 +88,8 @@ export function lesionProfiles(count: number, seed: number): LesionHospitalProfi
 /** `count` sites of a template, with their data. */
 export function syntheticSites(templateId: string, count: number, seed: number): SyntheticSite[] {
   if (!(Number.isInteger(count) && count >= 1)) throw new RangeError(`a federation needs a whole number of sites ≥ 1, got ${count}`);
-  switch (templateId) {
+  // Every version of a template describes the same data.
+  switch (templateFamily(templateId)) {
     case 'heart-risk':
       return heartProfiles(count, seed).map((p) => ({ kind: 'tabular', id: p.id, name: p.name, size: p.size, records: generateHeartRecords(p) }));
     case 'hcv-stage':

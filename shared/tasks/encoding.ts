@@ -1,15 +1,21 @@
 import type { Feature, TabularRecord } from './spec';
 
-/** Width of one encoded row: numeric and binary features take one column, categorical ones one per category. */
-export function encodedWidth(features: readonly Feature[]): number {
-  return features.reduce((w, f) => w + (f.kind === 'categorical' ? f.categories.length : 1), 0);
+/** Columns one feature takes: one numeric or binary, one per category, and one more for its missing indicator. */
+export function featureWidth(f: Feature): number {
+  return (f.kind === 'categorical' ? f.categories.length : 1) + (f.missingIndicator ? 1 : 0);
 }
 
-/** Names of the encoded columns, in order (`cp=4`, `age`, ...). */
+/** Width of one encoded row. */
+export function encodedWidth(features: readonly Feature[]): number {
+  return features.reduce((w, f) => w + featureWidth(f), 0);
+}
+
+/** Names of the encoded columns, in order (`cp=4`, `age`, `age?` for age's missing indicator, ...). */
 export function encodedColumns(features: readonly Feature[]): string[] {
-  return features.flatMap((f) =>
-    f.kind === 'categorical' ? f.categories.map((c) => `${f.name}=${c.code}`) : [f.name],
-  );
+  return features.flatMap((f) => [
+    ...(f.kind === 'categorical' ? f.categories.map((c) => `${f.name}=${c.code}`) : [f.name]),
+    ...(f.missingIndicator ? [`${f.name}?`] : []),
+  ]);
 }
 
 export interface EncodedDataset {
@@ -29,7 +35,8 @@ function isMissing(v: number | null | undefined): v is null | undefined {
 
 /**
  * Encode records for the model: numeric features standardised with the template's statistics,
- * binary ones as 0/1, categorical ones one-hot. Missing values take the mean (numeric) or the mode.
+ * binary ones as 0/1, categorical ones one-hot. Missing values take the mean (numeric) or the mode;
+ * a feature with a missing indicator also says, in its last column, whether it was missing.
  */
 export function encodeRecords(features: readonly Feature[], records: readonly TabularRecord[]): EncodedDataset {
   const width = encodedWidth(features);
@@ -61,6 +68,7 @@ export function encodeRecords(features: readonly Feature[], records: readonly Ta
           break;
         }
       }
+      if (f.missingIndicator) x[col++] = missing ? 1 : 0;
     }
   }
   return { x, y, n, width, imputed };

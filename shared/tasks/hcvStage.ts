@@ -1,5 +1,6 @@
 import { encodedWidth } from './encoding';
 import { taskTemplateSchema, type Feature, type TaskTemplate } from './spec';
+import { withMissingIndicators } from './versions';
 
 /**
  * Age, sex and the ten-test liver panel of the public HCV data set (Hoffmann et al., UCI "HCV data":
@@ -73,3 +74,6 @@ export const hcvStage: TaskTemplate = taskTemplateSchema.parse({
     clipping: { mode: 'adaptive', initialNorm: 3.5 },
   },
 });
+
+/** Version 2: a missing indicator per feature (version 1 stays for the studies made with it). */
+export const hcvStageV2: TaskTemplate = withMissingIndicators(hcvStage, 2);

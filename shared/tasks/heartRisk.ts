@@ -1,5 +1,6 @@
 import { encodedWidth } from './encoding';
 import { taskTemplateSchema, type Feature, type TaskTemplate } from './spec';
+import { withMissingIndicators } from './versions';
 
 /** The 13 features of the classic heart-disease studies, with the codes clinicians and public datasets use. */
 export const heartRiskFeatures: Feature[] = [
@@ -97,3 +98,6 @@ export const heartRisk: TaskTemplate = taskTemplateSchema.parse({
     clipping: { mode: 'adaptive', initialNorm: 2.5 },
   },
 });
+
+/** Version 2: a missing indicator per feature (version 1 stays for the studies made with it). */
+export const heartRiskV2: TaskTemplate = withMissingIndicators(heartRisk, 2);

@@ -1,21 +1,30 @@
-import { hcvStage } from './hcvStage';
-import { heartRisk } from './heartRisk';
+import { hcvStage, hcvStageV2 } from './hcvStage';
+import { heartRisk, heartRiskV2 } from './heartRisk';
 import { lesionImages } from './lesionImages';
-import type { TaskTemplate } from './spec';
+import { templateFamily, type TaskTemplate } from './spec';
 
 export * from './spec';
 export * from './encoding';
 export * from './modelSpec';
-export { heartRisk, heartRiskFeatures } from './heartRisk';
-export { hcvStage, hcvStageClasses, hcvStageFeatures } from './hcvStage';
+export { heartRisk, heartRiskFeatures, heartRiskV2 } from './heartRisk';
+export { hcvStage, hcvStageClasses, hcvStageFeatures, hcvStageV2 } from './hcvStage';
+export { withMissingIndicators } from './versions';
 export { LESION_INPUT_SIZE, lesionImages } from './lesionImages';
 export { DENSE_BENCH_MAX_PARAMS, DENSE_BENCH_MIN_PARAMS, DENSE_BENCH_TEMPLATE_ID, denseBenchLayout, denseBenchTemplate } from './denseBench';
 
 export const templates: Record<string, TaskTemplate> = {
   [heartRisk.id]: heartRisk,
+  [heartRiskV2.id]: heartRiskV2,
   [hcvStage.id]: hcvStage,
+  [hcvStageV2.id]: hcvStageV2,
   [lesionImages.id]: lesionImages,
 };
+
+/** Whether a newer version of this template exists (new studies are offered the newest first). */
+export function isLatestVersion(template: TaskTemplate): boolean {
+  const family = templateFamily(template.id);
+  return !Object.values(templates).some((t) => templateFamily(t.id) === family && t.version > template.version);
+}
 
 export function getTemplate(id: string): TaskTemplate | undefined {
   return templates[id];

@@ -182,8 +182,8 @@ describe('modelSpecSchema', () => {
 });
 
 describe('templates', () => {
-  it('registers the three templates, each valid', () => {
-    expect(Object.keys(templates)).toEqual(['heart-risk', 'hcv-stage', 'lesion-images']);
+  it('registers the three templates and the second versions of the tabular ones, each valid', () => {
+    expect(Object.keys(templates)).toEqual(['heart-risk', 'heart-risk@2', 'hcv-stage', 'hcv-stage@2', 'lesion-images']);
     for (const t of Object.values(templates)) expect(taskTemplateSchema.parse(t)).toEqual(t);
   });
 

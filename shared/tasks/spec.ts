@@ -23,6 +23,7 @@ export const numericFeatureSchema = z.object({
   limits: z.object({ min: z.number(), max: z.number() }).optional(),
   /** 0 cannot be a measurement of this feature (a serum cholesterol, a blood pressure): an export's 0 means "not measured". */
   cannotBeZero: z.boolean().optional(),
+  missingIndicator: z.boolean().optional(),
 }).refine((f) => !f.limits || (f.limits.min <= f.min && f.limits.max >= f.max), { message: 'the possible range (limits) must contain the plausible range (min–max)', path: ['limits'] });
 
 export const binaryFeatureSchema = z.object({
@@ -32,6 +33,7 @@ export const binaryFeatureSchema = z.object({
   /** Meaning of 0 and of 1. */
   values: z.tuple([z.string(), z.string()]),
   mode: z.union([z.literal(0), z.literal(1)]),
+  missingIndicator: z.boolean().optional(),
 });
 
 export const categoricalFeatureSchema = z.object({
@@ -41,6 +43,11 @@ export const categoricalFeatureSchema = z.object({
   categories: z.array(z.object({ code: z.number().int(), label: z.string() })).min(2),
   /** Code imputed when the value is missing. */
   mode: z.number().int(),
+  /**
+   * One more encoded input, 1 where the value was missing (and imputed), 0 where it was measured: the
+   * model can tell an imputed value from a measured one (every feature kind takes it).
+   */
+  missingIndicator: z.boolean().optional(),
 });
 
 export const featureSchema = z.discriminatedUnion('kind', [
@@ -138,7 +145,15 @@ export const taskTemplateSchema = z.preprocess(
   withModelOptimizer,
   z
     .object({
-      id: z.string(),
+      /** Unique: `family` for version 1, `family@version` after (`heart-risk@2`). Studies keep the id they were made with. */
+      id: z.string().regex(/^[A-Za-z0-9][\w.-]*(@[1-9][0-9]*)?$/, "a template id is a name, with @version after version 1"),
+      /**
+       * A template's versions share its features (a site's imported data serves every version) and
+       * differ in how they encode them or in the model; a new version never changes an existing study.
+       */
+      version: z.number().int().min(1).default(1),
+      /** What this version changes from the one before it, in a sentence an admin reads when choosing. */
+      changes: z.string().optional(),
       name: z.string(),
       description: z.string(),
       label: z.object({
@@ -157,6 +172,9 @@ export const taskTemplateSchema = z.preprocess(
       defaults: studyConfigSchema,
     })
     .superRefine((t, ctx) => {
+      if (t.id !== templateVersionId(templateFamily(t.id), t.version)) {
+        ctx.addIssue({ code: 'custom', message: `version ${t.version} of a template is named '${templateVersionId(templateFamily(t.id), t.version)}'`, path: ['id'] });
+      }
       const shape = modelInputShape(t.model);
       if (t.image) {
         const { height, width, channels } = t.image;
@@ -175,6 +193,17 @@ export const taskTemplateSchema = z.preprocess(
     }),
 );
 export type TaskTemplate = z.infer<typeof taskTemplateSchema>;
+
+/** The template a version belongs to: `heart-risk` for `heart-risk@2` and for `heart-risk`. Sites keep their data by it. */
+export function templateFamily(id: string): string {
+  const at = id.indexOf('@');
+  return at < 0 ? id : id.slice(0, at);
+}
+
+/** The id of a template's version: the family for version 1, `family@version` after. */
+export function templateVersionId(family: string, version: number): string {
+  return version === 1 ? family : `${family}@${version}`;
+}
 
 /**
  * One patient record as a hospital holds it: feature values by name (null when missing) and the

@@ -8,7 +8,7 @@ import { hcvStage } from '../tasks/hcvStage';
 import { heartRisk } from '../tasks/heartRisk';
 import { lesionImages } from '../tasks/lesionImages';
 import { initialWeights } from '../tasks/modelSpec';
-import type { TaskTemplate } from '../tasks/spec';
+import { templateFamily, type TaskTemplate } from '../tasks/spec';
 import { concat, type Dataset } from './dataset';
 import { evaluateModel, type Evaluation } from './evaluate';
 import { hospitalSplit } from './split';
@@ -56,7 +56,7 @@ const demoSources: Record<string, DemoSource<DemoProfile>> = {
 };
 
 function sourceFor(template: TaskTemplate): DemoSource<DemoProfile> {
-  const source = demoSources[template.id];
+  const source = demoSources[templateFamily(template.id)];
   if (!source) throw new RangeError(`no demo hospitals for template '${template.id}'`);
   return source;
 }

@@ -28,7 +28,9 @@ export function ModelGraphPanel({ templateId }: { templateId: string }) {
 /** What one input sample is, in the template's terms: an image, or features and their encoding. */
 function inputNote(t: TaskTemplate): string {
   if (t.image) return `${t.image.width}×${t.image.height} ${t.image.channels === 1 ? 'grayscale' : 'colour'} image, pixels scaled to [0, 1]`;
-  return `${t.features.length} features, encoded to ${modelInputShape(t.model).join('×')} values`;
+  const indicators = t.features.filter((f) => f.missingIndicator).length;
+  const what = indicators === t.features.length ? `${t.features.length} features and whether each was missing` : indicators > 0 ? `${t.features.length} features, ${indicators} with a missing indicator` : `${t.features.length} features`;
+  return `${what}, encoded to ${modelInputShape(t.model).join('×')} values`;
 }
 
 export function ModelGraph({ spec, inputNote }: { spec: ModelSpec; inputNote?: string }) {

@@ -9,6 +9,12 @@ import { SecureAggregationFields } from './SecureAggregationFields';
 import { applyFormChange, formFromConfig, formProblems, patchFromForm, type ConfigForm } from './studyConfigForm';
 
 /** A study id from its name: lower-case letters, digits and dashes. */
+/** "Heart disease risk (version 2)"; the first version of a template that has no other is just its name. */
+function templateLabel(t: TemplateView): string {
+  if (t.version === 1 && t.latest) return t.name;
+  return `${t.name} (version ${t.version}${t.latest ? '' : ', earlier'})`;
+}
+
 function slug(name: string): string {
   return name
     .toLowerCase()
@@ -113,13 +119,14 @@ export function NewStudyPage() {
             <select id={ids.template} name="templateId" value={template.id} onChange={(e) => setTemplateId(e.target.value)}>
               {templates.data!.map((t) => (
                 <option key={t.id} value={t.id}>
-                  {t.name}
+                  {templateLabel(t)}
                 </option>
               ))}
             </select>
             <span className="hint">
               {template.taskKind === 'binary' ? 'Binary' : 'Multi-class'} classification, {template.input} data,{' '}
               {template.parameters.toLocaleString()} parameters.
+              {template.latest ? (template.changes ? ` Version ${template.version}: ${template.changes}` : '') : ' An earlier version, kept for the studies made with it.'}
             </span>
           </div>
           <div className="field">

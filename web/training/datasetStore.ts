@@ -2,7 +2,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { batchToRecords, type RecordBatch } from '../../shared/data/columnar';
 import { isImageBatch, joinImageBatches, type ImageBatch } from '../../shared/data/images/batch';
 import type { DatasetStats } from '../../shared/data/stats';
-import { getTemplate, type TabularRecord } from '../../shared/tasks';
+import { getTemplate, templateFamily, type TabularRecord } from '../../shared/tasks';
 
 /**
  * The hospital's datasets, kept in this browser's IndexedDB, one database per site so several sites
@@ -53,7 +53,7 @@ interface ActivePointer {
 interface SiteDb extends DBSchema {
   datasets: { key: string; value: DatasetMeta };
   records: { key: [string, number]; value: StoredChunk };
-  /** By template id: the dataset training uses. */
+  /** By template family (`heart-risk` for every version of it: they share their features): the dataset training uses. */
   active: { key: string; value: ActivePointer };
 }
 
@@ -150,7 +150,7 @@ const chunkRange = (datasetId: string) => IDBKeyRange.bound([datasetId, 0], [dat
 
 async function activeMeta(db: IDBPDatabase<SiteDb>, templateId?: string): Promise<DatasetMeta | null> {
   let pointer: ActivePointer | undefined;
-  if (templateId) pointer = await db.get('active', templateId);
+  if (templateId) pointer = await db.get('active', templateFamily(templateId));
   else {
     // Callers that do not name a template get the dataset activated last.
     const all = await db.getAll('active');
@@ -178,14 +178,15 @@ export async function ensureActiveDataset(
   generate: () => Promise<{ meta: DatasetMeta; batch: RecordBatch | ImageBatch }>,
 ): Promise<void> {
   const db = await siteDb(siteId);
-  if (await activeMeta(db, templateId)) return;
+  const key = templateFamily(templateId);
+  if (await activeMeta(db, key)) return;
   // Generated, hashed and written before the switch: IndexedDB commits a transaction left idle across an await.
   const { meta, batch } = await generate();
   await writeDataset(db, meta, [batch]);
   const tx = db.transaction('active', 'readwrite');
   const active = tx.objectStore('active');
   await settle(tx, async () => {
-    if (!(await active.get(templateId))) await active.put({ datasetId: meta.id, activatedAt: Date.now() }, templateId);
+    if (!(await active.get(key))) await active.put({ datasetId: meta.id, activatedAt: Date.now() }, key);
   });
 }
 
@@ -314,7 +315,8 @@ export interface SiteDatasets {
 export async function listDatasets(siteId: string, templateId: string): Promise<SiteDatasets> {
   const db = await siteDb(siteId);
   const [all, active] = await Promise.all([db.getAll('datasets'), activeMeta(db, templateId)]);
-  const datasets = all.filter((d) => d.templateId === templateId && d.state === 'ready').sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const family = templateFamily(templateId);
+  const datasets = all.filter((d) => templateFamily(d.templateId) === family && d.state === 'ready').sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   return { datasets, activeId: active?.id ?? null };
 }
 
@@ -344,7 +346,7 @@ export async function commitStaging(siteId: string, datasetId: string, final: Om
       const chunks = await tx.objectStore('records').count(chunkRange(datasetId));
       if (chunks !== final.chunks) throw new Error(`The import is incomplete (${chunks} of ${final.chunks} chunks stored); nothing was changed.`);
       await tx.objectStore('datasets').put({ ...final, id: datasetId, state: 'ready' });
-      await tx.objectStore('active').put({ datasetId, activatedAt: Date.now() }, final.templateId);
+      await tx.objectStore('active').put({ datasetId, activatedAt: Date.now() }, templateFamily(final.templateId));
     },
   );
 }
@@ -360,8 +362,8 @@ export async function deleteDataset(siteId: string, datasetId: string): Promise<
       await tx.objectStore('records').delete(chunkRange(datasetId));
       await tx.objectStore('datasets').delete(datasetId);
       if (meta) {
-        const pointer = await tx.objectStore('active').get(meta.templateId);
-        if (pointer?.datasetId === datasetId) await tx.objectStore('active').delete(meta.templateId);
+        const pointer = await tx.objectStore('active').get(templateFamily(meta.templateId));
+        if (pointer?.datasetId === datasetId) await tx.objectStore('active').delete(templateFamily(meta.templateId));
       }
     },
   );
@@ -376,8 +378,9 @@ export async function activateDataset(siteId: string, templateId: string, datase
     tx,
     async () => {
       const meta = await tx.objectStore('datasets').get(datasetId);
-      if (!meta || meta.state !== 'ready' || meta.templateId !== templateId) throw new Error('That dataset is not available for this study.');
-      await tx.objectStore('active').put({ datasetId, activatedAt: Date.now() }, templateId);
+      const family = templateFamily(templateId);
+      if (!meta || meta.state !== 'ready' || templateFamily(meta.templateId) !== family) throw new Error('That dataset is not available for this study.');
+      await tx.objectStore('active').put({ datasetId, activatedAt: Date.now() }, family);
     },
   );
 }

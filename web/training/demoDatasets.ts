@@ -5,7 +5,7 @@ import { fingerprintImages } from '../../shared/data/images/fingerprint';
 import { toBytes } from '../../shared/data/images/pixels';
 import { labelClasses, StatsAccumulator } from '../../shared/data/stats';
 import { allHeartDemoHospitals, generateHeartRecords, generateLesionImages, lesionHospitals } from '../../shared/synthetic';
-import type { TaskTemplate } from '../../shared/tasks';
+import { templateFamily, type TaskTemplate } from '../../shared/tasks';
 import { countLabels, ensureActiveDataset, type DatasetMeta } from './datasetStore';
 
 /** The demo sites' seeded synthetic datasets: heart records or lesion scans, stored as imports are. */
@@ -20,11 +20,11 @@ export async function ensureDemoRecords(siteId: string, profileId: string, templ
   const profiles: { id: string }[] = template.image ? lesionHospitals : allHeartDemoHospitals;
   if (!profiles.some((p) => p.id === profileId)) return;
   // The demo dataset's id is fixed, so regenerating it (two tabs at once) writes the same rows.
-  await ensureActiveDataset(siteId, template.id, () => (template.image ? demoScans(profileId, template, studyId) : demoRecords(profileId, template, studyId)));
+  await ensureActiveDataset(siteId, templateFamily(template.id), () => (template.image ? demoScans(profileId, template, studyId) : demoRecords(profileId, template, studyId)));
 }
 
 function demoMeta(template: TaskTemplate, profileId: string, name: string, studyId: string | null) {
-  return { id: `demo-${template.id}-${profileId}`, templateId: template.id, studyId, source: 'demo' as const, name: `Synthetic demo ${name}`, profileId, createdAt: new Date().toISOString(), chunks: 1, state: 'ready' as const };
+  return { id: `demo-${templateFamily(template.id)}-${profileId}`, templateId: templateFamily(template.id), studyId, source: 'demo' as const, name: `Synthetic demo ${name}`, profileId, createdAt: new Date().toISOString(), chunks: 1, state: 'ready' as const };
 }
 
 async function demoRecords(profileId: string, template: TaskTemplate, studyId: string | null): Promise<{ meta: DatasetMeta; batch: RecordBatch }> {

@@ -7,7 +7,7 @@
  * must make of it. Not exported from the CSV index: the page never needs it.
  */
 import { demoHospitals, generateHcvRecords, generateHeartRecords, hcvHospitals, mulberry32 } from '../../synthetic';
-import type { Feature, NumericFeature, TabularRecord, TaskTemplate } from '../../tasks/spec';
+import { templateFamily, type Feature, type NumericFeature, type TabularRecord, type TaskTemplate } from '../../tasks/spec';
 import { csvField } from './format';
 import type { CsvEncoding } from './text';
 import { CONVENTIONAL_MISSING_CODES } from './proposals';
@@ -53,8 +53,8 @@ const OUTLIERS = 5;
 const IMPOSSIBLE = 4;
 
 function records(template: TaskTemplate, size: number, seed: number): TabularRecord[] {
-  if (template.id === 'heart-risk') return generateHeartRecords({ ...demoHospitals[0], id: `variant-${seed}`, size, seed, missingRate: 0 });
-  if (template.id === 'hcv-stage') return generateHcvRecords({ ...hcvHospitals[0], id: `variant-${seed}`, size, seed, missingRate: 0 });
+  if (templateFamily(template.id) === 'heart-risk') return generateHeartRecords({ ...demoHospitals[0], id: `variant-${seed}`, size, seed, missingRate: 0 });
+  if (templateFamily(template.id) === 'hcv-stage') return generateHcvRecords({ ...hcvHospitals[0], id: `variant-${seed}`, size, seed, missingRate: 0 });
   throw new Error(`no synthetic data for template '${template.id}'`);
 }
 
@@ -151,7 +151,7 @@ export function makeVariant(template: TaskTemplate, spec: VariantSpec): CsvVaria
   const flagged: number[] = [];
   for (let k = 0; k < OUTLIERS && withZone.length > 0; k++) {
     const i = take();
-    const cholesterol = template.id === 'heart-risk' && k < 2 ? features.findIndex((f) => f.name === 'chol') : -1;
+    const cholesterol = templateFamily(template.id) === 'heart-risk' && k < 2 ? features.findIndex((f) => f.name === 'chol') : -1;
     if (cholesterol >= 0) cells[i][cholesterol] = k === 0 ? '603' : '85';
     else {
       const { f, j } = withZone[Math.floor(rand() * withZone.length)];
