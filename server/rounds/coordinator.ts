@@ -5,7 +5,7 @@ import { canOpenRound, decideRound } from '../../shared/fl/roundPolicy';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { EvaluationReport, RoundOpen, UploadReceipt } from '../../shared/protocol/schemas';
 import type { AdvertiseRequest, RevealRequest, ShareKeysRequest } from '../../shared/protocol/secagg';
-import { rounds, siteStatistics, studies, updates } from '../db/schema';
+import { rounds, studies, updates } from '../db/schema';
 import { recordEvaluation } from '../models/evaluations';
 import { pastBudget, stopAtBudget } from '../privacy/budget';
 import { createNoiseKey, secureUniform } from '../privacy/noise';
@@ -17,7 +17,7 @@ import { countUpdates, refuseUnread, submitUpdate, type IntakeContext, type Unre
 import { boundsFor, reportedCounts, RoundLedgers } from './ledgers';
 import { UpdateRecorder } from './recorder';
 import { sampleParticipants } from './sampling';
-import { fixNormalisation, implausibleStatistics, statisticsNeeded } from './statistics';
+import { fixNormalisation, implausibleStatistics, statisticsNeeded, storeStatistics } from './statistics';
 import type { CoordinatorDeps, RoundRow, StudyRow, SubmitUpdate } from './types';
 
 export type { CoordinatorDeps, CoordinatorEvents, SubmitUpdate } from './types';
@@ -264,30 +264,21 @@ export class Coordinator {
     return this.roundOpenOf(round, study);
   }
 
-  /** Whether the study still waits for this participant's statistics. */
+  /** Whether the study has no statistics from this participant yet (it sends them once, whenever it joins). */
   statisticsNeeded(studyId: string, participantId: string): Promise<boolean> {
     return statisticsNeeded(this.deps.db, studyId, participantId);
   }
 
   /**
-   * A site's aggregate statistics. Kept (a later report from the same site replaces it) until the study's
-   * statistics are fixed; after that the report is acknowledged but changes nothing.
+   * A site's aggregate statistics, stored (a later report from the same site replaces them) for the
+   * admins' view of each site's data. `accepted`: they count towards the study's normalisation, as
+   * they do until it is fixed; after that they never change it.
    */
   async recordStatistics(studyId: string, participantId: string, stats: SiteStatistics): Promise<{ accepted: boolean }> {
     const problem = implausibleStatistics(stats);
     if (problem) throw new ConsiliumError(ErrorCode.BadRequest, `statistics refused: ${problem}`, 400);
-    const accepted = await this.serial(studyId, async () => {
-      const { db, clock } = this.deps;
-      const [study] = await db.select().from(studies).where(eq(studies.id, studyId));
-      if (!study) throw new ConsiliumError(ErrorCode.NotFound, `no study '${studyId}'`, 404);
-      if (study.normalisation) return false;
-      const values = { studyId, participantId, statistics: stats, receivedAt: new Date(clock.now()) };
-      await db
-        .insert(siteStatistics)
-        .values(values)
-        .onConflictDoUpdate({ target: [siteStatistics.studyId, siteStatistics.participantId], set: values });
-      return true;
-    });
+    const accepted = await this.serial(studyId, () => storeStatistics(this.deps, studyId, participantId, stats));
+    this.deps.events.changed(studyId);
     if (accepted) await this.maybeOpenRound(studyId);
     return { accepted };
   }

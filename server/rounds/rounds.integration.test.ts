@@ -328,7 +328,7 @@ describe.each(testDatabaseTargets())('a federated round over HTTP and Socket.IO 
     const served = JSON.stringify(await summary());
     expect(served).not.toMatch(/sumSquares|"sum"/);
 
-    // Fixed from now on: a late report is acknowledged but changes nothing.
+    // Fixed from now on: a later report is stored for the admins' data view but not accepted: the normalisation stays.
     expect(await emitAck(joined[0], 'hospital:statistics', { studyId: STUDY, statistics: siteStatistics(heartRiskFeatures, records[2]) })).toEqual({
       ok: true,
       data: { accepted: false },

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { combineStatistics, type SiteStatistics } from '../../shared/fl/normalisation';
+import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { Db } from '../db/client';
 import { siteStatistics, studies } from '../db/schema';
 import { templateOf } from '../studies/service';
@@ -31,15 +32,34 @@ const { db, log } = deps;
   return fixed.n;
 }
 
-/** Whether the study still waits for this participant's statistics. */
+/**
+ * Whether the study has no statistics from this participant yet. Before the normalisation is fixed
+ * they go into it; after, a site that joins late still sends them once, for the admins' view of
+ * each site's data (missing and out-of-range values), and they change nothing else.
+ */
 export async function statisticsNeeded(db: Db, studyId: string, participantId: string): Promise<boolean> {
-  const [study] = await db.select({ n: studies.normalisation }).from(studies).where(eq(studies.id, studyId));
-  if (!study || study.n) return false;
   const [row] = await db
     .select({ p: siteStatistics.participantId })
     .from(siteStatistics)
     .where(and(eq(siteStatistics.studyId, studyId), eq(siteStatistics.participantId, participantId)));
   return !row;
+}
+
+/**
+ * Store a site's statistics, replacing its earlier ones. Returns whether they count towards the
+ * study's normalisation: only while it is not fixed. Run in the study's queue, so a report never
+ * races the normalisation being fixed.
+ */
+export async function storeStatistics(deps: Pick<CoordinatorDeps, 'db' | 'clock'>, studyId: string, participantId: string, stats: SiteStatistics): Promise<boolean> {
+  const { db, clock } = deps;
+  const [study] = await db.select({ normalisation: studies.normalisation }).from(studies).where(eq(studies.id, studyId));
+  if (!study) throw new ConsiliumError(ErrorCode.NotFound, `no study '${studyId}'`, 404);
+  const values = { studyId, participantId, statistics: stats, receivedAt: new Date(clock.now()) };
+  await db
+    .insert(siteStatistics)
+    .values(values)
+    .onConflictDoUpdate({ target: [siteStatistics.studyId, siteStatistics.participantId], set: values });
+  return !study.normalisation;
 }
 
 /** Counts that cannot come from `rows` records: a buggy or hostile client. */
@@ -51,6 +71,10 @@ export function implausibleStatistics(stats: SiteStatistics): string | null {
   for (const [name, counts] of Object.entries(stats.categorical)) {
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     if (total > stats.rows) return `${name}: ${total} values in ${stats.rows} rows`;
+  }
+  for (const [name, n] of Object.entries(stats.flagged ?? {})) {
+    const present = stats.numeric[name]?.count ?? 0;
+    if (n > present) return `${name}: ${n} values out of range among ${present} present`;
   }
   return null;
 }

@@ -1,8 +1,8 @@
-import { asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Dashboard, ParticipantState, ParticipantView, RoundView, VersionMetrics } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
 import { pooledSql } from '../models/evaluations';
-import { evaluations, modelVersions, participants, refusedUpdates, rounds, sites, updates } from '../db/schema';
+import { evaluations, modelVersions, participants, refusedUpdates, rounds, siteStatistics, sites, updates } from '../db/schema';
 import type { Presence } from '../realtime/presence';
 import { getStudySummary } from './service';
 
@@ -64,12 +64,13 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
   for (const k of last?.aggregationReport?.secureAggregation?.survivors ?? []) if (last?.sampled[k]) sentLastRound.add(last.sampled[k]);
 
   const parts = await db
-    .select({ p: participants, siteName: sites.name })
+    .select({ p: participants, siteName: sites.name, statisticsAt: siteStatistics.receivedAt })
     .from(participants)
     .innerJoin(sites, eq(sites.id, participants.siteId))
+    .leftJoin(siteStatistics, and(eq(siteStatistics.studyId, participants.studyId), eq(siteStatistics.participantId, participants.id)))
     .where(eq(participants.studyId, studyId))
     .orderBy(asc(sites.name));
-  const participantViews: ParticipantView[] = parts.map(({ p, siteName }) => {
+  const participantViews: ParticipantView[] = parts.map(({ p, siteName, statisticsAt }) => {
     const live = presence.get(p.id);
     const connected = presence.isOnline(p.id);
     const state = participantLabel({
@@ -93,6 +94,7 @@ export async function buildDashboard(db: Db, presence: Presence, studyId: string
       loss: live?.loss ?? null,
       lastUpdateRound: lastRoundBy.get(p.id) ?? null,
       datasetFingerprint: p.datasetFingerprint,
+      statisticsAt: statisticsAt?.toISOString() ?? null,
     };
   });
 

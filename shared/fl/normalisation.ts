@@ -2,14 +2,17 @@ import { z } from 'zod';
 import type { Feature, TabularRecord } from '../tasks/spec';
 
 /**
- * What one site contributes before a study's first round: per numeric feature the count of present
- * values, their sum and sum of squares; per categorical or binary feature the count of each code.
- * Aggregates only: no row, no per-patient value.
+ * What one site contributes when it first joins a study: per numeric feature the count of present
+ * values, their sum and sum of squares; per categorical or binary feature the count of each code;
+ * per numeric feature the count of present values outside its plausible range (`min`–`max`: kept,
+ * but counted). Aggregates only: no row, no per-patient value.
  */
 export const siteStatisticsSchema = z.object({
   rows: z.number().int().min(0),
   numeric: z.record(z.string(), z.object({ count: z.number().int().min(0), sum: z.number().finite(), sumSquares: z.number().finite().min(0) })),
   categorical: z.record(z.string(), z.record(z.string(), z.number().int().min(0))),
+  /** Optional: statistics stored, or sent by tabs, before values outside the plausible range were counted. */
+  flagged: z.record(z.string(), z.number().int().min(0)).optional(),
 });
 export type SiteStatistics = z.infer<typeof siteStatisticsSchema>;
 
@@ -30,10 +33,12 @@ export function siteStatistics(features: readonly Feature[], records: readonly T
 
 /** Statistics of no records, to add records to a part at a time. */
 export function emptySiteStatistics(features: readonly Feature[]): SiteStatistics {
-  const stats: SiteStatistics = { rows: 0, numeric: {}, categorical: {} };
+  const stats: SiteStatistics = { rows: 0, numeric: {}, categorical: {}, flagged: {} };
   for (const f of features) {
-    if (f.kind === 'numeric') stats.numeric[f.name] = { count: 0, sum: 0, sumSquares: 0 };
-    else stats.categorical[f.name] = {};
+    if (f.kind === 'numeric') {
+      stats.numeric[f.name] = { count: 0, sum: 0, sumSquares: 0 };
+      stats.flagged![f.name] = 0;
+    } else stats.categorical[f.name] = {};
   }
   return stats;
 }
@@ -54,6 +59,10 @@ export function addSiteStatistics(stats: SiteStatistics, features: readonly Feat
         s.count++;
         s.sum += v;
         s.sumSquares += v * v;
+        if (v < f.min || v > f.max) {
+          const flagged = (stats.flagged ??= {});
+          flagged[f.name] = (flagged[f.name] ?? 0) + 1;
+        }
       } else {
         const counts = (stats.categorical[f.name] ??= {});
         counts[String(v)] = (counts[String(v)] ?? 0) + 1;
@@ -77,6 +86,10 @@ export function mergeStatistics(parts: readonly SiteStatistics[]): SiteStatistic
     for (const [name, counts] of Object.entries(p.categorical)) {
       const o = (out.categorical[name] ??= {});
       for (const [code, n] of Object.entries(counts)) o[code] = (o[code] ?? 0) + n;
+    }
+    for (const [name, n] of Object.entries(p.flagged ?? {})) {
+      const o = (out.flagged ??= {});
+      o[name] = (o[name] ?? 0) + n;
     }
   }
   return out;

@@ -155,7 +155,10 @@ export const joinResultSchema = z.object({
   site: siteSchema,
   study: studySummarySchema,
   openRound: roundOpenSchema.nullable(),
-  /** The study waits for this site's aggregate statistics before its first round. */
+  /**
+   * The study has no aggregate statistics from this site yet: it sends them once. Before the first
+   * round they go into the study's normalisation; after, only into the admins' view of each site's data.
+   */
   statisticsNeeded: z.boolean(),
 });
 export type JoinResult = z.infer<typeof joinResultSchema>;
@@ -174,6 +177,8 @@ export const participantViewSchema = z.object({
   loss: z.number().nullable(),
   lastUpdateRound: z.number().int().nullable(),
   datasetFingerprint: z.string().nullable(),
+  /** When the site last sent its aggregate statistics (ISO); null if it never did. */
+  statisticsAt: z.string().nullable(),
 });
 export type ParticipantView = z.infer<typeof participantViewSchema>;
 

@@ -16,6 +16,7 @@ import type {
   TemplateView,
 } from '../../shared/protocol';
 import type { AuditPage, AuditQuery, CreatedInvite, CreateInvite, InvitePreview, InviteView, IssuedLink, RedeemInvite, SiteDetail } from '../../shared/protocol/accounts';
+import type { DataQuality } from '../../shared/protocol/dataQuality';
 import type { MetricSeries } from '../../shared/protocol/metricSeries';
 import type { RoundDetail } from '../../shared/protocol/roundDetail';
 import { apiFetch } from './http';
@@ -49,6 +50,9 @@ export const approveVersion = (id: string, version: number, note: string) =>
   apiFetch<ApprovalView>(`${studyPath(id)}/versions/${version}/approve`, { json: { note } });
 
 export const getVersionEvaluation = (id: string, version: number) => apiFetch<VersionEvaluation>(`${studyPath(id)}/versions/${version}/evaluation`);
+
+/** Each site's missing and out-of-range values per feature, with warnings (platform admins). */
+export const getDataQuality = (id: string) => apiFetch<DataQuality>(`${studyPath(id)}/data-quality`);
 
 /** Every version's pooled figures and each site's reports, for the convergence chart. */
 export const getMetricSeries = (id: string) => apiFetch<MetricSeries>(`${studyPath(id)}/metrics`);

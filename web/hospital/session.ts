@@ -339,7 +339,7 @@ export class HospitalSession {
       });
       this.log(`Joined "${res.study.name}" as ${res.site.name}.`, 'ok');
       this.progress.push(this.progressReport());
-      if (res.statisticsNeeded) await this.contributeStatistics(res.study.id, res.study.templateId);
+      if (res.statisticsNeeded) await this.contributeStatistics(res.study.id, res.study.templateId, res.study.normalisation !== null);
       if (res.openRound) this.rounds.onRoundOpen(res.openRound);
       this.rounds.evaluateMissedVersion(res.study.currentVersion);
     } catch (e) {
@@ -359,21 +359,23 @@ export class HospitalSession {
 
 
   /**
-   * Before the first round the study combines every site's aggregate statistics into global ones:
-   * this site sends counts, sums and sums of squares of its training split, never a row.
+   * Each site sends the aggregate statistics of its training split once: counts, sums and sums of
+   * squares, never a row. Before the first round the study combines them into its normalisation;
+   * after it is fixed they only show the study's admins how complete each site's data is, so a
+   * failure then does not hold up the join.
    */
-  private async contributeStatistics(studyId: string, templateId: string): Promise<void> {
+  private async contributeStatistics(studyId: string, templateId: string, normalisationFixed: boolean): Promise<void> {
     if (!this.socket) return;
-    const statistics = await this.worker.localStatistics(this.state.site!.id, templateId, this.splitConfig());
-    const res = await emitWithAck(this.socket, 'hospital:statistics', { studyId, statistics });
-    if (res.accepted) this.log(`Sent aggregate feature statistics of ${statistics.rows} training records for the study's normalisation.`);
+    try {
+      const statistics = await this.worker.localStatistics(this.state.site!.id, templateId, this.splitConfig());
+      const res = await emitWithAck(this.socket, 'hospital:statistics', { studyId, statistics });
+      const sent = `Sent aggregate feature statistics of ${statistics.rows} training records`;
+      this.log(res.accepted ? `${sent} for the study's normalisation.` : `${sent}: the study's normalisation was already fixed, so they only show its admins how complete this site's data is.`);
+    } catch (e) {
+      if (!normalisationFixed) throw e;
+      this.log(`Could not send this site's feature statistics: ${describe(e)}`, 'warn');
+    }
   }
-
-
-
-
-
-
 
   // ----- outbox -----
 
