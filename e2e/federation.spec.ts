@@ -43,6 +43,11 @@ test('three hospitals federate three rounds while the admin watches the model co
   await expect(admin.getByTestId('study-status')).toHaveText(/completed/i);
   // Features were standardised with statistics combined from the three sites' training splits.
   await expect(admin.getByTestId('normalisation')).toHaveText(`3 sites, ${baseline.trainSamples} records`);
+  // Each site's missing values per feature, from the same statistics: the demo's sites miss few values, so no warning.
+  const dataBySite = admin.getByRole('region', { name: 'Data by site' });
+  await expect(dataBySite.getByTestId('data-quality-row')).toHaveCount(3);
+  await expect(dataBySite.getByTestId('data-quality-warning')).toHaveCount(0);
+  await dataBySite.screenshot({ path: test.info().outputPath('data-by-site.png') });
 
   for (const h of hospitals) {
     await expect(h.page.getByTestId('rounds-done')).toHaveText(String(ROUNDS));

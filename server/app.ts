@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ErrorCode } from '../shared/protocol/errors';
-import type { Health } from '../shared/protocol/schemas';
+import { healthSchema, type Health } from '../shared/protocol/schemas';
 import { parameterCount, templates } from '../shared/tasks';
 import { authRoutes } from './auth/routes';
 import { loadSigningKey } from './auth/secret';
@@ -28,6 +28,11 @@ import { defaultBodyLimit } from './http/bodyLimit';
 import { errorBody, errorHandler } from './http/errors';
 import { addressMiddleware, addressOf as requestAddress, principalMiddleware, type AppEnv } from './http/principal';
 import { accountOf, clientAddress, consume, createRateLimiters, jsonFieldOf, rateLimit, type RateLimitSettings } from './http/rateLimit';
+import { doc } from './openapi/describe';
+import { openApiRoutes } from './openapi/routes';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { metricsHandler } from './observability/routes';
+import type { LogHub } from './observability/logHub';
 import { Presence } from './realtime/presence';
 import { attachRealtime, rooms, sameOrigin, type RealtimeDeps } from './realtime/socket';
 import { Coordinator, type CoordinatorEvents } from './rounds/coordinator';
@@ -38,6 +43,9 @@ import { modelRoutes } from './models/routes';
 import { publicModelRoutes } from './models/publicRoutes';
 import { metricSeriesRoutes } from './models/seriesRoutes';
 import { studyAdminRoutes, templateRoutes } from './studies/adminRoutes';
+import { createApiTokens } from './monitoring/apiTokens';
+import { monitoringRoutes } from './monitoring/routes';
+import { apiTokenRoutes } from './monitoring/tokenRoutes';
 
 async function siteOfParticipant(db: Database['db'], participantId: string): Promise<string | null> {
   const [row] = await db.select({ siteId: participants.siteId }).from(participants).where(eq(participants.id, participantId));
@@ -50,6 +58,8 @@ export interface AppDeps {
   database: Database;
   clock?: Clock;
   logger?: Logger;
+  /** Where `logger` also writes: the kept log behind the admins' live view (./observability/serverLogger.ts). */
+  logHub?: LogHub;
   /** Folder of the built SPA; omitted or missing means API only. */
   staticDir?: string;
   /** Set Secure on cookies (behind TLS). */
@@ -72,6 +82,8 @@ export interface AppDeps {
   eventBudget?: RealtimeDeps['eventBudget'];
   /** Days a hospital sign-in link works from when it is made (default 30). */
   hospitalLinkDays?: number;
+  /** `METRICS_TOKEN`: the bearer token that opens `/metrics` to a scraper anywhere (./observability/routes.ts). */
+  metricsToken?: string;
 }
 
 export interface ConsiliumApp {
@@ -83,6 +95,8 @@ export interface ConsiliumApp {
   /** Hospital sign-in links of staff accounts: issue, revoke, re-issue. */
   links: Links;
   audit: Audit;
+  /** This app's Prometheus registry and counters, served at `/metrics`. */
+  metrics: Metrics;
   /** The Socket.IO server, once attached. */
   readonly io: ReturnType<typeof attachRealtime>['io'] | undefined;
   /** Attach Socket.IO to the HTTP server and resume any rounds left open. */
@@ -101,6 +115,7 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   const links = createLinks({ db, tokens, clock, sessions });
   const audit = createAudit(db, log);
   const presence = new Presence();
+  const metrics = createMetrics({ db, presence, log });
 
   // The coordinator talks to sockets that exist only once attached; until then its events go nowhere.
   let events: CoordinatorEvents = { roundOpened() {}, roundClosed() {}, changed() {} };
@@ -113,6 +128,7 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     log,
     maxUpdateBytes,
     keepUpdateRounds: deps.keepUpdateRounds ?? 0,
+    metrics,
     events: {
       roundOpened: (ids, round, own) => {
         void audit({ action: 'round.opened', actor: null, studyId: round.studyId, target: `round ${round.round}`, detail: { participants: ids.length, baseVersion: round.baseVersion } });
@@ -184,7 +200,8 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     }),
   );
   app.use('/api/*', addressMiddleware(deps.trustProxyHops));
-  app.use('/api/*', principalMiddleware(sessions));
+  const apiTokens = createApiTokens(db, clock);
+  app.use('/api/*', principalMiddleware(sessions, apiTokens));
   // Bodies are capped first, so the rate limits below never read more than that of a login body.
   const uploadPath = '/api/studies/:id/rounds/:round/updates';
   app.use('/api/*', defaultBodyLimit({ maxBytes: deps.maxBodyBytes, exempt: [uploadPath] }));
@@ -198,15 +215,17 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   // Chat over HTTP is reading and deleting history (asking goes over Socket.IO): every method counts.
   app.use('/api/chat/*', rateLimit({ limiter: limiters.chatPerAddress, keys: byAddress, message: 'too many chat requests' }));
 
-  app.get('/api/health', async (c) => {
-    const reachable = await database.ping();
+  const healthDoc = doc({ tag: 'Operations', summary: 'Whether the server, its database and its storage answer', access: 'public', response: healthSchema, errors: { 503: 'The database or the storage does not answer (the same body, status degraded).' } });
+  app.get('/api/health', healthDoc, async (c) => {
+    const [reachable, storage] = await Promise.all([database.ping(), database.blobs.ping()]);
     const body: Health = {
-      status: reachable ? 'ok' : 'degraded',
+      status: reachable && storage ? 'ok' : 'degraded',
       version: SERVER_VERSION,
       database: { kind: database.kind, reachable },
+      storage: { reachable: storage },
       uptimeSeconds: Math.round(process.uptime()),
     };
-    return c.json(body, reachable ? 200 : 503);
+    return c.json(body, reachable && storage ? 200 : 503);
   });
   app.route('/api/auth', authRoutes({ db, clock, sessions, audit, secureCookies: deps.secureCookies ?? false }));
   // Model bytes sent per version, for the rounds' bytes out (counted in memory by this process).
@@ -225,6 +244,17 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   app.route('/api/audit', auditRoutes({ db }));
   app.route('/api/templates', templateRoutes());
   app.route('/api/chat', chatRoutes({ db }));
+  app.route('/api/tokens', apiTokenRoutes({ apiTokens, audit }));
+  app.route('/api', monitoringRoutes({ db, presence, apiTokens }));
+  // Prometheus's scrape, outside /api: no rate limit, no session needed when METRICS_TOKEN is set.
+  const metricsDoc = doc({
+    tag: 'Operations',
+    summary: 'Prometheus metrics: rounds by status, uploads, aggregation time, connected sites, socket events, process',
+    access: 'metrics',
+    response: { text: 'The Prometheus text exposition format, version 0.0.4.', type: 'text/plain; version=0.0.4' },
+  });
+  app.get('/metrics', metricsDoc, metricsHandler({ metrics, token: deps.metricsToken, sessions }));
+  app.route('/api', openApiRoutes({ app, version: SERVER_VERSION }));
   app.all('/api/*', (c) => c.json(errorBody(ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`), 404));
 
   const staticDir = deps.staticDir && fs.existsSync(path.join(deps.staticDir, 'index.html')) ? deps.staticDir : undefined;
@@ -253,11 +283,12 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     sessions,
     links,
     audit,
+    metrics,
     get io() {
       return realtime?.io;
     },
     async attach(server) {
-      realtime = attachRealtime(server, { db, sessions, presence, coordinator, clock, log, eventBudget: deps.eventBudget });
+      realtime = attachRealtime(server, { db, sessions, presence, coordinator, clock, log, eventBudget: deps.eventBudget, metrics, logHub: deps.logHub });
       // The patient chat's own namespace, open to anonymous patients; a signed-in patient's chats are kept.
       attachChat(realtime.io, {
         db,

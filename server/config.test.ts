@@ -112,6 +112,13 @@ describe('configuration from the environment', () => {
     expect(messageOf({ TRUST_PROXY: 'yes' })).toMatch(/TRUST_PROXY: must be the number of reverse proxies/);
   });
 
+  it('reads the metrics bearer token, refusing a short one or one with spaces', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'a'.repeat(32) }).metricsToken).toBe('a'.repeat(32));
+    expect(messageOf({ METRICS_TOKEN: 'short' })).toMatch(/METRICS_TOKEN: must be at least 16 characters/);
+    expect(messageOf({ METRICS_TOKEN: 'sixteen chars and more' })).toMatch(/METRICS_TOKEN: must not contain spaces/);
+  });
+
   it('reads the bench-only study, params:P,sites:N[,strategy:S][,rounds:R], naming what is wrong', () => {
     expect(loadConfig({}).benchStudy).toBeUndefined();
     expect(loadConfig({ BENCH_STUDY: 'params:10000,sites:10' }).benchStudy).toEqual({ params: 10000, sites: 10, strategy: 'fedavg', rounds: 1 });

@@ -85,6 +85,15 @@ const envSchema = z.object({
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   TRUST_PROXY: wholeNumber(0, 10, 'the number of reverse proxies in front of the server,').default(0),
+  /**
+   * The bearer token Prometheus sends to scrape `/metrics` from anywhere. Unset: `/metrics` answers only
+   * requests from this machine that no proxy forwarded, and platform admins' sessions.
+   */
+  METRICS_TOKEN: z
+    .string()
+    .min(16, { error: 'must be at least 16 characters (e.g. `openssl rand -hex 32`)' })
+    .regex(/^\S+$/, { error: 'must not contain spaces' })
+    .optional(),
   STATIC_DIR: z.string().default('dist/web'),
   CHAT_DAILY_LIMIT: wholeNumber(1, Number.MAX_SAFE_INTEGER, 'a number of messages').default(200),
   LLM_BASE_URL: z
@@ -121,6 +130,8 @@ export type Config = {
   tls?: { certFile: string; keyFile: string };
   /** Reverse proxies in front whose X-Forwarded-For is believed for client addresses (rate limits). */
   trustProxyHops: number;
+  /** The bearer token that opens `/metrics` to Prometheus (`METRICS_TOKEN`). */
+  metricsToken?: string;
   staticDir: string;
   /** The patient chat: daily limit and the optional language model. */
   chat: ChatConfig;
@@ -164,6 +175,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
     staticDir: e.STATIC_DIR,
     trustProxyHops: e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN,
     chat,
     benchStudy: e.BENCH_STUDY,
   };

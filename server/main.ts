@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpServer } from 'node:http';
 import path from 'node:path';
-import pino from 'pino';
+import { LogHub } from './observability/logHub';
+import { createServerLogger } from './observability/serverLogger';
 import { createApp } from './app';
 import { ensurePlatformAdmin, verifyLogin } from './auth/accounts';
 import { passwordInFile, renderBanner, renderSignInFile, SIGN_IN_FILE, writeSecretFile, type SignInDetails } from './auth/signInFile';
@@ -32,7 +33,9 @@ async function main() {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  const log = pino({ level: config.logLevel, base: undefined });
+  // The same redacted lines go to stdout and to the hub that keeps the last hour for the admins' live view.
+  const logHub = new LogHub();
+  const log = createServerLogger({ level: config.logLevel, hub: logHub });
 
   let releaseLock: (() => void) | undefined;
   if (!config.databaseUrl) {
@@ -62,6 +65,7 @@ async function main() {
   const consilium = await createApp({
     database,
     logger: log,
+    logHub,
     staticDir: config.staticDir,
     secureCookies: overTls,
     tls: overTls,
@@ -69,6 +73,7 @@ async function main() {
     keepUpdateRounds: config.keepUpdateRounds,
     chat: config.chat,
     hospitalLinkDays: config.hospitalLinkDays,
+    metricsToken: config.metricsToken,
   });
 
   const server = await new Promise<HttpServer>((resolve) => {

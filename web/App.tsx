@@ -88,6 +88,14 @@ const router = createBrowserRouter([
         ),
       },
       {
+        path: '/admin/log',
+        element: (
+          <Loading>
+            <AdminPage page="log" />
+          </Loading>
+        ),
+      },
+      {
         path: '/admin',
         element: (
           <Loading>

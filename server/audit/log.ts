@@ -34,7 +34,9 @@ export type AuditAction =
   | 'round.closed'
   | 'update.refused'
   | 'model.approved'
-  | 'model.exported';
+  | 'model.exported'
+  | 'api_token.created'
+  | 'api_token.revoked';
 
 export interface AuditEntry {
   action: AuditAction;

@@ -4,13 +4,14 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { z } from 'zod';
 import { redeemInviteSchema, type SessionUser } from '../../shared/protocol/accounts';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { loginRequestSchema, type Identity, type LoginResult } from '../../shared/protocol/schemas';
+import { identitySchema, loginRequestSchema, loginResultSchema, type Identity, type LoginResult } from '../../shared/protocol/schemas';
 import type { Audit } from '../audit/log';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
 import { sites, users } from '../db/schema';
 import { pathParam } from '../http/params';
 import { addressOf, requireAny, type AppEnv } from '../http/principal';
+import { doc } from '../openapi/describe';
 import { studiesOfSite } from '../studies/service';
 import { verifyLogin } from './accounts';
 import { previewInvite, redeemInvite } from './invites';
@@ -57,7 +58,7 @@ export function authRoutes(deps: AuthRouteDeps) {
   });
 
   return new Hono<AppEnv>()
-    .post('/login', async (c) => {
+    .post('/login', doc({ tag: 'Sign-in', summary: 'Sign in with email and password', description: 'Sets the session, refresh and CSRF cookies.', access: 'public', body: loginRequestSchema, response: loginResultSchema, errors: { 429: 'Too many sign-in attempts from this address or for this account.' } }), async (c) => {
       const body = await json(c, loginRequestSchema);
       const address = addressOf(c);
       const user = await verifyLogin(db, body.email, body.password);
@@ -71,7 +72,7 @@ export function authRoutes(deps: AuthRouteDeps) {
       await audit({ action: 'auth.sign_in', actor: { label: user.email, userId: user.id }, siteId: user.siteId, address });
       return c.json<LoginResult>({ user: sessionUser(user) });
     })
-    .post('/refresh', async (c) => {
+    .post('/refresh', doc({ tag: 'Sign-in', summary: 'Renew the session from the refresh cookie', access: 'public', response: loginResultSchema }), async (c) => {
       const token = getCookie(c, REFRESH_COOKIE);
       const refreshed = token ? await sessions.refresh(token) : null;
       if (!refreshed) {
@@ -82,7 +83,7 @@ export function authRoutes(deps: AuthRouteDeps) {
       const [u] = await db.select().from(users).where(eq(users.id, refreshed.principal.userId!));
       return c.json<LoginResult>({ user: sessionUser(u) });
     })
-    .post('/logout', async (c) => {
+    .post('/logout', doc({ tag: 'Sign-in', summary: 'Sign out: end the session and clear its cookies', access: 'public', response: '`{ ok: true }`' }), async (c) => {
       const p = c.get('principal');
       if (p?.sessionId) {
         await sessions.end(p.sessionId);
@@ -91,7 +92,7 @@ export function authRoutes(deps: AuthRouteDeps) {
       clearSession(c);
       return c.json({ ok: true });
     })
-    .get('/me', async (c) => {
+    .get('/me', doc({ tag: 'Sign-in', summary: 'Who the caller is', access: 'signedIn', response: identitySchema }), async (c) => {
       const p = requireAny(c);
       if (p.kind === 'admin') return c.json<Identity>({ role: 'platform_admin', email: p.email });
       if (p.kind === 'patient') return c.json<Identity>({ role: 'patient', email: p.email });
@@ -106,8 +107,12 @@ export function authRoutes(deps: AuthRouteDeps) {
         studyIds: await studiesOfSite(db, site.id),
       });
     })
-    .get('/invites/:code', async (c) => c.json(await previewInvite(db, clock, pathParam(c, 'code', redeemInviteSchema.shape.code))))
-    .post('/invites/redeem', async (c) => {
+    .get(
+      '/invites/:code',
+      doc({ tag: 'Sign-in', summary: 'What an invite code is for, before an account is made', access: 'public', params: { code: redeemInviteSchema.shape.code }, response: 'The role, the site (none for patients) and when the code expires (InvitePreview).' }),
+      async (c) => c.json(await previewInvite(db, clock, pathParam(c, 'code', redeemInviteSchema.shape.code))),
+    )
+    .post('/invites/redeem', doc({ tag: 'Sign-in', summary: 'Redeem an invite code: make the account and sign it in', access: 'public', body: redeemInviteSchema, status: 201, response: loginResultSchema, errors: { 429: 'Too many invite codes tried from this address.' } }), async (c) => {
       const body = await json(c, redeemInviteSchema);
       const address = addressOf(c);
       try {

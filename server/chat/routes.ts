@@ -1,9 +1,18 @@
 import { Hono, type Context } from 'hono';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { conversationIdSchema, type ConversationDetail, type ConversationList, type HistoryDeleted } from '../../shared/protocol/chat';
+import {
+  conversationDetailSchema,
+  conversationIdSchema,
+  conversationListSchema,
+  historyDeletedSchema,
+  type ConversationDetail,
+  type ConversationList,
+  type HistoryDeleted,
+} from '../../shared/protocol/chat';
 import type { Db } from '../db/client';
 import { pathParam } from '../http/params';
 import type { AppEnv } from '../http/principal';
+import { doc } from '../openapi/describe';
 import { deleteHistory, getConversation, listConversations } from './store';
 
 /**
@@ -26,18 +35,19 @@ function requirePatient(c: Context<AppEnv>): { userId: string } {
 /** A signed-in patient's stored chats: `/api/chat/conversations`, `/api/chat/conversations/:id`, `DELETE /api/chat/history`. */
 export function chatRoutes(deps: { db: Db }) {
   const { db } = deps;
+  const tag = 'Patients';
   return new Hono<AppEnv>()
-    .get('/conversations', async (c) => {
+    .get('/conversations', doc({ tag, summary: "The signed-in patient's stored chats", access: 'patient', response: conversationListSchema, errors: { 429: 'Too many chat requests.' } }), async (c) => {
       const { userId } = requirePatient(c);
       return c.json<ConversationList>({ conversations: await listConversations(db, userId) });
     })
-    .get('/conversations/:id', async (c) => {
+    .get('/conversations/:id', doc({ tag, summary: 'One stored chat with its messages', access: 'patient', params: { id: conversationIdSchema }, response: conversationDetailSchema, errors: { 429: 'Too many chat requests.' } }), async (c) => {
       const { userId } = requirePatient(c);
       const conversation = await getConversation(db, userId, pathParam(c, 'id', conversationIdSchema));
       if (!conversation) throw new ConsiliumError(ErrorCode.NotFound, 'no such conversation', 404);
       return c.json<ConversationDetail>(conversation);
     })
-    .delete('/history', async (c) => {
+    .delete('/history', doc({ tag, summary: "Delete the signed-in patient's stored chats", access: 'patient', response: historyDeletedSchema, errors: { 429: 'Too many chat requests.' } }), async (c) => {
       const { userId } = requirePatient(c);
       return c.json<HistoryDeleted>({ deletedConversations: await deleteHistory(db, userId) });
     });

@@ -131,6 +131,23 @@ export const auditEvents = pgTable(
   (t) => [index('audit_events_at').on(t.at), index('audit_events_action').on(t.action, t.id)],
 );
 
+/**
+ * Read-only API tokens for monitoring tools (scope `monitoring:read`): only the secret's SHA-256 is
+ * kept; the secret itself is shown once, when the token is made.
+ */
+export const apiTokens = pgTable('api_tokens', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  hash: text('hash').notNull().unique(),
+  scope: text('scope', { enum: ['monitoring:read'] }).notNull().default('monitoring:read'),
+  createdBy: text('created_by')
+    .notNull()
+    .references(() => users.id),
+  createdAt: createdAt(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
 /** A signed-in patient's conversation with the chatbot. */
 export const chatConversations = pgTable(
   'chat_conversations',

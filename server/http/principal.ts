@@ -3,6 +3,7 @@ import { getCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'node:crypto';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { Sessions } from '../auth/sessions';
+import { apiTokenRefusals, isApiTokenSecret, type ApiTokenCaller, type ApiTokens } from '../monitoring/apiTokens';
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, type Principal } from '../auth/tokens';
 import { addressOf as peerOrForwarded } from './rateLimit';
 
@@ -12,6 +13,8 @@ export type AppEnv = {
     address: string;
     /** Why the request's sign-in link was refused (expired, revoked, …): the 401 says so, not just "sign in". */
     authRefusal?: string;
+    /** A valid monitoring API token (`Bearer cst_…`); the principal stays null, so only the monitoring routes accept it. */
+    apiToken?: ApiTokenCaller;
   };
 };
 
@@ -34,9 +37,17 @@ function sameSecret(a: string | undefined, b: string | undefined): boolean {
  * session cookie. A write authenticated by the cookie must echo the CSRF cookie in `X-CSRF-Token`
  * (double submit): another site can make the browser send the cookie, but cannot read it.
  */
-export function principalMiddleware(sessions: Pick<Sessions, 'check'>): MiddlewareHandler<AppEnv> {
+export function principalMiddleware(sessions: Pick<Sessions, 'check'>, apiTokens?: Pick<ApiTokens, 'check'>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const bearer = bearerOf(c.req.header('authorization'));
+    if (bearer && apiTokens && isApiTokenSecret(bearer)) {
+      // An API token is no principal: every route but the monitoring ones answers it as it would a caller without one.
+      const { token, refusal } = await apiTokens.check(bearer);
+      if (token) c.set('apiToken', token);
+      c.set('authRefusal', refusal ?? apiTokenRefusals.outOfScope);
+      c.set('principal', null);
+      return next();
+    }
     const cookie = bearer ? undefined : getCookie(c, SESSION_COOKIE);
     const token = bearer ?? cookie ?? null;
     const { principal, refusal } = token ? await sessions.check(token) : { principal: null, refusal: null };

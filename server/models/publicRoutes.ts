@@ -3,6 +3,8 @@ import { studyIdParamSchema } from '../../shared/protocol/params';
 import type { Db } from '../db/client';
 import { pathParam } from '../http/params';
 import type { AppEnv } from '../http/principal';
+import { publicRiskModelSchema } from '../../shared/protocol/riskModel';
+import { doc } from '../openapi/describe';
 import { publicRiskModel } from './riskModel';
 
 /**
@@ -12,7 +14,15 @@ import { publicRiskModel } from './riskModel';
  */
 export function publicModelRoutes(deps: { db: Db }) {
   const { db } = deps;
-  return new Hono<AppEnv>().get('/:id/risk-model', async (c) => {
+  const riskDoc = doc({
+    tag: 'Patients',
+    summary: "The patient page's risk model: the approved version and what it needs",
+    description: 'Only what is public by design. The page computes the risk on the device: no patient data is sent.',
+    access: 'public',
+    params: { id: studyIdParamSchema },
+    response: publicRiskModelSchema,
+  });
+  return new Hono<AppEnv>().get('/:id/risk-model', riskDoc, async (c) => {
     const studyId = pathParam(c, 'id', studyIdParamSchema);
     const body = await publicRiskModel(db, studyId);
     // The approved version can change at any time: revalidate each time.

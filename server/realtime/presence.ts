@@ -59,6 +59,13 @@ export class Presence {
     return (this.entries.get(participantId)?.sockets.size ?? 0) > 0;
   }
 
+  /** Distinct sites with at least one tab connected, over every study. */
+  connectedSites(): number {
+    const sites = new Set<string>();
+    for (const e of this.entries.values()) if (e.sockets.size > 0) sites.add(e.siteId);
+    return sites.size;
+  }
+
   online(studyId: string): string[] {
     return [...this.entries.values()]
       .filter((e) => e.studyId === studyId && e.sockets.size > 0)

@@ -8,11 +8,15 @@ import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { AckFn, ClientToServerEvents, InterServerEvents, ServerToClientEvents } from '../../shared/protocol/events';
 import { evaluationReportSchema, joinRequestSchema, progressReportSchema, statisticsReportSchema, studyIdSchema } from '../../shared/protocol/schemas';
 import { advertiseSchema, revealSchema, shareKeysSchema } from '../../shared/protocol/secagg';
+import { logSubscribeSchema, logUnsubscribeSchema } from '../../shared/protocol/logView';
 import type { Sessions } from '../auth/sessions';
 import { SESSION_COOKIE, type Principal } from '../auth/tokens';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
 import { participants, sites } from '../db/schema';
+import type { RealtimeMetrics } from '../observability/metrics';
+import { LogHub } from '../observability/logHub';
+import { createLogView } from '../observability/logView';
 import type { Coordinator } from '../rounds/coordinator';
 import { buildDashboard } from '../studies/dashboard';
 import { findParticipant, getStudySummary } from '../studies/service';
@@ -46,6 +50,8 @@ export const eventRoles = {
   'hospital:evaluation': ['hospital'],
   'hospital:statistics': ['hospital'],
   'admin:watch': ['admin'],
+  'admin:log:subscribe': ['admin'],
+  'admin:log:unsubscribe': ['admin'],
   'secagg:advertise': ['hospital'],
   'secagg:shares': ['hospital'],
   'secagg:reveal': ['hospital'],
@@ -112,6 +118,10 @@ export interface RealtimeDeps {
   log: Logger;
   /** Limits on the events one connection and one account may send; defaults in ./eventBudget.ts. */
   eventBudget?: Partial<EventBudgetOptions>;
+  /** The server's kept log, for the admins' live view (../observability/logHub.ts); an empty one when omitted. */
+  logHub?: LogHub;
+  /** Counts received events by name (../observability/metrics.ts); none when omitted. */
+  metrics?: RealtimeMetrics;
 }
 
 /**
@@ -132,6 +142,7 @@ export function sameOrigin(origin: string | undefined, host: string | undefined)
 export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
   const { db, sessions, presence, coordinator, clock, log } = deps;
   const budgets = new EventBudget(clock, deps.eventBudget);
+  const logView = createLogView({ db, hub: deps.logHub ?? new LogHub() });
   const io: ConsiliumServer = new Server(httpServer, {
     serveClient: false,
     // Control messages only: weights travel over HTTP.
@@ -164,6 +175,8 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
     const budget = budgets.open(accountKey(principal));
     socket.use((packet, next) => {
       if (!socket.connected) return;
+      // The event name is the client's: counted under its own name only if it is one of ours.
+      deps.metrics?.socketEvent(Object.hasOwn(eventRoles, packet[0]) ? (packet[0] as keyof typeof eventRoles) : 'unknown');
       const verdict = budget.spend(packet[0]);
       if (verdict === Verdict.Allowed) return next();
       const ack: unknown = packet[packet.length - 1];
@@ -212,7 +225,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
           openRound: await coordinator.pendingRoundFor(req.studyId, participant.id),
           statisticsNeeded: await coordinator.statisticsNeeded(req.studyId, participant.id),
         };
-        log.info({ studyId: req.studyId, site: site.name }, 'hospital joined');
+        log.info({ studyId: req.studyId, siteId: site.id, site: site.name }, 'hospital joined');
         queueMicrotask(() => {
           notifyChanged(req.studyId);
           void coordinator.maybeOpenRound(req.studyId).catch((err) => log.error({ err }, 'could not open a round'));
@@ -254,6 +267,8 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
         return dashboard;
       }),
     );
+    socket.on('admin:log:subscribe', handler(log, { event: 'admin:log:subscribe', principal }, logSubscribeSchema, (req) => logView.subscribe(socket, principal, req)));
+    socket.on('admin:log:unsubscribe', handler(log, { event: 'admin:log:unsubscribe', principal }, logUnsubscribeSchema, async (req) => logView.unsubscribe(socket, req.subscription)));
 
     // Secure aggregation's steps: small messages; the masked input itself comes over HTTP.
     socket.on(

@@ -57,8 +57,9 @@ export interface Closed extends Committed {
 export async function aggregate(ctx: AggregationContext, round: RoundRow, reason: string): Promise<Closed | null> {
   const { log, events } = ctx.deps;
   let closed: Closed | null;
+  const timed = ctx.deps.metrics?.aggregationStarted();
   try {
-    closed = await aggregateRound(ctx, round, reason);
+    closed = await aggregateRound(ctx, round, reason).finally(() => timed?.());
   } catch (err) {
     if (!(err instanceof StrategyError)) throw err;
     // The rule cannot aggregate these updates (Krum with too few, say): the round ends without a version.

@@ -78,6 +78,8 @@ export function refuseUnread(deps: CoordinatorDeps, req: UnreadUpload, err: Cons
 
 async function recordRefusal(deps: CoordinatorDeps, req: Pick<SubmitUpdate, 'studyId' | 'round' | 'participantId'>, err: ConsiliumError, bytes: number): Promise<void> {
   const { db, log, clock } = deps;
+  // Counted whether or not the record below is written: the sender was refused either way.
+  deps.metrics?.uploadRefused(err.code);
   try {
     await db.insert(refusedUpdates).values({
       studyId: req.studyId,
@@ -235,6 +237,7 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: Rec
     { studyId: req.studyId, round: target.round.number, participantId: req.participantId, ...(target.staleness ? { lateFrom: round.number } : {}), ...(clipScale < 1 ? { clipScale } : {}), ...(capped ? { declared: meta.data.numSamples, weightedAs: bounds.sampleCap } : {}) },
     target.staleness ? 'late update accepted' : 'update accepted',
   );
+  ctx.deps.metrics?.uploadAccepted();
   ctx.deps.events.changed(req.studyId);
   ctx.recorded(target.round);
   const accepted: UploadReceipt = { accepted: true, duplicate: false, round: target.round.number, received: ledger.committed, expected: target.round.sampled.length };

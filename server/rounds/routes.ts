@@ -2,9 +2,12 @@ import { Hono } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { roundParamSchema, studyIdParamSchema } from '../../shared/protocol/params';
+import { roundDetailSchema } from '../../shared/protocol/roundDetail';
+import { uploadReceiptSchema } from '../../shared/protocol/schemas';
 import type { Db } from '../db/client';
 import { BadParameterError, pathParam } from '../http/params';
 import { requireAdmin, requireHospital, type AppEnv } from '../http/principal';
+import { doc } from '../openapi/describe';
 import { eq } from 'drizzle-orm';
 import { participants } from '../db/schema';
 import type { Coordinator } from './coordinator';
@@ -25,15 +28,36 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
     enrolled.set(studyId, new Map(rows.map((r) => [r.siteId, r.id])));
     return enrolled.get(studyId)!.get(siteId) ?? null;
   };
+  const maskedDoc = doc({
+    tag: 'Rounds',
+    summary: "Upload a hospital's masked input (secure aggregation)",
+    description: 'Ring words, never an update (shared/fl/secagg/wire.ts); at most twice the largest update.',
+    access: 'hospital',
+    params: { id: studyIdParamSchema, round: roundParamSchema },
+    binaryBody: 'The masked input, as application/octet-stream.',
+    response: '`{ accepted: true, duplicate }`: duplicate is true when this site had already sent it.',
+    errors: { 409: 'The round is not collecting masked inputs.', 413: 'Larger than a masked input may be.', 415: 'Not application/octet-stream.' },
+  });
+  const uploadDoc = doc({
+    tag: 'Rounds',
+    summary: "Upload a hospital's model update for a round",
+    description: 'The encoded update (shared/weights) streamed as application/octet-stream. A retry with the same Idempotency-Key is answered with the first receipt; the server checks shape, finite values, norm bound, round and sender.',
+    access: 'hospital',
+    params: { id: studyIdParamSchema, round: roundParamSchema },
+    headers: { 'Idempotency-Key': { description: '8 to 128 letters, digits, - or _: the same key for every retry of one upload.', required: true } },
+    binaryBody: 'The encoded update.',
+    response: uploadReceiptSchema,
+    errors: { 409: 'The round is not open, or this site already sent a different update.', 413: 'Larger than an update of this model may be.', 415: 'Not application/octet-stream.', 429: 'Too many uploads.' },
+  });
   return new Hono<AppEnv>()
-    .get('/:id/rounds/:round', async (c) => {
+    .get('/:id/rounds/:round', doc({ tag: 'Rounds', summary: "A round's detail", description: 'Timeline, bytes in and out, update norms against the bound, aggregation weights and the sampled sites.', access: 'admin', params: { id: studyIdParamSchema, round: roundParamSchema }, response: roundDetailSchema }), async (c) => {
       // The admin console's round detail: timeline, bytes, norms against the bound, weights, selection.
       requireAdmin(c);
       const studyId = pathParam(c, 'id', studyIdParamSchema);
       const round = pathParam(c, 'round', roundParamSchema);
       return c.json(await buildRoundDetail(db, deps.downloads, studyId, round));
     })
-    .post('/:id/rounds/:round/masked', async (c) => {
+    .post('/:id/rounds/:round/masked', maskedDoc, async (c) => {
       // Secure aggregation's masked input: ring words, never an update (shared/fl/secagg/wire.ts).
       const p = requireHospital(c);
       const studyId = pathParam(c, 'id', studyIdParamSchema);
@@ -52,6 +76,7 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
     .post(
       // Any `:round` reaches the handler: one that is no round number is refused there, and recorded.
       '/:id/rounds/:round/updates',
+      uploadDoc,
       async (c, next) => {
         // A declared length over the limit is refused before a byte is read; a chunked body is counted
         // as it streams (intake stops at the limit). Hono's bodyLimit would buffer a chunked body whole.

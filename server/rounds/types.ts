@@ -3,6 +3,7 @@ import type { ServerToClientEvents } from '../../shared/protocol/events';
 import type { RoundClosed, RoundOpen } from '../../shared/protocol/schemas';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
+import type { RoundMetrics } from '../observability/metrics';
 import type { rounds, studies } from '../db/schema';
 import type { Presence } from '../realtime/presence';
 import type { UploadBody } from './receiver';
@@ -38,6 +39,8 @@ export interface CoordinatorDeps {
    * payloads are deleted once their version is written. Default 0: deleted at once.
    */
   keepUpdateRounds?: number;
+  /** Prometheus counters of uploads and aggregations (../observability/metrics.ts); none when omitted. */
+  metrics?: RoundMetrics;
 }
 
 export type RoundRow = typeof rounds.$inferSelect;

@@ -89,6 +89,7 @@ export class SecureRounds {
         fail: (reason) => this.hooks.serial(row.studyId, () => this.end(row, reason)),
         finish: (sum, survivors) =>
           this.hooks.serial(row.studyId, async () => {
+            const timed = this.deps.metrics?.aggregationStarted();
             const committed = await this.commit(
               row,
               config,
@@ -99,7 +100,7 @@ export class SecureRounds {
               threshold,
               weightCap,
               privacy && noise ? { round: privacy.round, sumNoiseStd: noise.sumNoiseStd } : null,
-            );
+            ).finally(() => timed?.());
             this.forget(row);
             if (committed) await this.hooks.closed(row, committed);
           }),

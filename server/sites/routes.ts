@@ -13,6 +13,7 @@ import type { Db } from '../db/client';
 import { invites, sites, users } from '../db/schema';
 import { pathParam } from '../http/params';
 import { addressOf, requireAdmin, requireAny, requireSiteManager, type AppEnv } from '../http/principal';
+import { doc } from '../openapi/describe';
 import { listSites } from '../studies/admin';
 import { createSite, getSite, setSuspended } from './service';
 
@@ -53,26 +54,30 @@ export function siteRoutes(deps: SiteRouteDeps) {
     }
     return c.json(await getSite(db, clock, siteId));
   };
+  const tag = 'Sites';
+  const siteParams = { id: siteIdParamSchema };
+  const memberParams = { ...siteParams, userId: userIdParamSchema };
+  const detail = "The site's people, invites and studies (SiteDetail).";
   return new Hono<AppEnv>()
-    .get('/', async (c) => {
+    .get('/', doc({ tag, summary: 'Every hospital site', access: 'admin', response: 'Each site with its status and counts (SiteView[]).' }), async (c) => {
       requireAdmin(c);
       return c.json(await listSites(db));
     })
-    .post('/', async (c) => {
+    .post('/', doc({ tag, summary: 'Add a hospital site', access: 'admin', body: createSiteSchema, status: 201, response: detail, errors: { 409: 'A site with that id exists.' } }), async (c) => {
       const admin = requireAdmin(c);
       const site = await createSite(db, await json(c, createSiteSchema));
       await audit({ action: 'site.created', actor: admin, target: site.id, siteId: site.id, address: addressOf(c), detail: { name: site.name } });
       return c.json(await getSite(db, clock, site.id), 201);
     })
-    .get('/:id', async (c) => {
+    .get('/:id', doc({ tag, summary: "A site's people, invites and studies", access: 'siteManager', params: siteParams, response: detail }), async (c) => {
       const siteId = pathParam(c, 'id', siteIdParamSchema);
       requireSiteManager(c, siteId);
       return c.json(await getSite(db, clock, siteId));
     })
-    .post('/:id/suspend', suspend(true))
-    .post('/:id/reinstate', suspend(false))
+    .post('/:id/suspend', doc({ tag, summary: 'Suspend a site: end its sessions, withdraw its invites, disconnect its tabs', access: 'admin', params: siteParams, response: detail }), suspend(true))
+    .post('/:id/reinstate', doc({ tag, summary: 'Reinstate a suspended site', access: 'admin', params: siteParams, response: detail }), suspend(false))
     // A lost or leaked link is replaced from the console: the new one ends the old ones and their tabs.
-    .post('/:id/members/:userId/link', async (c) => {
+    .post('/:id/members/:userId/link', doc({ tag, summary: "Issue a new hospital sign-in link for an account, ending its earlier ones", description: 'The link is shown once: only its generation is kept.', access: 'siteManager', params: memberParams, status: 201, response: 'The account and its new sign-in link with its expiry (IssuedLink).', errors: { 409: 'The site is suspended.' } }), async (c) => {
       const { p, siteId, member } = await siteMember(c);
       const [site] = await db.select({ suspendedAt: sites.suspendedAt }).from(sites).where(eq(sites.id, siteId));
       if (site?.suspendedAt) throw new ConsiliumError(ErrorCode.Conflict, 'this site is suspended: reinstate it before issuing sign-in links', 409);
@@ -83,7 +88,7 @@ export function siteRoutes(deps: SiteRouteDeps) {
       const body: IssuedLink = { userId: member.id, email: member.email, siteId, url: `${new URL(c.req.url).origin}/hospital/${link.token}`, expiresAt: link.expiresAt.toISOString() };
       return c.json(body, 201);
     })
-    .delete('/:id/members/:userId/link', async (c) => {
+    .delete('/:id/members/:userId/link', doc({ tag, summary: "Revoke an account's hospital sign-in links and disconnect their tabs", access: 'siteManager', params: memberParams, response: '`{ revoked: true }`' }), async (c) => {
       const { p, siteId, member } = await siteMember(c);
       if (!(await deps.links.revoke(siteId, member.id))) throw new ConsiliumError(ErrorCode.NotFound, `no hospital account ${member.id} at ${siteId}`, 404);
       deps.disconnectLinks(member.id);
@@ -109,12 +114,22 @@ export function siteRoutes(deps: SiteRouteDeps) {
  */
 export function inviteRoutes(deps: Pick<SiteRouteDeps, 'db' | 'clock' | 'audit'>) {
   const { db, clock, audit } = deps;
+  const tag = 'Invites';
+  const createDoc = doc({
+    tag,
+    summary: 'Make a single-use invite code',
+    description: 'Platform admins invite anyone; a site admin invites staff to their own site only. The code is shown once: only its hash is kept.',
+    access: 'siteManager',
+    body: createInviteSchema,
+    status: 201,
+    response: 'The code, the page that redeems it, its role, site and expiry (CreatedInvite).',
+  });
   return new Hono<AppEnv>()
-    .get('/', async (c) => {
+    .get('/', doc({ tag, summary: 'Every invite, with its status', access: 'admin', response: 'Each invite: role, site, who made it, expiry and status (InviteView[]).' }), async (c) => {
       requireAdmin(c);
       return c.json(await listInvites(db, clock, null));
     })
-    .post('/', async (c) => {
+    .post('/', createDoc, async (c) => {
       const p = requireAny(c);
       if (p.kind !== 'admin' && !(p.kind === 'hospital' && p.role === 'site_admin'))
         throw new ConsiliumError(ErrorCode.Forbidden, 'platform admins and site admins only', 403);
@@ -135,7 +150,7 @@ export function inviteRoutes(deps: Pick<SiteRouteDeps, 'db' | 'clock' | 'audit'>
       };
       return c.json(body, 201);
     })
-    .delete('/:id', async (c) => {
+    .delete('/:id', doc({ tag, summary: 'Withdraw an invite', access: 'siteManager', params: { id: inviteIdParamSchema }, response: '`{ revoked }`: false when it was already used, expired or withdrawn.' }), async (c) => {
       requireAny(c);
       const id = pathParam(c, 'id', inviteIdParamSchema);
       const [inv] = await db.select().from(invites).where(eq(invites.id, id));

@@ -76,4 +76,11 @@ describe('FsBlobStore', () => {
     expect(fs.readdirSync(path.join(store.root, 'tmp'))).toEqual([]);
     expect((await reopened.list()).length).toBe(64);
   });
+
+  it('answers a health check while its folder is there, and says so once it is gone', async () => {
+    store = FsBlobStore.temporary();
+    expect(await store.ping()).toBe(true);
+    fs.rmSync(store.root, { recursive: true, force: true });
+    expect(await store.ping()).toBe(false);
+  });
 });

@@ -37,6 +37,8 @@ export interface BlobStore {
   list(): Promise<string[]>;
   /** Bytes stored in all. */
   bytes(): Promise<number>;
+  /** Whether the store answers and takes writes (the health check); cheap: no blob is read or written. */
+  ping(): Promise<boolean>;
   /** Releases what the store holds open (temporary folders of test stores are removed). */
   close(): Promise<void>;
 }
@@ -238,6 +240,16 @@ export class FsBlobStore implements BlobStore {
     let total = 0;
     for (const h of await this.list()) total += (await this.size(h)) ?? 0;
     return total;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      // The staging folder: every write lands there first, so a store that can write can write here.
+      await fsp.access(this.tmp, fs.constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {

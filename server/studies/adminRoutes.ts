@@ -1,12 +1,13 @@
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
-import { studyConfigPatchSchema } from '../../shared/protocol/schemas';
+import { studyConfigPatchSchema, studySummarySchema } from '../../shared/protocol/schemas';
 import { studyIdParamSchema } from '../../shared/protocol/params';
 import { createStudyRequestSchema, enrolRequestSchema, restartRequestSchema } from '../../shared/protocol/studyAdmin';
 import type { Audit } from '../audit/log';
 import { pathParam } from '../http/params';
 import { addressOf, requireAdmin, type AppEnv } from '../http/principal';
+import { doc } from '../openapi/describe';
 import {
   changeStudyConfig,
   changeStudyStatus,
@@ -37,22 +38,25 @@ export function studyAdminRoutes(deps: StudyAdminDeps & { audit: Audit }) {
     await audit({ action: actions[change], actor: admin, studyId, target: studyId, address: addressOf(c) });
     return c.json(result);
   };
+  const tag = 'Study administration';
+  const params = { id: studyIdParamSchema };
+  const statusDoc = (summary: string) => doc({ tag, summary, access: 'admin', params, response: studySummarySchema, errors: { 409: 'The study cannot make that change from its present status.' } });
   return new Hono<AppEnv>()
-    .post('/', async (c) => {
+    .post('/', doc({ tag, summary: 'Create a study from a template, optionally enrolling sites', access: 'admin', body: createStudyRequestSchema, status: 201, response: studySummarySchema, errors: { 409: 'A study with that id exists.' } }), async (c) => {
       const admin = requireAdmin(c);
       const req = await body(c, createStudyRequestSchema);
       const study = await createStudyWithSites(deps, req, admin.email);
       await audit({ action: 'study.created', actor: admin, studyId: study.id, target: study.id, address: addressOf(c), detail: { templateId: req.templateId, siteIds: req.siteIds ?? [] } });
       return c.json(study, 201);
     })
-    .post('/:id/participants', async (c) => {
+    .post('/:id/participants', doc({ tag, summary: 'Enrol a site in a study', description: '201 when the site is newly enrolled, 200 when it already was.', access: 'admin', params, body: enrolRequestSchema, status: 201, response: 'The enrolment and whether it was made now (EnrolResult).', errors: { 409: 'The study takes no new sites.' } }), async (c) => {
       requireAdmin(c);
       const id = pathParam(c, 'id', studyIdParamSchema);
       const { siteId } = await body(c, enrolRequestSchema);
       const result = await enrolSiteAsAdmin(deps, id, siteId);
       return c.json(result, result.created ? 201 : 200);
     })
-    .patch('/:id/config', async (c) => {
+    .patch('/:id/config', doc({ tag, summary: "Change a study's configuration", description: 'Applies from the next round; the change is recorded.', access: 'admin', params, body: studyConfigPatchSchema, response: 'The new configuration and the recorded change (ConfigChangeResult).', errors: { 409: 'The study has ended: its configuration is final.' } }), async (c) => {
       const admin = requireAdmin(c);
       const id = pathParam(c, 'id', studyIdParamSchema);
       const patch = await body(c, studyConfigPatchSchema);
@@ -60,14 +64,14 @@ export function studyAdminRoutes(deps: StudyAdminDeps & { audit: Audit }) {
       await audit({ action: 'study.config_changed', actor: admin, studyId: id, target: id, address: addressOf(c), detail: { patch } });
       return c.json(result);
     })
-    .get('/:id/config-changes', async (c) => {
+    .get('/:id/config-changes', doc({ tag, summary: "A study's configuration changes, newest first", access: 'admin', params, response: 'Each change: when, by whom, before and after (ConfigChangeView[]).' }), async (c) => {
       requireAdmin(c);
       return c.json(await listConfigChanges(db, pathParam(c, 'id', studyIdParamSchema)));
     })
-    .post('/:id/pause', status('pause'))
-    .post('/:id/resume', status('resume'))
-    .post('/:id/stop', status('stop'))
-    .post('/:id/restart', async (c) => {
+    .post('/:id/pause', statusDoc('Pause a study: no new rounds open'), status('pause'))
+    .post('/:id/resume', statusDoc('Resume a paused study'), status('resume'))
+    .post('/:id/stop', statusDoc('Stop a study for good'), status('stop'))
+    .post('/:id/restart', doc({ tag, summary: 'Restart a study from an earlier model version', access: 'admin', params, body: restartRequestSchema, response: studySummarySchema, errors: { 409: 'The study is stopped, or cannot restart from that version.' } }), async (c) => {
       const admin = requireAdmin(c);
       const studyId = pathParam(c, 'id', studyIdParamSchema);
       const { fromVersion } = await body(c, restartRequestSchema);
@@ -80,7 +84,8 @@ export function studyAdminRoutes(deps: StudyAdminDeps & { audit: Audit }) {
 /** `GET /api/sites`: every hospital site, for enrolment. */
 /** `GET /api/templates`: what a study can be made from, with each template's default configuration. */
 export function templateRoutes() {
-  return new Hono<AppEnv>().get('/', (c) => {
+  const templatesDoc = doc({ tag: 'Study administration', summary: 'The templates a study can be made from, with their defaults', access: 'admin', response: 'Each template: id, name, task, features and default configuration (TemplateView[]).' });
+  return new Hono<AppEnv>().get('/', templatesDoc, (c) => {
     requireAdmin(c);
     return c.json(listTemplates());
   });

@@ -1,12 +1,17 @@
 import { Hono } from 'hono';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
+import { z } from 'zod';
+import { dataQualitySchema } from '../../shared/protocol/dataQuality';
 import { studyIdParamSchema, versionParamSchema } from '../../shared/protocol/params';
+import { dashboardSchema, studySummarySchema } from '../../shared/protocol/schemas';
 import { blobsOf, type Db } from '../db/client';
 import { pathParam } from '../http/params';
 import { requireAdmin, requireStaffOrAdmin, type AppEnv } from '../http/principal';
+import { doc } from '../openapi/describe';
 import type { Presence } from '../realtime/presence';
 import type { ModelDownloads } from '../rounds/downloads';
 import { buildDashboard } from './dashboard';
+import { buildDataQuality } from './dataQuality';
 import { findParticipant, getStudySummary, listStudies, findModelVersion, studiesOfSite } from './service';
 
 /** Hospitals see only the studies they are enrolled in; admins see all. */
@@ -18,25 +23,38 @@ async function assertCanSee(db: Db, c: Parameters<typeof requireStaffOrAdmin>[0]
 
 export function studyRoutes(deps: { db: Db; presence: Presence; downloads: ModelDownloads }) {
   const { db, presence } = deps;
+  const modelDoc = doc({
+    tag: 'Models',
+    summary: 'Download a model version (binary, for training)',
+    description: 'Immutable once written: cached for good, tagged by its SHA-256 (ETag, X-Content-SHA256); If-None-Match answers 304.',
+    access: 'staff',
+    params: { id: studyIdParamSchema, version: versionParamSchema },
+    response: { binary: 'The encoded model weights (shared/weights).' },
+    errors: { 304: 'Not modified: the cached copy is this version.' },
+  });
   return new Hono<AppEnv>()
-    .get('/', async (c) => {
+    .get('/', doc({ tag: 'Studies', summary: 'The studies the caller may see', description: "Admins see every study; a hospital sees the studies it is enrolled in.", access: 'staff', response: z.array(studySummarySchema) }), async (c) => {
       const p = requireStaffOrAdmin(c);
       const all = await listStudies(db);
       if (p.kind === 'admin') return c.json(all);
       const mine = new Set(await studiesOfSite(db, p.siteId));
       return c.json(all.filter((s) => mine.has(s.id)));
     })
-    .get('/:id', async (c) => {
+    .get('/:id', doc({ tag: 'Studies', summary: 'One study', access: 'staff', params: { id: studyIdParamSchema }, response: studySummarySchema }), async (c) => {
       const id = pathParam(c, 'id', studyIdParamSchema);
       await assertCanSee(db, c, id);
       return c.json(await getStudySummary(db, id));
     })
-    .get('/:id/dashboard', async (c) => {
+    .get('/:id/dashboard', doc({ tag: 'Studies', summary: "A study's dashboard: rounds, metrics, participants, refused updates", access: 'admin', params: { id: studyIdParamSchema }, response: dashboardSchema }), async (c) => {
       requireAdmin(c);
       const id = pathParam(c, 'id', studyIdParamSchema);
       return c.json(await buildDashboard(db, presence, id));
     })
-    .get('/:id/models/:version', async (c) => {
+    .get('/:id/data-quality', doc({ tag: 'Studies', summary: "Each site's data quality: missing and out-of-range values per feature", access: 'admin', params: { id: studyIdParamSchema }, response: dataQualitySchema }), async (c) => {
+      requireAdmin(c);
+      return c.json(await buildDataQuality(db, pathParam(c, 'id', studyIdParamSchema)));
+    })
+    .get('/:id/models/:version', modelDoc, async (c) => {
       const id = pathParam(c, 'id', studyIdParamSchema);
       await assertCanSee(db, c, id);
       const version = pathParam(c, 'version', versionParamSchema);

@@ -10,6 +10,7 @@ import type {
   RoundOpen,
 } from './schemas';
 import type { AdvertiseRequest, AdvertisedKeys, RevealRequest, ShareKeysRequest, SharesForYou, UnmaskRequest } from './secagg';
+import type { LogBacklog, LogLineEvent, LogSubscribeRequest, LogUnsubscribeRequest } from './logView';
 
 /** Every client-to-server event is answered through its ack with one of these. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: ApiError };
@@ -19,9 +20,15 @@ export interface ClientToServerEvents {
   'hospital:join': (req: JoinRequest, ack: AckFn<JoinResult>) => void;
   'hospital:progress': (report: ProgressReport, ack: AckFn<null>) => void;
   'hospital:evaluation': (report: EvaluationReport, ack: AckFn<null>) => void;
-  /** A site's aggregate feature statistics, before the study's first round. */
+  /**
+   * A site's aggregate feature statistics, once per site. `accepted`: they count towards the study's
+   * normalisation (sent before it was fixed); otherwise they are kept for the admins' view only.
+   */
   'hospital:statistics': (report: StatisticsReport, ack: AckFn<{ accepted: boolean }>) => void;
   'admin:watch': (req: { studyId: string }, ack: AckFn<Dashboard>) => void;
+  /** Admins only: a study's server log (or the whole server's), the kept last hour first, then `log:line` live. */
+  'admin:log:subscribe': (req: LogSubscribeRequest, ack: AckFn<LogBacklog>) => void;
+  'admin:log:unsubscribe': (req: LogUnsubscribeRequest, ack: AckFn<null>) => void;
   /** Secure aggregation, step 1: a sampled site's public keys. */
   'secagg:advertise': (req: AdvertiseRequest, ack: AckFn<null>) => void;
   /** Step 2: its Shamir shares, sealed for each peer. */
@@ -41,6 +48,8 @@ export interface ServerToClientEvents {
   'secagg:unmask': (req: UnmaskRequest) => void;
   /** Admins only: the whole dashboard, small enough to resend on every change. */
   'dashboard': (dashboard: Dashboard) => void;
+  /** Admins only: a new line of a log they subscribed to. */
+  'log:line': (e: LogLineEvent) => void;
 }
 
 export interface InterServerEvents {}

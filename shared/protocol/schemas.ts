@@ -255,6 +255,8 @@ export const healthSchema = z.object({
   status: z.enum(['ok', 'degraded']),
   version: z.string(),
   database: z.object({ kind: z.enum(['pglite', 'postgres']), reachable: z.boolean() }),
+  /** The blob store of update payloads and model versions (server/storage). */
+  storage: z.object({ reachable: z.boolean() }),
   uptimeSeconds: z.number(),
 });
 export type Health = z.infer<typeof healthSchema>;

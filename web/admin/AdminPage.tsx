@@ -2,11 +2,12 @@ import { useMe } from '../account/useMe';
 import { isUnauthenticated } from '../api/http';
 import { SignInForm } from '../account/SignInForm';
 import { AuditPage } from './AuditPage';
+import { ServerLogPage } from './ServerLogPage';
 import { SitesPage } from './SitesPage';
 import { StudyConsole } from './StudyConsole';
 
 /** The admin console; `page` picks the study dashboards (default) or the new-study form. */
-export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study' | 'sites' | 'audit' }) {
+export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study' | 'sites' | 'audit' | 'log' }) {
   const me = useMe();
 
   if (me.isPending) {
@@ -41,5 +42,6 @@ export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study'
   }
   if (page === 'sites') return <SitesPage />;
   if (page === 'audit') return <AuditPage />;
+  if (page === 'log') return <ServerLogPage />;
   return <StudyConsole page={page} />;
 }

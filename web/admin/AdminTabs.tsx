@@ -13,6 +13,7 @@ export function AdminHead({ title, children }: { title: string; children?: React
           </NavLink>
           <NavLink to="/admin/sites">Sites and people</NavLink>
           <NavLink to="/admin/audit">Audit log</NavLink>
+          <NavLink to="/admin/log">Server log</NavLink>
         </nav>
       </div>
       <div className="head-actions">

@@ -16,6 +16,7 @@ const ACTION_GROUPS = [
   ['round', 'Rounds'],
   ['update', 'Refused updates'],
   ['model', 'Model approvals and exports'],
+  ['api_token', 'API tokens'],
 ] as const;
 
 function detailText(detail: Record<string, unknown> | null): string {

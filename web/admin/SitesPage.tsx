@@ -5,6 +5,7 @@ import { createInvite, createSite, getSite, listPatientInvites, listSites, reins
 import { DASH } from '../format';
 import { SignInLinks } from '../sites/SignInLinks';
 import { AdminHead } from './AdminTabs';
+import { ApiTokensPanel } from './ApiTokensPanel';
 
 const ROLE_LABEL: Record<Role, string> = { platform_admin: 'Platform admin', site_admin: 'Site admin', staff: 'Hospital staff', patient: 'Patient' };
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : DASH);
@@ -62,6 +63,7 @@ export function SitesPage() {
         {current && <SitePanel siteId={current} />}
       </div>
       <PatientInvites />
+      <ApiTokensPanel />
     </div>
   );
 }

@@ -1,7 +1,10 @@
 import type { Dashboard } from '../../shared/protocol';
 import { ConfigPanel } from './ConfigPanel';
 import { ConvergenceChart } from './ConvergenceChart';
+import { DataQualityPanel } from './DataQualityPanel';
+import { dataQualityRefreshKey } from './dataQualityView';
 import { latestAndBest } from './convergence';
+import { LogView } from './LogView';
 import { ModelWarnings } from './ModelWarnings';
 import { ModelGraphPanel } from './ModelGraph';
 import { OpenRoundPanel, StudyOverNote, studyIsOver } from './OpenRoundPanel';
@@ -10,6 +13,7 @@ import { PrivacyChart } from './PrivacyChart';
 import { ModelVersionsPanel } from './ModelVersionsPanel';
 import { RefusedUpdatesTable } from './RefusedUpdatesTable';
 import { RoundsTable } from './RoundsTable';
+import { MetricsExport } from './MetricsExport';
 import { useStudyControls } from './StudyControls';
 import { useLiveDashboard } from './useLiveDashboard';
 import { percent } from '../format';
@@ -59,6 +63,8 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
       </div>
       <ConfigPanel study={data.study} openRound={data.openRound?.status === 'open' ? data.openRound.round : null} />
       <ParticipantsTable participants={data.participants} />
+      <DataQualityPanel studyId={data.study.id} enrolled={data.participants.length} refreshKey={dataQualityRefreshKey(data.participants)} />
+      <MetricsExport studyId={data.study.id} />
       <RoundsTable studyId={data.study.id} rounds={data.rounds} metrics={data.metrics} />
       <ModelVersionsPanel
         studyId={data.study.id}
@@ -70,6 +76,7 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
       />
       <ModelGraphPanel templateId={data.study.templateId} />
       <RefusedUpdatesTable refused={data.refused} />
+      <LogView key={data.study.id} studyId={data.study.id} sites={data.participants.map((p) => ({ id: p.siteId, name: p.siteName }))} />
     </div>
   );
 }
