@@ -355,6 +355,8 @@ export const siteStatistics = pgTable(
     studyId: text('study_id').notNull().references(() => studies.id),
     participantId: text('participant_id').notNull().references(() => participants.id),
     statistics: jsonb('statistics').$type<SiteStatistics>().notNull(),
+    /** The dataset the statistics describe (as the site fingerprints it); null from older tabs. */
+    datasetFingerprint: text('dataset_fingerprint'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.studyId, t.participantId] })],

@@ -254,7 +254,7 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
     socket.on(
       'hospital:statistics',
       handler(log, { event: 'hospital:statistics', principal }, statisticsReportSchema, (report) =>
-        coordinator.recordStatistics(report.studyId, joinedAs(report.studyId), report.statistics),
+        coordinator.recordStatistics(report.studyId, joinedAs(report.studyId), report.statistics, report.datasetFingerprint ?? null),
       ),
     );
 

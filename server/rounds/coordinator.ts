@@ -274,10 +274,10 @@ export class Coordinator {
    * admins' view of each site's data. `accepted`: they count towards the study's normalisation, as
    * they do until it is fixed; after that they never change it.
    */
-  async recordStatistics(studyId: string, participantId: string, stats: SiteStatistics): Promise<{ accepted: boolean }> {
+  async recordStatistics(studyId: string, participantId: string, stats: SiteStatistics, datasetFingerprint: string | null = null): Promise<{ accepted: boolean }> {
     const problem = implausibleStatistics(stats);
     if (problem) throw new ConsiliumError(ErrorCode.BadRequest, `statistics refused: ${problem}`, 400);
-    const accepted = await this.serial(studyId, () => storeStatistics(this.deps, studyId, participantId, stats));
+    const accepted = await this.serial(studyId, () => storeStatistics(this.deps, studyId, participantId, stats, datasetFingerprint));
     this.deps.events.changed(studyId);
     if (accepted) await this.maybeOpenRound(studyId);
     return { accepted };

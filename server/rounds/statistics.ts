@@ -2,7 +2,7 @@ import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { combineStatistics, type SiteStatistics } from '../../shared/fl/normalisation';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { Db } from '../db/client';
-import { siteStatistics, studies } from '../db/schema';
+import { participants, siteStatistics, studies } from '../db/schema';
 import { templateOf } from '../studies/service';
 import type { CoordinatorDeps, StudyRow } from './types';
 
@@ -33,16 +33,20 @@ const { db, log } = deps;
 }
 
 /**
- * Whether the study has no statistics from this participant yet. Before the normalisation is fixed
- * they go into it; after, a site that joins late still sends them once, for the admins' view of
- * each site's data (missing and out-of-range values), and they change nothing else.
+ * Whether the study needs this participant's statistics: it has none from it yet, or they describe
+ * other data than the site now trains on (it imported another file: the join reported a new dataset
+ * fingerprint). Before the normalisation is fixed they go into it; after, a site that joins late or
+ * changes its data sends them for the admins' view of each site's data (missing and out-of-range
+ * values), and they change nothing else.
  */
 export async function statisticsNeeded(db: Db, studyId: string, participantId: string): Promise<boolean> {
   const [row] = await db
-    .select({ p: siteStatistics.participantId })
-    .from(siteStatistics)
-    .where(and(eq(siteStatistics.studyId, studyId), eq(siteStatistics.participantId, participantId)));
-  return !row;
+    .select({ stored: siteStatistics.participantId, described: siteStatistics.datasetFingerprint, current: participants.datasetFingerprint })
+    .from(participants)
+    .leftJoin(siteStatistics, and(eq(siteStatistics.studyId, participants.studyId), eq(siteStatistics.participantId, participants.id)))
+    .where(and(eq(participants.studyId, studyId), eq(participants.id, participantId)));
+  if (!row) return false;
+  return row.stored === null || (row.current !== null && row.described !== row.current);
 }
 
 /**
@@ -50,11 +54,17 @@ export async function statisticsNeeded(db: Db, studyId: string, participantId: s
  * study's normalisation: only while it is not fixed. Run in the study's queue, so a report never
  * races the normalisation being fixed.
  */
-export async function storeStatistics(deps: Pick<CoordinatorDeps, 'db' | 'clock'>, studyId: string, participantId: string, stats: SiteStatistics): Promise<boolean> {
+export async function storeStatistics(
+  deps: Pick<CoordinatorDeps, 'db' | 'clock'>,
+  studyId: string,
+  participantId: string,
+  stats: SiteStatistics,
+  datasetFingerprint: string | null = null,
+): Promise<boolean> {
   const { db, clock } = deps;
   const [study] = await db.select({ normalisation: studies.normalisation }).from(studies).where(eq(studies.id, studyId));
   if (!study) throw new ConsiliumError(ErrorCode.NotFound, `no study '${studyId}'`, 404);
-  const values = { studyId, participantId, statistics: stats, receivedAt: new Date(clock.now()) };
+  const values = { studyId, participantId, statistics: stats, datasetFingerprint, receivedAt: new Date(clock.now()) };
   await db
     .insert(siteStatistics)
     .values(values)

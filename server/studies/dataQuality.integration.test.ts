@@ -46,10 +46,10 @@ describe.each(testDatabaseTargets())('per-site data quality ($name)', (target) =
   const api = (path: string, headers: Record<string, string> = admin) => fetch(`${server.url}${path}`, { headers });
   const token = (siteId: string) => server.consilium.tokens.hospitalLink(siteId);
 
-  async function join(siteId: string): Promise<{ socket: ClientSocket; joined: JoinResult }> {
+  async function join(siteId: string, datasetFingerprint?: string): Promise<{ socket: ClientSocket; joined: JoinResult }> {
     const socket = await connectSocket(server.url, { token: await token(siteId) });
     sockets.push(socket);
-    const ack = await emitAck(socket, 'hospital:join', { studyId: STUDY, backend: 'cpu' });
+    const ack = await emitAck(socket, 'hospital:join', { studyId: STUDY, backend: 'cpu', ...(datasetFingerprint ? { datasetFingerprint } : {}) });
     if (!ack.ok) throw new Error(ack.error.message);
     return { socket, joined: ack.data as JoinResult };
   }
@@ -99,7 +99,22 @@ describe.each(testDatabaseTargets())('per-site data quality ($name)', (target) =
     expect(await database.db.select().from(siteStatisticsTable)).toHaveLength(3);
     // Sent once: joining again asks for nothing.
     late.socket.disconnect();
-    expect((await join(LATE.id)).joined.statisticsNeeded).toBe(false);
+    const again = await join(LATE.id);
+    expect(again.joined.statisticsNeeded).toBe(false);
+    again.socket.disconnect();
+    // The site imports another file: its join reports the new dataset, and it is asked again; the
+    // statistics of that dataset replace the old ones, and the same dataset is not asked for twice.
+    const [before, after] = ['a'.repeat(64), 'b'.repeat(64)];
+    const withData = await join(LATE.id, before);
+    expect(withData.joined.statisticsNeeded).toBe(true);
+    expect(await emitAck(withData.socket, 'hospital:statistics', { studyId: STUDY, statistics: statsOf(LATE.id), datasetFingerprint: before })).toEqual({ ok: true, data: { accepted: false } });
+    withData.socket.disconnect();
+    expect((await join(LATE.id, before)).joined.statisticsNeeded).toBe(false);
+    const reimported = await join(LATE.id, after);
+    expect(reimported.joined.statisticsNeeded).toBe(true);
+    expect(await emitAck(reimported.socket, 'hospital:statistics', { studyId: STUDY, statistics: statsOf(LATE.id), datasetFingerprint: after })).toEqual({ ok: true, data: { accepted: false } });
+    expect(await database.db.select().from(siteStatisticsTable)).toHaveLength(3);
+    expect((await join(LATE.id, after)).joined.statisticsNeeded).toBe(false);
 
     const res = await api(`/api/studies/${STUDY}/data-quality`);
     expect(res.status).toBe(200);

@@ -144,6 +144,8 @@ export type JoinRequest = z.infer<typeof joinRequestSchema>;
 export const statisticsReportSchema = z.object({
   studyId: studyIdSchema,
   statistics: siteStatisticsSchema,
+  /** The dataset they were computed on: the site sends them again when it trains on other data. */
+  datasetFingerprint: datasetFingerprintSchema.optional(),
 });
 export type StatisticsReport = z.infer<typeof statisticsReportSchema>;
 

@@ -194,10 +194,12 @@ export class HospitalSession {
   /** The active dataset changed (an import, a switch, a deletion): show it, and join with it. */
   datasetChanged(dataset: DatasetInfo, message?: string): void {
     const recount = dataset.train !== this.state.dataset?.train;
+    const other = dataset.fingerprint !== this.state.dataset?.fingerprint;
     this.set({ dataset, datasetError: null });
     if (message) this.log(message, 'ok');
-    // The server weighs and checks this site's updates by the records it reported: report the new count.
-    if (recount && this.state.joined && this.socket?.connected) void this.announce();
+    // The server weighs and checks this site's updates by the records it reported: report the new count;
+    // and other data needs its statistics sent again (the join says so).
+    if ((recount || other) && this.state.joined && this.socket?.connected) void this.announce();
   }
 
   // ----- participation -----
@@ -368,7 +370,8 @@ export class HospitalSession {
     if (!this.socket) return;
     try {
       const statistics = await this.worker.localStatistics(this.state.site!.id, templateId, this.splitConfig());
-      const res = await emitWithAck(this.socket, 'hospital:statistics', { studyId, statistics });
+      const fingerprint = this.state.dataset?.fingerprint;
+      const res = await emitWithAck(this.socket, 'hospital:statistics', { studyId, statistics, ...(fingerprint ? { datasetFingerprint: fingerprint } : {}) });
       const sent = `Sent aggregate feature statistics of ${statistics.rows} training records`;
       this.log(res.accepted ? `${sent} for the study's normalisation.` : `${sent}: the study's normalisation was already fixed, so they only show its admins how complete this site's data is.`);
     } catch (e) {

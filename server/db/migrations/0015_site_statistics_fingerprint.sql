@@ -1,0 +1,1 @@
+ALTER TABLE "site_statistics" ADD COLUMN "dataset_fingerprint" text;
