@@ -41,6 +41,25 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ DEMO: '0' }).demo).toBe(false);
   });
 
+  it('keeps the blobs on disk unless given a bucket, and then needs its credentials and a well-formed endpoint', () => {
+    expect(loadConfig({}).s3).toBeUndefined();
+    const keys = { S3_ACCESS_KEY_ID: 'AKIA1', S3_SECRET_ACCESS_KEY: 'secret' };
+    expect(loadConfig({ S3_BUCKET: 'consilium', ...keys }).s3).toEqual({
+      bucket: 'consilium', endpoint: undefined, region: 'us-east-1', prefix: undefined, forcePathStyle: false,
+      credentials: { accessKeyId: 'AKIA1', secretAccessKey: 'secret' },
+    });
+    // A self-hosted server is addressed by path unless told otherwise.
+    expect(loadConfig({ S3_BUCKET: 'blobs', S3_ENDPOINT: 'http://minio:9000', S3_PREFIX: 'fl/', S3_REGION: 'eu-west-3', ...keys }).s3).toMatchObject({ endpoint: 'http://minio:9000', prefix: 'fl/', region: 'eu-west-3', forcePathStyle: true });
+    expect(loadConfig({ S3_BUCKET: 'blobs', S3_ENDPOINT: 'https://s3.example.org', S3_FORCE_PATH_STYLE: '0', ...keys }).s3?.forcePathStyle).toBe(false);
+    expect(messageOf({ S3_BUCKET: 'consilium' })).toBe('Invalid configuration:\n  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: must be set with S3_BUCKET (the object store\'s credentials)');
+    expect(messageOf({ S3_BUCKET: 'consilium', S3_ACCESS_KEY_ID: 'AKIA1' })).toBe('Invalid configuration:\n  S3_SECRET_ACCESS_KEY: must be set with S3_BUCKET (the object store\'s credentials)');
+    expect(messageOf({ S3_BUCKET: 'consilium', S3_ENDPOINT: 'minio:9000', ...keys })).toBe(
+      'Invalid configuration:\n  S3_ENDPOINT: must be an http:// or https:// URL of the S3-compatible server (e.g. http://minio:9000)',
+    );
+    expect(messageOf({ S3_BUCKET: 'My_Bucket', ...keys })).toMatch(/^Invalid configuration:\n {2}S3_BUCKET: must be a bucket name/);
+    expect(messageOf({ S3_ENDPOINT: 'http://minio:9000' })).toBe('Invalid configuration:\n  S3_BUCKET: must be set to use object storage (S3_ENDPOINT is set without it)');
+  });
+
   it('names every bad variable in one message', () => {
     const run = () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', DEMO: 'maybe' });
     expect(run).toThrow(ConfigError);

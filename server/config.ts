@@ -6,6 +6,7 @@ import { strategies } from '../shared/fl/registry';
 import type { StrategyName } from '../shared/fl/strategy';
 import { DENSE_BENCH_MAX_PARAMS, DENSE_BENCH_MIN_PARAMS } from '../shared/tasks';
 import { chatConfigFromEnv, type ChatConfig } from './chat/config';
+import type { S3BlobStoreOptions } from './storage/s3BlobStore';
 
 const flag = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off'], { error: 'must be 1 or 0 (true/false, yes/no, on/off)' })
@@ -60,6 +61,20 @@ const envSchema = z.object({
     .refine((v) => /^postgres(ql)?:\/\/./.test(v) && URL.canParse(v), 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATA_DIR: z.string().min(1).default('.data'),
+  /** S3-compatible object storage for the blob store, shared by several server processes (see s3Problems). */
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'must be a bucket name: 3 to 63 lowercase letters, digits, dots and hyphens' })
+    .optional(),
+  S3_ENDPOINT: z
+    .string()
+    .refine((v) => /^https?:\/\/[^/]/.test(v) && URL.canParse(v), 'must be an http:// or https:// URL of the S3-compatible server (e.g. http://minio:9000)')
+    .optional(),
+  S3_REGION: z.string().regex(/^[a-z0-9-]+$/, { error: 'must be a region name such as us-east-1' }).default('us-east-1'),
+  S3_PREFIX: z.string().optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: flag.optional(),
   /** Ended rounds (per study, the latest) whose update payloads are kept for audits; 0 deletes them once their version is written. */
   KEEP_UPDATE_ROUNDS: wholeNumber(0, 1_000_000, 'a number of rounds').default(0),
   DEMO: flag.optional(),
@@ -112,6 +127,8 @@ export type Config = {
   host: string;
   databaseUrl?: string;
   dataDir: string;
+  /** The blob store on S3-compatible object storage (`S3_BUCKET` and its settings); unset: files under `DATA_DIR/blobs`. */
+  s3?: S3BlobStoreOptions;
   /** Ended rounds per study whose update payloads stay in the blob store (`KEEP_UPDATE_ROUNDS`). */
   keepUpdateRounds: number;
   demo: boolean;
@@ -149,7 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = envSchema.safeParse(clean);
   // Every problem at once, one line each, so a start does not fail once per mistake.
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
-  problems.push(...tlsProblems(clean.TLS_CERT_FILE, clean.TLS_KEY_FILE));
+  problems.push(...tlsProblems(clean.TLS_CERT_FILE, clean.TLS_KEY_FILE), ...s3Problems(clean));
   const chat = parsed.success ? chatConfigFromEnv(parsed.data) : undefined;
   if (typeof chat === 'string') problems.push(chat);
   if (!parsed.success || !chat || typeof chat === 'string' || problems.length)
@@ -160,6 +177,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
+    s3: e.S3_BUCKET
+      ? {
+          bucket: e.S3_BUCKET,
+          endpoint: e.S3_ENDPOINT,
+          region: e.S3_REGION,
+          prefix: e.S3_PREFIX,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE ?? Boolean(e.S3_ENDPOINT),
+          credentials: { accessKeyId: e.S3_ACCESS_KEY_ID!, secretAccessKey: e.S3_SECRET_ACCESS_KEY! },
+        }
+      : undefined,
     keepUpdateRounds: e.KEEP_UPDATE_ROUNDS,
     // The demo seeds itself only on the embedded database unless asked for explicitly.
     demo: e.DEMO ?? !e.DATABASE_URL,
@@ -179,6 +206,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     chat,
     benchStudy: e.BENCH_STUDY,
   };
+}
+
+/**
+ * The object store's settings hang together: a bucket needs both keys (read from the environment, never
+ * from a metadata service a test machine may not have), and the other S3_ settings mean nothing
+ * without a bucket, so setting them alone is a mistake worth stopping for.
+ */
+function s3Problems(env: Record<string, string | undefined>): string[] {
+  if (!env.S3_BUCKET) {
+    const stray = ['S3_ENDPOINT', 'S3_PREFIX', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE'].filter((k) => env[k]);
+    return stray.length ? [`S3_BUCKET: must be set to use object storage (${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} set without it)`] : [];
+  }
+  const absent = ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].filter((k) => !env[k]);
+  return absent.length ? [`${absent.join(', ')}: must be set with S3_BUCKET (the object store's credentials)`] : [];
 }
 
 /** What reading one file found: its bytes, or why not, worded for the person setting the variable. */

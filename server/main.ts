@@ -47,12 +47,23 @@ async function main() {
     }
   }
 
+  // With a bucket, the bytes go to object storage that every server process shares; else beside the data.
+  // The AWS SDK loads only when a bucket is configured: a single-process server never pays for it.
+  const storage = config.s3
+    ? { blobs: new (await import('./storage/s3BlobStore')).S3BlobStore(config.s3) }
+    : { blobDir: path.join(config.dataDir, 'blobs') };
   const database = await openDatabase(
     config.databaseUrl
-      ? { url: config.databaseUrl, exclusive: true, blobDir: path.join(config.dataDir, 'blobs') }
-      : { dataDir: path.join(config.dataDir, 'pglite'), blobDir: path.join(config.dataDir, 'blobs') },
+      ? { url: config.databaseUrl, exclusive: true, ...storage }
+      : { dataDir: path.join(config.dataDir, 'pglite'), ...storage },
   ).catch((err: Error) => fail(`Could not open the database: ${err.message}`));
 
+  if (config.s3) {
+    const where = { bucket: config.s3.bucket, endpoint: config.s3.endpoint ?? 'AWS', prefix: config.s3.prefix ?? '' };
+    // Not fatal: storage that is down for a moment should not stop a start; /api/health says degraded meanwhile.
+    if (await database.blobs.ping()) log.info(where, 'blob store: S3-compatible object storage');
+    else log.warn(where, 'blob store: the S3 bucket does not answer (check S3_ENDPOINT, S3_BUCKET and the keys); uploads will fail until it does');
+  }
   const admin = await ensurePlatformAdmin(database.db, config.adminEmail);
   const demo = config.demo
     ? await seedDemo(database.db, { rounds: config.demoRounds, roundDeadlineMs: config.demoDeadlineMs, localEpochs: config.demoEpochs, heartHospitals: config.demoHeartHospitals })

@@ -41,6 +41,8 @@ export interface OpenOptions {
   exclusive?: boolean;
   /** Folder of the blob store (`<DATA_DIR>/blobs`); omitted means a temporary one, removed on close. */
   blobDir?: string;
+  /** A blob store made elsewhere (object storage shared by several processes); it wins over `blobDir`, and is closed with the database. */
+  blobs?: BlobStore;
 }
 
 const storeOfDb = new WeakMap<object, BlobStore>();
@@ -53,7 +55,7 @@ export function blobsOf(db: Db): BlobStore {
 }
 
 function withBlobs(opened: Omit<Database, 'blobs'>, opts: OpenOptions): Promise<Database> {
-  const blobs = opts.blobDir ? new FsBlobStore(opts.blobDir) : FsBlobStore.temporary();
+  const blobs = opts.blobs ?? (opts.blobDir ? new FsBlobStore(opts.blobDir) : FsBlobStore.temporary());
   storeOfDb.set(opened.db, blobs);
   const database: Database = {
     ...opened,
