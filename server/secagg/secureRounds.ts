@@ -100,8 +100,10 @@ export class SecureRounds {
               threshold,
               weightCap,
               privacy && noise ? { round: privacy.round, sumNoiseStd: noise.sumNoiseStd } : null,
-            ).finally(() => timed?.());
-            this.forget(row);
+            ).finally(() => {
+              timed?.();
+              this.forget(row);
+            });
             if (committed) await this.hooks.closed(row, committed);
           }),
       },
@@ -174,8 +176,10 @@ export class SecureRounds {
 
   /** Whether the study's open round is secure and held here. */
   holds(studyId: string, round: number): boolean {
+    // Held until its own steps end it: a round whose last step is still unmasking or committing (phase
+    // finished, not yet forgotten) closes itself; the round's deadline must not abandon it meanwhile.
     const held = this.byStudy.get(studyId);
-    return !!held && held.row.number === round && held.state.phase !== 'finished';
+    return !!held && held.row.number === round;
   }
 
   /** An admin ended the round, or the process stops: its state goes, revealing nothing. */
