@@ -1,6 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, Env, MiddlewareHandler } from 'hono';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ErrorCode } from '../../shared/protocol/errors';
 import { errorBody } from './errors';
 
@@ -33,23 +34,48 @@ export const defaultRateLimits: RateLimitSettings = {
   chatPerAddress: { points: 30, durationSeconds: MINUTE },
 };
 
-/** A named budget with its own counters. One per server: counters live in this process's memory. */
+/**
+ * A named budget with its own counters: in this process's memory, or in Redis when several server
+ * processes must share one budget (see `SharedLimitOptions`).
+ */
 export interface Limiter extends LimitSpec {
   name: string;
-  store: RateLimiterMemory;
+  store: RateLimiterAbstract;
 }
 
-export function createLimiter(name: string, spec: LimitSpec): Limiter {
+/** Where the counters live when several processes share them. */
+export interface SharedLimitOptions {
+  /** An ioredis client: every process given the same Redis (and prefix) counts against one budget. */
+  redis?: Redis;
+  /** Prefix of the Redis keys (default 'consilium:rl:'); each limiter's keys are `<prefix><name>:<key>`. */
+  prefix?: string;
+}
+
+export function createLimiter(name: string, spec: LimitSpec, shared: SharedLimitOptions = {}): Limiter {
   if (!(spec.points >= 1) || !(spec.durationSeconds > 0)) throw new Error(`rate limit ${name}: points must be ≥ 1 and the duration positive`);
-  return { name, ...spec, store: new RateLimiterMemory({ keyPrefix: name, points: spec.points, duration: spec.durationSeconds }) };
+  const memory = new RateLimiterMemory({ keyPrefix: name, points: spec.points, duration: spec.durationSeconds });
+  if (!shared.redis) return { name, ...spec, store: memory };
+  const store = new RateLimiterRedis({
+    // ioredis is detected by itself (useRedisPackage is for node-redis); the key prefix names the setting, so
+    // every process that reads the same settings shares each budget.
+    storeClient: shared.redis,
+    keyPrefix: `${shared.prefix ?? 'consilium:rl:'}${name}`,
+    points: spec.points,
+    duration: spec.durationSeconds,
+    // While Redis is down, each process limits on its own rather than refuse everyone or queue requests
+    // behind a reconnecting client: the budget is per process for the outage, never absent.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: memory,
+  });
+  return { name, ...spec, store };
 }
 
 export type RateLimiters = { [K in keyof RateLimitSettings]: Limiter };
 
-/** One limiter per setting, with the defaults under any overrides. */
-export function createRateLimiters(overrides: Partial<RateLimitSettings> = {}): RateLimiters {
+/** One limiter per setting, with the defaults under any overrides; shared through Redis when given one. */
+export function createRateLimiters(overrides: Partial<RateLimitSettings> = {}, shared: SharedLimitOptions = {}): RateLimiters {
   const settings = { ...defaultRateLimits, ...overrides };
-  return Object.fromEntries(Object.entries(settings).map(([name, spec]) => [name, createLimiter(name, spec)])) as RateLimiters;
+  return Object.fromEntries(Object.entries(settings).map(([name, spec]) => [name, createLimiter(name, spec, shared)])) as RateLimiters;
 }
 
 export type ConsumeResult = { ok: true } | { ok: false; retryAfterSeconds: number };

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from '../auth/tokens';
 import type { Clock } from '../clock';
 
@@ -108,6 +110,8 @@ class Bucket {
 interface AccountEntry {
   bucket: Bucket;
   sockets: number;
+  /** Until then (clock ms) the shared budget says the account is spent: every event is refused. */
+  blockedUntil: number;
 }
 
 /** What `spend` decided. Plain numbers, so the refused path allocates nothing. */
@@ -140,14 +144,16 @@ export class ConnectionBudget {
     const now = clock.now();
     const mine = this.bucket;
     const shared = this.account.bucket;
+    const blockedFor = this.account.blockedUntil - now;
     mine.refill(now);
     shared.refill(now);
-    if (mine.tokens >= cost && shared.tokens >= cost) {
+    if (mine.tokens >= cost && shared.tokens >= cost && blockedFor <= 0) {
       mine.tokens -= cost;
       shared.tokens -= cost;
+      this.owner.spentShared(this.key, cost);
       return Verdict.Allowed;
     }
-    this.retryAfterSeconds = Math.max(1, Math.ceil(Math.max(mine.waitFor(cost), shared.waitFor(cost)) / 1000));
+    this.retryAfterSeconds = Math.max(1, Math.ceil(Math.max(mine.waitFor(cost), shared.waitFor(cost), blockedFor) / 1000));
     const rule = options.disconnectAfter;
     if (now - this.windowStart >= rule.windowSeconds * 1000) {
       this.windowStart = now;
@@ -164,20 +170,135 @@ export class ConnectionBudget {
   }
 }
 
-/** The server's event budgets: one bucket per live connection, one per account that has spent lately. */
+/** Where several server processes count each account's events together. */
+export interface SharedEventBudgetOptions {
+  /** An ioredis client; every process given the same Redis (and prefix) shares each account's budget. */
+  redis: Redis;
+  /** Prefix of the Redis keys (default 'consilium:'); an account's counter is `<prefix>events:account:<key>`. */
+  prefix?: string;
+  /** Told when Redis fails, once per outage (not once per event); the local budgets keep applying meanwhile. */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * The account budget as a fixed window in Redis: `capacity` points per `capacity / refillPerSecond`
+ * seconds, the time the local bucket takes to refill from empty, so one account gets about what one
+ * process would give it, whichever processes its sockets land on.
+ */
+class SharedAccountBudget {
+  private readonly limiter: RateLimiterRedis;
+  /** Points spent locally and not yet sent to Redis: events of one tick go as one call per account. */
+  private pending = new Map<string, number>();
+  private scheduled: NodeJS.Immediate | null = null;
+  private readonly inflight = new Set<Promise<void>>();
+  private failing = false;
+
+  constructor(
+    private readonly owner: EventBudget,
+    private readonly opts: SharedEventBudgetOptions,
+  ) {
+    const { capacity, refillPerSecond } = owner.options.perAccount;
+    this.limiter = new RateLimiterRedis({
+      storeClient: opts.redis,
+      keyPrefix: `${opts.prefix ?? 'consilium:'}events:account`,
+      points: capacity,
+      duration: Math.max(1, Math.ceil(capacity / refillPerSecond)),
+      // A Redis that is reconnecting fails at once instead of queueing: the local budget stands in.
+      rejectIfRedisNotReady: true,
+    });
+  }
+
+  add(key: string, cost: number): void {
+    this.pending.set(key, (this.pending.get(key) ?? 0) + cost);
+    this.scheduled ??= setImmediate(() => this.send());
+  }
+
+  private send(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = null;
+    const batch = this.pending;
+    this.pending = new Map();
+    for (const [key, points] of batch) {
+      // Redis counts whole points; a fractional cost is rounded up rather than lost.
+      const whole = Math.ceil(points);
+      if (whole <= 0) continue;
+      const done = this.limiter.consume(key, whole).then(
+        () => {
+          this.failing = false;
+        },
+        (err: unknown) => {
+          if (err instanceof RateLimiterRes) {
+            this.failing = false;
+            this.owner.blockShared(key, err.msBeforeNext);
+          } else if (!this.failing) {
+            this.failing = true;
+            this.opts.onError?.(err);
+          }
+        },
+      );
+      this.inflight.add(done);
+      void done.finally(() => this.inflight.delete(done));
+    }
+  }
+
+  /** Sends what is pending now and resolves once every consume so far has been answered. */
+  async flush(): Promise<void> {
+    if (this.pending.size > 0) this.send();
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+  }
+}
+
+/**
+ * The server's event budgets: one bucket per live connection, one per account that has spent lately.
+ *
+ * With `shared`, several processes behind one load balancer count each account together. A
+ * connection lives on one process, so its bucket stays local; an account's sockets may be on every
+ * process. `spend` must stay synchronous (it runs in `socket.use`, before any handler), so each
+ * process still decides from its own buckets and also spends the same points in Redis afterwards;
+ * when Redis answers that the account is over, this process refuses the account's events until
+ * Redis's window ends. The shared limit is therefore eventually consistent: a process learns that
+ * another one spent the account one round trip after its own next allowed event, so an account may
+ * pass its budget by the events in flight during that round trip on each process, never by more.
+ * If Redis fails, each process keeps its local budgets, as in one-process mode.
+ */
 export class EventBudget {
   readonly options: EventBudgetOptions;
   private readonly accounts = new Map<string, AccountEntry>();
   /** A Map, not the options' object: a client names the event, and `constructor` must not find Object's. */
   private readonly costs: Map<unknown, number>;
   private sweepAt = 1024;
+  private readonly shared: SharedAccountBudget | null;
 
   constructor(
     readonly clock: Clock,
     overrides: Partial<EventBudgetOptions> = {},
+    shared?: SharedEventBudgetOptions,
   ) {
     this.options = resolveEventBudget(overrides);
     this.costs = new Map(Object.entries(this.options.costs));
+    this.shared = shared ? new SharedAccountBudget(this, shared) : null;
+  }
+
+  /** An allowed event's cost, also spent on the shared budget (no-op in one-process mode). */
+  spentShared(key: string, cost: number): void {
+    if (this.shared && cost > 0) this.shared.add(key, cost);
+  }
+
+  /** Redis says the account is over its shared budget for `ms` more: refuse it here too until then. */
+  blockShared(key: string, ms: number): void {
+    let entry = this.accounts.get(key);
+    if (!entry) {
+      // Swept meanwhile (no socket, full bucket): kept, so a reconnect within the window is refused too.
+      const { capacity, refillPerSecond } = this.options.perAccount;
+      entry = { bucket: new Bucket(capacity, refillPerSecond, this.clock.now()), sockets: 0, blockedUntil: 0 };
+      this.accounts.set(key, entry);
+    }
+    entry.blockedUntil = Math.max(entry.blockedUntil, this.clock.now() + ms);
+  }
+
+  /** Resolves once every shared spend so far has been answered by Redis (at once without a shared store). */
+  flushShared(): Promise<void> {
+    return this.shared ? this.shared.flush() : Promise.resolve();
   }
 
   costOf(event: unknown): number {
@@ -190,7 +311,7 @@ export class EventBudget {
     if (!entry) {
       if (this.accounts.size >= this.sweepAt) this.sweep();
       const { capacity, refillPerSecond } = this.options.perAccount;
-      entry = { bucket: new Bucket(capacity, refillPerSecond, this.clock.now()), sockets: 0 };
+      entry = { bucket: new Bucket(capacity, refillPerSecond, this.clock.now()), sockets: 0, blockedUntil: 0 };
       this.accounts.set(key, entry);
     }
     entry.sockets++;
@@ -205,7 +326,7 @@ export class EventBudget {
   /** Forgets accounts without a socket whose bucket is full again: a fresh one is the same. */
   sweep(): void {
     const now = this.clock.now();
-    for (const [key, entry] of this.accounts) if (entry.sockets <= 0 && entry.bucket.full(now)) this.accounts.delete(key);
+    for (const [key, entry] of this.accounts) if (entry.sockets <= 0 && entry.bucket.full(now) && entry.blockedUntil <= now) this.accounts.delete(key);
     this.sweepAt = Math.max(1024, this.accounts.size * 2);
   }
 }

@@ -13,9 +13,15 @@ export interface PresenceEntry {
   loss: number | null;
 }
 
-/** Who is connected right now, and what their tab last said it was doing. Lives in this process only. */
+/**
+ * Who is connected right now, and what their tab last said it was doing. Lives in this process only;
+ * server/cluster/sharedPresence.ts extends it to every process sharing one Redis.
+ */
 export class Presence {
-  private entries = new Map<string, PresenceEntry>();
+  protected entries = new Map<string, PresenceEntry>();
+
+  /** Called after an entry's sockets or reported state changed: a subclass publishes it elsewhere. */
+  protected changed(_entry: PresenceEntry): void {}
 
   connect(participantId: string, studyId: string, siteId: string, socketId: string): PresenceEntry {
     let e = this.entries.get(participantId);
@@ -24,6 +30,7 @@ export class Presence {
       this.entries.set(participantId, e);
     }
     e.sockets.add(socketId);
+    this.changed(e);
     return e;
   }
 
@@ -31,11 +38,13 @@ export class Presence {
   disconnect(socketId: string): PresenceEntry[] {
     const gone: PresenceEntry[] = [];
     for (const e of this.entries.values()) {
-      if (e.sockets.delete(socketId) && e.sockets.size === 0) {
+      if (!e.sockets.delete(socketId)) continue;
+      if (e.sockets.size === 0) {
         // A tab that said the browser was suspending it is expected to go quiet: keep its word for it.
         if (e.state !== 'suspended') e.state = 'offline';
         gone.push(e);
       }
+      this.changed(e);
     }
     return gone;
   }
@@ -49,6 +58,7 @@ export class Presence {
     if (p.epoch !== undefined) e.epoch = p.epoch;
     if (p.epochs !== undefined) e.epochs = p.epochs;
     if (p.loss !== undefined) e.loss = p.loss;
+    this.changed(e);
   }
 
   get(participantId: string): PresenceEntry | undefined {
