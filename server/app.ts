@@ -7,7 +7,8 @@ import type { Server as HttpServer } from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { ErrorCode } from '../shared/protocol/errors';
+import { ConsiliumError, ErrorCode } from '../shared/protocol/errors';
+import type { ClusterAnswer } from '../shared/protocol/events';
 import { healthSchema, type Health } from '../shared/protocol/schemas';
 import { parameterCount, templates } from '../shared/tasks';
 import { authRoutes } from './auth/routes';
@@ -33,9 +34,13 @@ import { openApiRoutes } from './openapi/routes';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { metricsHandler } from './observability/routes';
 import type { LogHub } from './observability/logHub';
+import type { Redis } from 'ioredis';
+import { StudyLeases } from './cluster/leases';
+import { SharedPresence } from './cluster/sharedPresence';
 import { Presence } from './realtime/presence';
 import { attachRealtime, rooms, sameOrigin, type RealtimeDeps } from './realtime/socket';
 import { Coordinator, type CoordinatorEvents } from './rounds/coordinator';
+import type { ClusterAsk } from './rounds/types';
 import { roundRoutes } from './rounds/routes';
 import { ModelDownloads } from './rounds/downloads';
 import { studyRoutes } from './studies/routes';
@@ -53,6 +58,20 @@ async function siteOfParticipant(db: Database['db'], participantId: string): Pro
 }
 
 export const SERVER_VERSION = '0.1.0';
+
+function askCoordinator(io: ConsiliumApp['io'], q: ClusterAsk): Promise<unknown> {
+  const unavailable = () => new ConsiliumError(ErrorCode.Unavailable, 'no server process coordinates this study at the moment (one is taking it over): try again in a few seconds', 503);
+  if (!io) return Promise.reject(unavailable());
+  return new Promise((resolve, reject) => {
+    const emit = io.serverSideEmit.bind(io) as unknown as (e: 'cluster:ask', q: ClusterAsk, cb: (err: Error | null, answers: (ClusterAnswer | null)[]) => void) => void;
+    emit('cluster:ask', q, (_err, answers) => {
+      const a = (answers ?? []).find((x) => x);
+      if (!a) reject(unavailable());
+      else if (a.ok) resolve(a.value);
+      else reject(new ConsiliumError(a.error.code as ErrorCode, a.error.message, a.error.status));
+    });
+  });
+}
 
 export interface AppDeps {
   database: Database;
@@ -84,6 +103,22 @@ export interface AppDeps {
   hospitalLinkDays?: number;
   /** `METRICS_TOKEN`: the bearer token that opens `/metrics` to a scraper anywhere (./observability/routes.ts). */
   metricsToken?: string;
+  /**
+   * One of several processes on one PostgreSQL (./cluster/): each study coordinated by whichever
+   * process holds its lease, events, presence and limits shared through this Redis. Omitted: this
+   * process is the only one (the database's coordinator lock sees to that).
+   */
+  cluster?: ClusterOptions;
+}
+
+export interface ClusterOptions {
+  redis: Redis;
+  /** This process's name among its peers: unique. */
+  processName: string;
+  /** Prefix of every Redis key and channel of this federation (default 'consilium:'). */
+  prefix?: string;
+  /** How often free studies are looked for (ms, default 1000): a dead process's studies are taken within about this. */
+  leaseIntervalMs?: number;
 }
 
 export interface ConsiliumApp {
@@ -101,6 +136,14 @@ export interface ConsiliumApp {
   readonly io: ReturnType<typeof attachRealtime>['io'] | undefined;
   /** Attach Socket.IO to the HTTP server and resume any rounds left open. */
   attach(server: HttpServer): Promise<void>;
+  /**
+   * Several processes: stop taking part. Health answers 503 (the load balancer stops sending new
+   * connections), the studies this process coordinates are handed over, and its tabs are cut so they
+   * reconnect through the balancer to another process. The caller then closes.
+   */
+  drain(): Promise<void>;
+  /** The studies this process coordinates (every one when it is the only process). */
+  leads(studyId: string): boolean;
   close(): Promise<void>;
 }
 
@@ -114,8 +157,13 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   const sessions = createSessions({ db, tokens, clock, options: deps.sessions });
   const links = createLinks({ db, tokens, clock, sessions });
   const audit = createAudit(db, log);
-  const presence = new Presence();
+  const cluster = deps.cluster;
+  if (cluster && !database.client) throw new Error('several server processes share one PostgreSQL: set DATABASE_URL');
+  const prefix = cluster?.prefix ?? 'consilium:';
+  const presence = cluster ? new SharedPresence(cluster.redis, { processId: cluster.processName, prefix, log }) : new Presence();
   const metrics = createMetrics({ db, presence, log });
+  let leases: StudyLeases | undefined;
+  let draining = false;
 
   // The coordinator talks to sockets that exist only once attached; until then its events go nowhere.
   let events: CoordinatorEvents = { roundOpened() {}, roundClosed() {}, changed() {} };
@@ -129,6 +177,13 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     maxUpdateBytes,
     keepUpdateRounds: deps.keepUpdateRounds ?? 0,
     metrics,
+    leadership: cluster
+      ? {
+          leads: (studyId) => leases?.leads(studyId) ?? false,
+          poke: (p) => void realtime?.io.serverSideEmit('cluster:poke', p),
+          ask: (q) => askCoordinator(realtime?.io, q),
+        }
+      : undefined,
     events: {
       roundOpened: (ids, round, own) => {
         void audit({ action: 'round.opened', actor: null, studyId: round.studyId, target: `round ${round.round}`, detail: { participants: ids.length, baseVersion: round.baseVersion } });
@@ -176,6 +231,22 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
     },
   });
 
+  if (cluster) {
+    leases = new StudyLeases({
+      client: database.client!,
+      log,
+      intervalMs: cluster.leaseIntervalMs,
+      acquired: (studyId) => coordinator.adopt(studyId),
+      lost: (studyId) => coordinator.relinquish(studyId),
+    });
+    // A tab that joined through another process may be what the study's coordinator waits for.
+    (presence as SharedPresence).onRemoteChange(({ studyId, participantId, online }) => {
+      if (!coordinator.leads(studyId)) return;
+      if (online) void coordinator.maybeOpenRound(studyId).catch((err) => log.error({ err, studyId }, 'could not open a round'));
+      else coordinator.participantLeft(studyId, participantId);
+    });
+  }
+
   let realtime: ReturnType<typeof attachRealtime> | undefined;
   const app = new Hono<AppEnv>();
   app.onError(errorHandler(log));
@@ -205,7 +276,7 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   // Bodies are capped first, so the rate limits below never read more than that of a login body.
   const uploadPath = '/api/studies/:id/rounds/:round/updates';
   app.use('/api/*', defaultBodyLimit({ maxBytes: deps.maxBodyBytes, exempt: [uploadPath] }));
-  const limiters = createRateLimiters(deps.rateLimits);
+  const limiters = createRateLimiters(deps.rateLimits, cluster ? { redis: cluster.redis, prefix } : undefined);
   const byAddress = (c: Context) => [`address:${requestAddress(c)}`];
   const post = ['POST'];
   app.use('/api/auth/login', rateLimit({ limiter: limiters.loginPerAddress, methods: post, keys: byAddress, message: 'too many sign-in attempts from this address' }));
@@ -218,6 +289,8 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   const healthDoc = doc({ tag: 'Operations', summary: 'Whether the server, its database and its storage answer', access: 'public', response: healthSchema, errors: { 503: 'The database or the storage does not answer (the same body, status degraded).' } });
   app.get('/api/health', healthDoc, async (c) => {
     const [reachable, storage] = await Promise.all([database.ping(), database.blobs.ping()]);
+    // A draining process says so, and the load balancer's health check takes it out of rotation.
+    if (draining) return c.json({ status: 'draining', version: SERVER_VERSION, database: { kind: database.kind, reachable }, storage: { reachable: storage }, uptimeSeconds: Math.round(process.uptime()) } satisfies Health, 503);
     const body: Health = {
       status: reachable && storage ? 'ok' : 'degraded',
       version: SERVER_VERSION,
@@ -288,7 +361,25 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
       return realtime?.io;
     },
     async attach(server) {
-      realtime = attachRealtime(server, { db, sessions, presence, coordinator, clock, log, eventBudget: deps.eventBudget, metrics, logHub: deps.logHub });
+      const adapter = cluster
+        ? (await import('@socket.io/redis-streams-adapter')).createAdapter(
+            // Its own connection: the adapter blocks on stream reads.
+            cluster.redis.duplicate(),
+            { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io`, sessionKeyPrefix: `${prefix}sio:session:` },
+          )
+        : undefined;
+      realtime = attachRealtime(server, {
+        db,
+        sessions,
+        presence,
+        coordinator,
+        clock,
+        log,
+        eventBudget: deps.eventBudget,
+        metrics,
+        logHub: deps.logHub,
+        cluster: cluster && adapter ? { adapter, redis: cluster.redis, prefix } : undefined,
+      });
       // The patient chat's own namespace, open to anonymous patients; a signed-in patient's chats are kept.
       attachChat(realtime.io, {
         db,
@@ -313,12 +404,24 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
         changed: (studyId) => realtime?.notifyChanged(studyId),
         toParticipant: (id, event, payload) => void (io.to(rooms.participant(id)) as unknown as { emit(e: string, p: unknown): void }).emit(event, payload),
       };
-      await coordinator.recover();
+      if (leases) await leases.start();
+      else await coordinator.recover();
+    },
+    leads: (studyId) => coordinator.leads(studyId),
+    async drain() {
+      if (draining) return;
+      draining = true;
+      log.info({ studies: leases?.studies() ?? [] }, 'draining: handing the studies over and letting the tabs go');
+      await leases?.release();
+      // Cut at the transport, not with a server disconnect: the tabs treat that as a lost connection and reconnect.
+      if (realtime) for (const socket of realtime.io.of('/').sockets.values()) socket.conn.close();
     },
     async close() {
+      await leases?.stop();
       coordinator.stop();
       await coordinator.settle();
       await realtime?.close();
+      if (presence instanceof SharedPresence) await presence.close();
     },
   };
 }

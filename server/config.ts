@@ -61,6 +61,17 @@ const envSchema = z.object({
     .refine((v) => /^postgres(ql)?:\/\/./.test(v) && URL.canParse(v), 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATA_DIR: z.string().min(1).default('.data'),
+  /** Folder of the blob store (default DATA_DIR/blobs): one folder shared by several processes on one machine. */
+  BLOB_DIR: z.string().min(1).optional(),
+  /** Redis shared by several server processes on one DATABASE_URL (Socket.IO adapter, presence, rate limits). */
+  REDIS_URL: z
+    .string()
+    .refine((v) => /^rediss?:\/\/./.test(v) && URL.canParse(v), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Prefix of this federation's Redis keys and channels (default 'consilium:'): federations may share one Redis. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, { error: 'must be 1 to 64 letters, digits, dots, colons, hyphens or underscores' }).optional(),
+  /** This process's name in the logs and among its peers (default: host name and pid). */
+  PROCESS_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1 to 64 letters, digits, dots, hyphens or underscores' }).optional(),
   /** S3-compatible object storage for the blob store, shared by several server processes (see s3Problems). */
   S3_BUCKET: z
     .string()
@@ -127,6 +138,14 @@ export type Config = {
   host: string;
   databaseUrl?: string;
   dataDir: string;
+  /** With DATABASE_URL: run as one of several processes sharing the database through this Redis (`REDIS_URL`). */
+  redisUrl?: string;
+  /** This process's name among its peers (`PROCESS_NAME`). */
+  processName?: string;
+  /** Prefix of the federation's Redis keys (`REDIS_PREFIX`). */
+  redisPrefix?: string;
+  /** Folder of the blob store when not on S3 (`BLOB_DIR`, default `DATA_DIR/blobs`). */
+  blobDir: string;
   /** The blob store on S3-compatible object storage (`S3_BUCKET` and its settings); unset: files under `DATA_DIR/blobs`. */
   s3?: S3BlobStoreOptions;
   /** Ended rounds per study whose update payloads stay in the blob store (`KEEP_UPDATE_ROUNDS`). */
@@ -167,6 +186,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Every problem at once, one line each, so a start does not fail once per mistake.
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
   problems.push(...tlsProblems(clean.TLS_CERT_FILE, clean.TLS_KEY_FILE), ...s3Problems(clean));
+  // The embedded database is one process's: sharing a federation needs PostgreSQL.
+  if (clean.REDIS_URL && !clean.DATABASE_URL) problems.push('REDIS_URL: several server processes share one PostgreSQL: set DATABASE_URL too');
+  // Every process reads what any other stored: a folder they all see, or object storage.
+  if (clean.REDIS_URL && !clean.S3_BUCKET && !clean.BLOB_DIR)
+    problems.push('REDIS_URL: several server processes share their blob store: set BLOB_DIR to one folder they all see (one machine) or S3_BUCKET (several)');
   const chat = parsed.success ? chatConfigFromEnv(parsed.data) : undefined;
   if (typeof chat === 'string') problems.push(chat);
   if (!parsed.success || !chat || typeof chat === 'string' || problems.length)
@@ -177,6 +201,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    processName: e.PROCESS_NAME,
+    redisPrefix: e.REDIS_PREFIX,
+    blobDir: e.BLOB_DIR ?? path.join(e.DATA_DIR, 'blobs'),
     s3: e.S3_BUCKET
       ? {
           bucket: e.S3_BUCKET,

@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import fs from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpServer } from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { LogHub } from './observability/logHub';
 import { createServerLogger } from './observability/serverLogger';
@@ -51,12 +52,16 @@ async function main() {
   // The AWS SDK loads only when a bucket is configured: a single-process server never pays for it.
   const storage = config.s3
     ? { blobs: new (await import('./storage/s3BlobStore')).S3BlobStore(config.s3) }
-    : { blobDir: path.join(config.dataDir, 'blobs') };
+    : { blobDir: config.blobDir };
+  // With Redis, this is one of several processes on the database; without, the only one (it takes the database's lock).
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl) : null;
+  const processName = config.processName ?? `${os.hostname()}-${process.pid}`;
   const database = await openDatabase(
     config.databaseUrl
-      ? { url: config.databaseUrl, exclusive: true, ...storage }
+      ? { url: config.databaseUrl, exclusive: !redis, applicationName: redis ? `consilium:${processName}` : 'consilium', ...storage }
       : { dataDir: path.join(config.dataDir, 'pglite'), ...storage },
   ).catch((err: Error) => fail(`Could not open the database: ${err.message}`));
+  if (redis) log.info({ process: processName }, 'one of several server processes: studies are coordinated by whichever process holds their lease');
 
   if (config.s3) {
     const where = { bucket: config.s3.bucket, endpoint: config.s3.endpoint ?? 'AWS', prefix: config.s3.prefix ?? '' };
@@ -64,12 +69,15 @@ async function main() {
     if (await database.blobs.ping()) log.info(where, 'blob store: S3-compatible object storage');
     else log.warn(where, 'blob store: the S3 bucket does not answer (check S3_ENDPOINT, S3_BUCKET and the keys); uploads will fail until it does');
   }
-  const admin = await ensurePlatformAdmin(database.db, config.adminEmail);
-  const demo = config.demo
-    ? await seedDemo(database.db, { rounds: config.demoRounds, roundDeadlineMs: config.demoDeadlineMs, localEpochs: config.demoEpochs, heartHospitals: config.demoHeartHospitals })
-    : null;
-  // Benchmarks only; before createApp, which sizes the upload limit from the registered templates.
-  const bench = config.benchStudy ? await seedBenchStudy(database.db, config.benchStudy) : null;
+  // Processes starting together set the database up one after another (the first admin, the demo).
+  const { admin, demo, bench } = await oneAtATime(database, async () => ({
+    admin: await ensurePlatformAdmin(database.db, config.adminEmail),
+    demo: config.demo
+      ? await seedDemo(database.db, { rounds: config.demoRounds, roundDeadlineMs: config.demoDeadlineMs, localEpochs: config.demoEpochs, heartHospitals: config.demoHeartHospitals })
+      : null,
+    // Benchmarks only; before createApp, which sizes the upload limit from the registered templates.
+    bench: config.benchStudy ? await seedBenchStudy(database.db, config.benchStudy) : null,
+  }));
 
   // Browsers reach the server over TLS when it serves TLS itself, or when its public URL (a proxy) is https.
   const overTls = !!config.tls || !!config.publicUrl?.startsWith('https:');
@@ -85,6 +93,7 @@ async function main() {
     chat: config.chat,
     hospitalLinkDays: config.hospitalLinkDays,
     metricsToken: config.metricsToken,
+    cluster: redis ? { redis, processName, prefix: config.redisPrefix } : undefined,
   });
 
   const server = await new Promise<HttpServer>((resolve) => {
@@ -156,16 +165,57 @@ async function main() {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'shutting down');
+    if (redis) {
+      /*
+       * One of several: drain. No new connections (the balancer's retries go elsewhere, its health
+       * check sees 503 meanwhile), the studies handed over, the tabs cut to reconnect elsewhere, the
+       * requests in flight finished (at most DRAIN_WAIT_MS), then out.
+       */
+      const closed = new Promise((r) => server.close(r));
+      await consilium.drain();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, DRAIN_WAIT_MS).unref())]);
+    }
     server.closeAllConnections?.();
     await consilium.close();
     await new Promise((r) => server.close(r));
     await database.close();
+    await redis?.quit().catch(() => undefined);
     releaseLock?.();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
+
+/** How long a draining process waits for its requests in flight before it exits. */
+const DRAIN_WAIT_MS = 10_000;
+
+async function connectRedis(url: string) {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // Attached before connecting: a Redis that goes away later is logged by the users of the client, not thrown here.
+  redis.on('error', () => undefined);
+  await redis.connect().catch((err: Error) => fail(`Could not reach Redis at REDIS_URL: ${err.message}`));
+  await redis.ping();
+  return redis;
+}
+
+/** Runs `fn` under a database-wide lock when processes share PostgreSQL, so that they take turns. */
+async function oneAtATime<T>(database: Awaited<ReturnType<typeof openDatabase>>, fn: () => Promise<T>): Promise<T> {
+  const client = database.client;
+  if (!client) return fn();
+  const held = await client.reserve();
+  try {
+    await held`select pg_advisory_lock(${SETUP_LOCK_KEY})`;
+    return await fn();
+  } finally {
+    await held`select pg_advisory_unlock(${SETUP_LOCK_KEY})`.catch(() => undefined);
+    held.release();
+  }
+}
+
+/** "Setu": the lock processes take turns under while setting the database up. */
+const SETUP_LOCK_KEY = 0x53657475;
 
 void main().catch((err) => {
   process.stderr.write(`Consilium failed to start: ${err?.stack ?? err}\n`);

@@ -22,6 +22,8 @@ export interface Database {
   blobs: BlobStore;
   ping(): Promise<boolean>;
   close(): Promise<void>;
+  /** PostgreSQL's own client, for what needs a session of its own (the study leases of ../cluster/leases.ts). */
+  client?: postgres.Sql;
 }
 
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -39,6 +41,8 @@ export interface OpenOptions {
    * PGlite needs none: its data folder is locked (see dataDirLock).
    */
   exclusive?: boolean;
+  /** PostgreSQL's application_name for this process's connections (pg_stat_activity names who holds what). */
+  applicationName?: string;
   /** Folder of the blob store (`<DATA_DIR>/blobs`); omitted means a temporary one, removed on close. */
   blobDir?: string;
   /** A blob store made elsewhere (object storage shared by several processes); it wins over `blobDir`, and is closed with the database. */
@@ -76,6 +80,8 @@ function withBlobs(opened: Omit<Database, 'blobs'>, opts: OpenOptions): Promise<
 
 /** The advisory-lock key of the one coordinating server per database ("Cons" in ASCII). */
 export const COORDINATOR_LOCK_KEY = 0x436f6e73;
+/** Held while a process migrates, so processes starting together migrate one after another ("Migr"). */
+const MIGRATION_LOCK_KEY = 0x4d696772;
 
 export class DatabaseLockedError extends Error {
   constructor() {
@@ -86,7 +92,7 @@ export class DatabaseLockedError extends Error {
 
 export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   if (opts.url) {
-    const client = postgres(opts.url, { max: 10, onnotice: () => {} });
+    const client = postgres(opts.url, { max: 10, onnotice: () => {}, ...(opts.applicationName ? { connection: { application_name: opts.applicationName } } : {}) });
     // A session-level lock lives as long as its connection: one connection is kept for it. A crashed
     // server's connection closes with it, and the lock with that.
     const held = opts.exclusive ? await client.reserve() : null;
@@ -100,7 +106,14 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
     }
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
     try {
-      await migratePostgres(drizzlePostgres(client), { migrationsFolder });
+      const migrating = await client.reserve();
+      try {
+        await migrating`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+        await migratePostgres(drizzlePostgres(client), { migrationsFolder });
+      } finally {
+        await migrating`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => undefined);
+        migrating.release();
+      }
     } catch (err) {
       held?.release();
       await client.end({ timeout: 5 });
@@ -109,6 +122,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
     return withBlobs({
       db,
       kind: 'postgres',
+      client,
       ping: () => ping(db),
       close: async () => {
         if (held) {

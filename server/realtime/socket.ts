@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
-import { Server, type Socket } from 'socket.io';
+import type { Redis } from 'ioredis';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { parse as parseCookies } from 'hono/utils/cookie';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
@@ -18,6 +19,7 @@ import type { RealtimeMetrics } from '../observability/metrics';
 import { LogHub } from '../observability/logHub';
 import { createLogView } from '../observability/logView';
 import type { Coordinator } from '../rounds/coordinator';
+import type { ClusterAsk } from '../rounds/types';
 import { buildDashboard } from '../studies/dashboard';
 import { findParticipant, getStudySummary } from '../studies/service';
 import { accountKey, EventBudget, Verdict, type EventBudgetOptions } from './eventBudget';
@@ -122,6 +124,11 @@ export interface RealtimeDeps {
   logHub?: LogHub;
   /** Counts received events by name (../observability/metrics.ts); none when omitted. */
   metrics?: RealtimeMetrics;
+  /**
+   * One of several processes (../cluster/): the Socket.IO adapter that carries every room's events to
+   * every process, and the Redis that shares the accounts' event budgets. Omitted: this process alone.
+   */
+  cluster?: { adapter: ServerOptions['adapter']; redis: Redis; prefix: string };
 }
 
 /**
@@ -141,13 +148,32 @@ export function sameOrigin(origin: string | undefined, host: string | undefined)
 
 export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
   const { db, sessions, presence, coordinator, clock, log } = deps;
-  const budgets = new EventBudget(clock, deps.eventBudget);
+  const cluster = deps.cluster;
+  const budgets = new EventBudget(
+    clock,
+    deps.eventBudget,
+    cluster ? { redis: cluster.redis, prefix: cluster.prefix, onError: (err) => log.warn({ err }, 'shared event budget unavailable: per-process budgets only') } : undefined,
+  );
   const logView = createLogView({ db, hub: deps.logHub ?? new LogHub() });
   const io: ConsiliumServer = new Server(httpServer, {
     serveClient: false,
     // Control messages only: weights travel over HTTP.
     maxHttpBufferSize: 64 * 1024,
+    // Several processes: a tab whose process drained or died reconnects to another and is sent what
+    // it missed meanwhile (the adapter keeps the sessions in Redis).
+    ...(cluster ? { adapter: cluster.adapter, connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000 } } : {}),
   });
+  if (cluster) {
+    io.on('cluster:poke', (p) => coordinator.poked(p.studyId));
+    io.on('cluster:changed', (studyId) => notifyChanged(studyId, true));
+    // Only the study's coordinator answers; the others answer null.
+    io.on('cluster:ask', (q, reply) => {
+      coordinator.answer(q as unknown as ClusterAsk).then(
+        (a) => reply(a ? { ok: true, value: a.value } : null),
+        (err) => reply({ ok: false, error: err instanceof ConsiliumError ? { code: err.code, message: err.message, status: err.status } : { code: ErrorCode.Internal, message: 'internal server error', status: 500 } }),
+      );
+    });
+  }
 
   io.use(async (socket, next) => {
     const auth = socket.handshake.auth as { token?: unknown };
@@ -274,21 +300,21 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
     socket.on(
       'secagg:advertise',
       handler(log, { event: 'secagg:advertise', principal }, advertiseSchema, async (req) => {
-        coordinator.secureAdvertise(joinedAs(req.studyId), req);
+        await coordinator.secureAdvertise(joinedAs(req.studyId), req);
         return null;
       }),
     );
     socket.on(
       'secagg:shares',
       handler(log, { event: 'secagg:shares', principal }, shareKeysSchema, async (req) => {
-        coordinator.secureShares(joinedAs(req.studyId), req);
+        await coordinator.secureShares(joinedAs(req.studyId), req);
         return null;
       }),
     );
     socket.on(
       'secagg:reveal',
       handler(log, { event: 'secagg:reveal', principal }, revealSchema, async (req) => {
-        coordinator.secureReveal(joinedAs(req.studyId), req);
+        await coordinator.secureReveal(joinedAs(req.studyId), req);
         return null;
       }),
     );
@@ -297,20 +323,28 @@ export function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
       budget.close();
       for (const gone of presence.disconnect(socket.id)) {
         notifyChanged(gone.studyId);
-        coordinator.participantLeft(gone.studyId, gone.participantId);
+        // Gone from this process; the study waits for it no longer only if it is gone from every one.
+        if (!presence.isOnline(gone.participantId)) coordinator.participantLeft(gone.studyId, gone.participantId);
       }
     });
   });
 
-  // Dashboards are rebuilt at most every 250 ms per study, however chatty the tabs are.
+  /*
+   * Dashboards are rebuilt at most every 250 ms per study, however chatty the tabs are. Each process
+   * builds them for its own admins only; with several processes, a change seen here is passed on to
+   * the others (at the same pace), which build theirs.
+   */
   const pending = new Map<string, NodeJS.Timeout>();
-  function notifyChanged(studyId: string) {
+  const passOn = new Set<string>();
+  function notifyChanged(studyId: string, fromPeer = false) {
+    if (cluster && !fromPeer) passOn.add(studyId);
     if (pending.has(studyId)) return;
     const t = setTimeout(async () => {
       pending.delete(studyId);
+      if (passOn.delete(studyId)) io.serverSideEmit('cluster:changed', studyId);
       if ((io.sockets.adapter.rooms.get(rooms.admins(studyId))?.size ?? 0) === 0) return;
       try {
-        io.to(rooms.admins(studyId)).emit('dashboard', await buildDashboard(db, presence, studyId));
+        io.local.to(rooms.admins(studyId)).emit('dashboard', await buildDashboard(db, presence, studyId));
       } catch (err) {
         log.warn({ err, studyId }, 'could not send the dashboard');
       }

@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { aggregateBlockwise, supportsBlockwise } from '../../shared/fl/blockwise';
 import { cappedSamples, updateWeight, type RoundBounds } from '../../shared/fl/bounds';
 import { FixedPointSum } from '../../shared/fl/fixedPoint';
@@ -10,7 +10,7 @@ import { StrategyError, type AggregationResult } from '../../shared/fl/strategy'
 import type { StudyConfig } from '../../shared/protocol/schemas';
 import { decodeWeights } from '../../shared/weights/codec';
 import { blobsOf, type Db } from '../db/client';
-import { modelVersions, participants, studies, updates } from '../db/schema';
+import { modelVersions, participants, rounds, studies, updates } from '../db/schema';
 import { keyedUniform, meanNoiseOverride, noiseKeyOf } from '../privacy/noise';
 import type { BlobStore } from '../storage/blobStore';
 import { templateOf } from '../studies/service';
@@ -40,6 +40,9 @@ export interface RoundUpdate extends StoredUpdate {
   id: number;
   /** The site id (with a suffix for a late update): the order every rule works in. */
   label: string;
+  participantId: string;
+  idempotencyKey: string;
+  staleness: number;
   /** As declared. */
   numSamples: number;
   /** As weighted: declared, capped at the round's sample cap. */
@@ -86,10 +89,12 @@ export async function aggregate(ctx: AggregationContext, round: RoundRow, reason
  * The round's accepted updates in site-id order (late ones after their site's on-time one), each
  * weighted as the round's bounds say (declared samples capped, times the straggler weight).
  */
-export async function roundUpdates(db: Db, roundId: number, bounds: Pick<RoundBounds, 'sampleCap' | 'privacy'>): Promise<RoundUpdate[]> {
+export async function roundUpdates(db: Db, roundId: number, bounds: Pick<RoundBounds, 'sampleCap' | 'privacy'>, only?: readonly number[]): Promise<RoundUpdate[]> {
   const rows = await db
     .select({
       id: updates.id,
+      participantId: updates.participantId,
+      idempotencyKey: updates.idempotencyKey,
       numSamples: updates.numSamples,
       trainLoss: updates.trainLoss,
       staleness: updates.staleness,
@@ -103,13 +108,16 @@ export async function roundUpdates(db: Db, roundId: number, bounds: Pick<RoundBo
     })
     .from(updates)
     .innerJoin(participants, eq(participants.id, updates.participantId))
-    .where(eq(updates.roundId, roundId))
+    .where(only ? and(eq(updates.roundId, roundId), inArray(updates.id, [...only])) : eq(updates.roundId, roundId))
     .orderBy(asc(participants.siteId), asc(updates.staleness));
   return rows.map((r) => {
     if (!r.sha256 || r.dataOffset === null || r.bytes === null) throw new Error(`update ${r.id} has no stored payload`);
     return {
       id: r.id,
       label: r.staleness ? `${r.siteId}~late${r.staleness}` : r.siteId,
+      participantId: r.participantId,
+      idempotencyKey: r.idempotencyKey,
+      staleness: r.staleness,
       numSamples: r.numSamples,
       samples: cappedSamples(r.numSamples, bounds),
       trainLoss: r.trainLoss,
@@ -151,6 +159,14 @@ async function aggregateRound(ctx: AggregationContext, round: RoundRow, reason: 
     ctx.deps.log.warn({ err, roundId: round.id }, 'a fold failed; the round sum is rebuilt from the stored updates');
     sum = null;
   }
+  // The barrier against other processes' intake: their rows go in only under a share lock on an open
+  // round's row (./recorder.ts), so once this waits for the row, what is recorded is all there will be.
+  const [barred] = await db
+    .update(rounds)
+    .set({ status: 'aggregating' })
+    .where(and(eq(rounds.id, round.id), eq(rounds.status, 'open')))
+    .returning({ id: rounds.id });
+  if (!barred) return null;
   const [study] = await db.select().from(studies).where(eq(studies.id, round.studyId));
   const template = templateOf(study.templateId);
   const config: StudyConfig = round.config ?? study.config;

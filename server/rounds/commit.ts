@@ -73,7 +73,7 @@ export async function commitVersion(
 
   const written = await db.transaction(async (tx) => {
     const [locked] = await tx.select().from(rounds).where(eq(rounds.id, round.id)).for('update');
-    if (!locked || locked.status !== 'open') return null;
+    if (!locked || (locked.status !== 'open' && locked.status !== 'aggregating')) return null;
     const [current] = await tx.select().from(studies).where(eq(studies.id, round.studyId)).for('update');
     // One instant, on the server's clock like the round's other times: the round closes as its version is written.
     const closedAt = new Date(clock.now());

@@ -18,7 +18,7 @@ import { boundsFor, reportedCounts, RoundLedgers } from './ledgers';
 import { UpdateRecorder } from './recorder';
 import { sampleParticipants } from './sampling';
 import { fixNormalisation, implausibleStatistics, statisticsNeeded, storeStatistics } from './statistics';
-import type { CoordinatorDeps, RoundRow, StudyRow, SubmitUpdate } from './types';
+import type { ClusterAsk, CoordinatorDeps, RoundRow, StudyRow, SubmitUpdate } from './types';
 
 export type { CoordinatorDeps, CoordinatorEvents, SubmitUpdate } from './types';
 
@@ -30,11 +30,15 @@ export type { CoordinatorDeps, CoordinatorEvents, SubmitUpdate } from './types';
 export class Coordinator {
   private queues = new Map<string, Promise<unknown>>();
   private timers = new Map<number, NodeJS.Timeout>();
+  /** Studies whose pokes from other processes are queued and not yet looked at (one look serves them all). */
+  private readonly pokesQueued = new Set<string>();
   private stopped = false;
   /** Update intake (./intake.ts): uploads run side by side and tell the coordinator what they recorded. */
   private readonly intake: IntakeContext;
   /** The open rounds' in-memory state: who sent what, the running sum (./ledgers.ts). */
   private readonly ledgers: RoundLedgers;
+  /** Rounds of studies another process coordinates, as this process's intake needs them: no sum. */
+  private readonly followed: RoundLedgers;
   /** Rounds whose policy check is queued and not yet started: one queued check serves every upload before it. */
   private readonly policyQueued = new Set<number>();
   /** Work after a round's close (report distances, payload deletion), awaited by `settle`. */
@@ -44,13 +48,16 @@ export class Coordinator {
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.ledgers = new RoundLedgers(deps.db);
+    this.followed = new RoundLedgers(deps.db, false);
     this.intake = {
       deps,
       recorder: new UpdateRecorder(deps.db),
       maxUpdateBytes: deps.maxUpdateBytes ?? Number.MAX_SAFE_INTEGER,
-      ledgerFor: (round) => this.ledgers.of(round),
-      openLedger: (studyId, number) => this.ledgers.open(studyId, number),
+      ledgerFor: (round) => (this.leads(round.studyId) ? this.ledgers : this.followed).of(round),
+      // Another process's round is checked against the database each time: this one's view of it ages.
+      openLedger: (studyId, number) => (this.leads(studyId) ? this.ledgers.open(studyId, number) : null),
       recorded: (round) => this.checkPolicySoon(round),
+      ended: (round) => this.followed.drop(round.id),
     };
     this.secure = new SecureRounds(deps, {
       serial: (studyId, fn) => this.serial(studyId, fn),
@@ -64,22 +71,46 @@ export class Coordinator {
     });
   }
 
-  /** Secure aggregation's steps, from the sites (server/realtime/socket.ts). */
-  secureAdvertise(participantId: string, req: AdvertiseRequest): void {
-    this.secure.advertise(participantId, req);
+  /**
+   * Secure aggregation's steps, from the sites (server/realtime/socket.ts). Its state lives only in
+   * the memory of the process that coordinates the study: another process passes each step there.
+   */
+  async secureAdvertise(participantId: string, req: AdvertiseRequest): Promise<void> {
+    if (!this.leads(req.studyId)) await this.deps.leadership!.ask({ op: 'advertise', studyId: req.studyId, participantId, req });
+    else this.secure.advertise(participantId, req);
   }
 
-  secureShares(participantId: string, req: ShareKeysRequest): void {
-    this.secure.shares(participantId, req);
+  async secureShares(participantId: string, req: ShareKeysRequest): Promise<void> {
+    if (!this.leads(req.studyId)) await this.deps.leadership!.ask({ op: 'shares', studyId: req.studyId, participantId, req });
+    else this.secure.shares(participantId, req);
   }
 
-  secureReveal(participantId: string, req: RevealRequest): void {
-    this.secure.reveal(participantId, req);
+  async secureReveal(participantId: string, req: RevealRequest): Promise<void> {
+    if (!this.leads(req.studyId)) await this.deps.leadership!.ask({ op: 'reveal', studyId: req.studyId, participantId, req });
+    else this.secure.reveal(participantId, req);
   }
 
   /** A masked input (POST …/rounds/:round/masked). */
-  submitMasked(studyId: string, round: number, participantId: string, body: Uint8Array): { duplicate: boolean } {
+  async submitMasked(studyId: string, round: number, participantId: string, body: Uint8Array): Promise<{ duplicate: boolean }> {
+    if (!this.leads(studyId)) return (await this.deps.leadership!.ask({ op: 'masked', studyId, participantId, round, body })) as { duplicate: boolean };
     return this.secure.masked(studyId, round, participantId, body);
+  }
+
+  /** Another process's question about a study this one coordinates (`Leadership.ask`); null when it does not coordinate it. */
+  async answer(q: ClusterAsk): Promise<{ value: unknown } | null> {
+    if (!this.leads(q.studyId)) return null;
+    switch (q.op) {
+      case 'advertise':
+        return { value: (this.secure.advertise(q.participantId, q.req), null) };
+      case 'shares':
+        return { value: (this.secure.shares(q.participantId, q.req), null) };
+      case 'reveal':
+        return { value: (this.secure.reveal(q.participantId, q.req), null) };
+      case 'masked':
+        return { value: this.secure.masked(q.studyId, q.round, q.participantId, new Uint8Array(q.body)) };
+      case 'pending':
+        return { value: this.secure.pendingFor(q.studyId, q.participantId) };
+    }
   }
 
   /** A site's tab went away: a secure round in progress waits for it no longer. */
@@ -87,8 +118,14 @@ export class Coordinator {
     this.secure.departed(studyId, participantId);
   }
 
+  /** Whether this process coordinates the study (always, when it is the only one). */
+  leads(studyId: string): boolean {
+    return this.deps.leadership?.leads(studyId) ?? true;
+  }
+
   /** The round's policy, checked in the study's queue once the uploads recorded so far are in. */
   private checkPolicySoon(round: RoundRow): void {
+    if (!this.leads(round.studyId)) return this.deps.leadership!.poke({ studyId: round.studyId, kind: 'recorded' });
     if (this.policyQueued.has(round.id)) return;
     this.policyQueued.add(round.id);
     void this.serial(round.studyId, () => {
@@ -151,6 +188,8 @@ export class Coordinator {
   /** After a restart: rounds caught mid-aggregation go back to open, and every open round gets its deadline again. */
   async recover(): Promise<void> {
     const { db } = this.deps;
+    // Several processes: each study is recovered by the process that takes it over (`adopt`).
+    if (this.deps.leadership) return;
     await db.update(rounds).set({ status: 'open' }).where(eq(rounds.status, 'aggregating'));
     const open = await db.select().from(rounds).where(eq(rounds.status, 'open'));
     for (const r of open) {
@@ -163,7 +202,67 @@ export class Coordinator {
 
   /** Open the next round of a study if it has rounds left, none open, and enough hospitals online. */
   maybeOpenRound(studyId: string): Promise<void> {
+    if (!this.leads(studyId)) {
+      this.deps.leadership!.poke({ studyId, kind: 'open' });
+      return Promise.resolve();
+    }
     return this.serial(studyId, () => this.openRoundNow(studyId));
+  }
+
+  /**
+   * This process now coordinates the study (its lease: ../cluster/leases.ts), after another process
+   * died or let it go: its state is rebuilt from the database as after a restart. A round caught
+   * mid-aggregation goes back to open (its last coordinator is gone: the lease says so), the open
+   * round gets its deadline and its policy is checked, and work left after a close resumes.
+   */
+  adopt(studyId: string): Promise<void> {
+    return this.serial(studyId, async () => {
+      const { db } = this.deps;
+      for (const id of this.followed.roundsOf(studyId)) this.followed.drop(id);
+      await db.update(rounds).set({ status: 'open' }).where(and(eq(rounds.studyId, studyId), eq(rounds.status, 'aggregating')));
+      const [open] = await db.select().from(rounds).where(and(eq(rounds.studyId, studyId), eq(rounds.status, 'open')));
+      if (open) {
+        this.scheduleDeadline(open);
+        await this.applyPolicy(open.id);
+      } else await this.openRoundNow(studyId);
+      this.later(() => resumeAfterClose(this.deps, studyId));
+    });
+  }
+
+  /** Another process coordinates the study from now on (this one drains, or lost its lease): its state here goes. */
+  relinquish(studyId: string): Promise<void> {
+    return this.serial(studyId, async () => {
+      for (const id of this.ledgers.roundsOf(studyId)) this.forgetRound(id);
+      const [open] = await this.deps.db.select({ id: rounds.id }).from(rounds).where(and(eq(rounds.studyId, studyId), eq(rounds.status, 'open')));
+      if (open) this.forgetRound(open.id);
+      this.secure.drop(studyId);
+    });
+  }
+
+  /**
+   * Another process changed the study (an update recorded, a site joined, a round ended by an admin
+   * there): look again, once for every poke queued meanwhile.
+   */
+  poked(studyId: string): void {
+    if (!this.leads(studyId) || this.pokesQueued.has(studyId)) return;
+    this.pokesQueued.add(studyId);
+    void this.serial(studyId, async () => {
+      this.pokesQueued.delete(studyId);
+      if (!this.leads(studyId)) return;
+      const [open] = await this.deps.db.select().from(rounds).where(and(eq(rounds.studyId, studyId), inArray(rounds.status, ['open', 'aggregating'])));
+      // A round that ended elsewhere (stopped by an admin on another process) is no longer held here.
+      for (const id of this.ledgers.roundsOf(studyId)) if (id !== open?.id) this.forgetRound(id);
+      if (open) {
+        this.scheduleDeadline(open);
+        await this.applyPolicy(open.id);
+      } else await this.openRoundNow(studyId);
+    }).catch((err) => this.deps.log.error({ err, studyId }, 'could not act on another process\'s news'));
+  }
+
+  private forgetRound(roundId: number): void {
+    clearTimeout(this.timers.get(roundId));
+    this.timers.delete(roundId);
+    this.dropLedger(roundId);
   }
 
   private async openRoundNow(studyId: string): Promise<void> {
@@ -176,6 +275,8 @@ export class Coordinator {
       .from(rounds)
       .where(and(eq(rounds.studyId, studyId), inArray(rounds.status, ['open', 'aggregating'])));
     if (open) return;
+    // Tabs connected to other processes count too: their presence is read afresh first (../cluster/sharedPresence.ts).
+    await (presence as Partial<{ sync(): Promise<void> }>).sync?.();
     const online = presence.online(studyId);
     if (!canOpenRound(online.length, study.config.minParticipants)) return;
     const normalisation = study.normalisation ?? (await fixNormalisation(this.deps, study, online));
@@ -258,7 +359,9 @@ export class Coordinator {
     const [study] = await db.select().from(studies).where(eq(studies.id, studyId));
     if ((round.config ?? study.config).secureAggregation) {
       // A secure round can be joined only while its keys are being advertised.
-      const own = this.secure.pendingFor(studyId, participantId);
+      const own = this.leads(studyId)
+        ? this.secure.pendingFor(studyId, participantId)
+        : ((await this.deps.leadership!.ask({ op: 'pending', studyId, participantId })) as ReturnType<SecureRounds['pendingFor']>);
       return own ? { ...this.roundOpenOf(round, study), secureAggregation: own } : null;
     }
     return this.roundOpenOf(round, study);
@@ -284,7 +387,7 @@ export class Coordinator {
   }
 
   private scheduleDeadline(round: RoundRow): void {
-    if (this.stopped || this.timers.has(round.id)) return;
+    if (this.stopped || this.timers.has(round.id) || !this.leads(round.studyId)) return;
     const delay = Math.max(0, round.deadline.getTime() - this.deps.clock.now());
     const timer = setTimeout(() => {
       this.timers.delete(round.id);
@@ -316,6 +419,8 @@ export class Coordinator {
   private async applyPolicy(roundId: number): Promise<void> {
     const { db, clock } = this.deps;
     // The open round's ledger knows the round and its count: no query until it is time to close.
+    // Updates other processes recorded are counted (and summed) before the policy looks.
+    if (this.deps.leadership) await this.ledgers.absorb(roundId);
     const held = this.ledgers.held(roundId);
     let round: RoundRow;
     let received: number;
@@ -367,10 +472,13 @@ export class Coordinator {
     if (ledger) await ledger.then((l) => (l.close(), l.settled())).catch(() => undefined);
     this.dropLedger(round.id);
     const [study] = await db.select().from(studies).where(eq(studies.id, round.studyId));
-    await db
+    const [ended] = await db
       .update(rounds)
       .set({ status: 'abandoned', closedAt: new Date(clock.now()), closeReason: reason })
-      .where(and(eq(rounds.id, round.id), eq(rounds.status, 'open')));
+      .where(and(eq(rounds.id, round.id), inArray(rounds.status, ['open', 'aggregating'])))
+      .returning({ id: rounds.id });
+    // Another process ended it first (closed with a version, or stopped): nothing to tell.
+    if (!ended) return;
     log.warn({ studyId: round.studyId, round: round.number, reason }, 'round abandoned');
     this.deps.events.roundClosed(round.studyId, {
       studyId: round.studyId,
@@ -418,7 +526,8 @@ export class Coordinator {
     };
     const result = await this.serial(studyId, () => action({ abandonOpen }));
     this.deps.events.changed(studyId);
-    await this.maybeOpenRound(studyId);
+    if (!this.leads(studyId)) this.deps.leadership!.poke({ studyId, kind: 'sync' });
+    else await this.maybeOpenRound(studyId);
     return result;
   }
 

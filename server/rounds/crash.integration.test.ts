@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import { createHash } from 'node:crypto';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsilium, type ConsiliumServer, type DemoHospitalLink } from '../../e2e/support/server';
@@ -9,7 +8,7 @@ import { demoHospitals, generateHeartRecords } from '../../shared/synthetic';
 import { heartRiskFeatures, heartRiskV2, weightShapes } from '../../shared/tasks';
 import { encodeWeights } from '../../shared/weights/codec';
 import type { ClientSocket } from '../testing/harness';
-import { postgresUrl } from '../testing/databases';
+import { postgresUrl, scratchPostgres } from '../testing/databases';
 
 /**
  * The server killed (SIGKILL) at named points of a round, on the embedded database and on PostgreSQL:
@@ -36,24 +35,9 @@ type DatabaseKind = 'pglite' | 'postgres';
 
 async function freshDatabase(kind: DatabaseKind): Promise<{ url: string | null; drop(): Promise<void> }> {
   if (kind === 'pglite') return { url: null, drop: async () => {} };
-  const name = `consilium_crash_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = () => postgres(postgresUrl!, { max: 1, onnotice: () => {} });
-  const a = admin();
-  await a.unsafe(`CREATE DATABASE ${name}`);
-  await a.end();
-  const url = new URL(postgresUrl!);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const b = admin();
-      await b.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await b.end();
-    },
-  };
+  return (await scratchPostgres())!;
 }
 
-/** The demo's three heart-study hospitals join over Socket.IO and send their statistics; resolves when round 1 is open for all. */
 async function joinHospitals(server: ConsiliumServer, hospitals: DemoHospitalLink[], opts: { statistics: boolean; round: number }): Promise<ClientSocket[]> {
   const sockets: ClientSocket[] = [];
   const opens: Promise<unknown>[] = [];

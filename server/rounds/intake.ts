@@ -10,7 +10,7 @@ import { participants, refusedUpdates, rounds, studies, updates } from '../db/sc
 import { templateOf } from '../studies/service';
 import type { RoundLedger } from './ledger';
 import { receiveUpdate, type ReceivedUpdate } from './receiver';
-import type { UpdateRecorder } from './recorder';
+import { NotRecordedError, type UpdateRecorder } from './recorder';
 import type { CoordinatorDeps, RoundRow, StudyRow, SubmitUpdate } from './types';
 
 /*
@@ -34,6 +34,8 @@ export interface IntakeContext {
   openLedger(studyId: string, number: number): RoundLedger | null;
   /** An update was recorded in this round: let the round policy look (in the study's queue, not awaited). */
   recorded(round: RoundRow): void;
+  /** A round found no longer open: whatever this process holds of it can go. */
+  ended?(round: RoundRow): void;
 }
 
 export async function submitUpdate(ctx: IntakeContext, req: SubmitUpdate): Promise<UploadReceipt> {
@@ -135,6 +137,7 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: Rec
       .where(and(eq(rounds.studyId, req.studyId), eq(rounds.number, req.round)));
     if (!row) throw new ConsiliumError(ErrorCode.RoundNotOpen, `round ${req.round} does not exist`, 409);
     round = row;
+    if (row.status !== 'open') ctx.ended?.(row);
     // A retry is recognised by its key wherever its update went (a late one lands in a later round).
     const retried = await findRetry(db, req);
     if (retried) return receipt(db, retried, true);
@@ -225,6 +228,7 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: Rec
     await commit;
   } catch (err) {
     slot.delete(req.participantId);
+    if (err instanceof NotRecordedError) return notRecorded(db, req, target.round);
     throw err;
   } finally {
     ledger.inFlight.delete(key);
@@ -242,6 +246,18 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: Rec
   ctx.recorded(target.round);
   const accepted: UploadReceipt = { accepted: true, duplicate: false, round: target.round.number, received: ledger.committed, expected: target.round.sampled.length };
   return target.staleness ? { ...accepted, lateBy: target.staleness } : accepted;
+}
+
+/**
+ * The row was not written (./recorder.ts): another process recorded this very upload (a retry that
+ * went elsewhere: a duplicate), or the sender's slot was taken, or the round closed meanwhile.
+ */
+async function notRecorded(db: Db, req: SubmitUpdate, round: RoundRow): Promise<UploadReceipt> {
+  const retried = await findRetry(db, req);
+  if (retried) return receipt(db, retried, true);
+  const [now] = await db.select({ status: rounds.status }).from(rounds).where(eq(rounds.id, round.id));
+  if (now?.status !== 'open') throw new ConsiliumError(ErrorCode.RoundNotOpen, `round ${round.number} closed while the update arrived`, 409);
+  throw new ConsiliumError(ErrorCode.DuplicateUpdate, `an update for round ${round.number} was already accepted from this hospital`, 409);
 }
 
 /** The training records a site reported when it last joined (the slow path: a late update, a rebuilt ledger). */

@@ -20,7 +20,14 @@ export class RoundLedgers {
   private readonly byRound = new Map<number, Promise<RoundLedger>>();
   private readonly byStudy = new Map<string, RoundLedger>();
 
-  constructor(private readonly db: Db) {}
+  /**
+   * `sums`: fold each accepted update into the round's running sum. A process that does not
+   * coordinate the study takes uploads without summing them: the coordinator folds them.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly sums = true,
+  ) {}
 
   /** How many rounds' state is held (only open ones should be). */
   get size(): number {
@@ -60,6 +67,36 @@ export class RoundLedgers {
     return [...this.byStudy.values()].find((l) => l.roundId === roundId && !l.closed);
   }
 
+  /** The ids of the rounds of a study whose state is held. */
+  roundsOf(studyId: string): number[] {
+    return [...this.byStudy.values()].filter((l) => l.round.row.studyId === studyId).map((l) => l.roundId);
+  }
+
+  /**
+   * Takes into the open round's ledger the updates other processes recorded since it last looked:
+   * counted, their keys known, folded into the sum. Returns how many were new.
+   */
+  async absorb(roundId: number): Promise<number> {
+    const ledger = this.held(roundId);
+    if (!ledger) return 0;
+    // Every key of the round, not those after the last id seen: ids are handed out at insert, and
+    // transactions commit in another order, so a smaller id may become visible after a larger one.
+    const rows = await this.db.select({ id: updates.id, key: updates.idempotencyKey }).from(updates).where(eq(updates.roundId, roundId));
+    // This process's own are recorded, or being recorded (its intake counts them when the commit returns).
+    const unknown = rows.filter((r) => !ledger.keys.has(r.key) && !ledger.inFlight.has(r.key)).map((r) => r.id);
+    if (!unknown.length) return 0;
+    let taken = 0;
+    for (const u of await roundUpdates(this.db, roundId, ledger.bounds, unknown)) {
+      if (ledger.keys.has(u.idempotencyKey) || ledger.inFlight.has(u.idempotencyKey)) continue;
+      (u.staleness ? ledger.late : ledger.onTime).add(u.participantId);
+      ledger.keys.set(u.idempotencyKey, u.participantId);
+      if (!u.staleness) ledger.committed++;
+      ledger.fold(u);
+      taken++;
+    }
+    return taken;
+  }
+
   drop(roundId: number): void {
     this.byRound.delete(roundId);
     for (const [studyId, l] of this.byStudy) if (l.roundId === roundId) this.byStudy.delete(studyId);
@@ -80,22 +117,20 @@ export class RoundLedgers {
       { row: { ...round, bounds }, sampled: new Set(round.sampled), templateId: study.templateId, config },
       bounds,
       lengths,
-      !!createStrategy(config.strategy).meanStep,
+      this.sums && !!createStrategy(config.strategy).meanStep,
       blobsOf(db),
     );
-    const rows = await db
-      .select({ participantId: updates.participantId, staleness: updates.staleness, key: updates.idempotencyKey })
-      .from(updates)
-      .where(eq(updates.roundId, round.id));
-    for (const r of rows) {
-      (r.staleness ? ledger.late : ledger.onTime).add(r.participantId);
-      ledger.keys.set(r.key, r.participantId);
+    // One read for the keys, the counts and the sum: a row another process adds later is taken by `absorb`.
+    const list = await roundUpdates(db, round.id, bounds);
+    for (const u of list) {
+      (u.staleness ? ledger.late : ledger.onTime).add(u.participantId);
+      ledger.keys.set(u.idempotencyKey, u.participantId);
     }
-    ledger.committed = rows.filter((r) => !r.staleness).length;
+    ledger.committed = list.filter((u) => !u.staleness).length;
     if (round.sampled.length)
       for (const p of await db.select({ id: participants.id, n: participants.numSamples }).from(participants).where(inArray(participants.id, round.sampled)))
         ledger.reported.set(p.id, p.n);
-    if (ledger.sum) for (const u of await roundUpdates(db, round.id, bounds)) ledger.fold(u);
+    if (ledger.sum) for (const u of list) ledger.fold(u);
     if (round.status === 'open') this.byStudy.set(round.studyId, ledger);
     return ledger;
   }

@@ -71,7 +71,7 @@ export function roundRoutes(deps: { db: Db; coordinator: Coordinator; maxUpdateB
       if (Number(c.req.header('content-length') ?? 0) > limit) throw new ConsiliumError(ErrorCode.PayloadTooLarge, `a masked input may not exceed ${limit} bytes`, 413);
       const body = new Uint8Array(await c.req.arrayBuffer());
       if (body.length > limit) throw new ConsiliumError(ErrorCode.PayloadTooLarge, `a masked input may not exceed ${limit} bytes`, 413);
-      return c.json({ accepted: true, ...coordinator.submitMasked(studyId, round, participantId, body) });
+      return c.json({ accepted: true, ...(await coordinator.submitMasked(studyId, round, participantId, body)) });
     })
     .post(
       // Any `:round` reaches the handler: one that is no round number is refused there, and recorded.

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerToClientEvents } from '../../shared/protocol/events';
 import type { RoundClosed, RoundOpen } from '../../shared/protocol/schemas';
+import type { AdvertiseRequest, RevealRequest, ShareKeysRequest } from '../../shared/protocol/secagg';
 import type { Clock } from '../clock';
 import type { Db } from '../db/client';
 import type { RoundMetrics } from '../observability/metrics';
@@ -26,6 +27,32 @@ export interface CoordinatorEvents {
   updateRefused?(refusal: { studyId: string; round: number; participantId: string; code: string; reason: string; bytes: number }): void;
 }
 
+/** What one process says to the process that coordinates a study (../cluster/): look again. */
+export interface ClusterPoke {
+  studyId: string;
+  /** `recorded`: an update went into the round; `open`: a site joined or sent statistics; `sync`: a round ended here (an admin's stop). */
+  kind: 'recorded' | 'open' | 'sync';
+}
+
+/**
+ * A question for the process that coordinates the study, answered from its memory: secure
+ * aggregation's steps, whose keys and masked inputs live only there.
+ */
+export type ClusterAsk =
+  | { op: 'advertise'; studyId: string; participantId: string; req: AdvertiseRequest }
+  | { op: 'shares'; studyId: string; participantId: string; req: ShareKeysRequest }
+  | { op: 'reveal'; studyId: string; participantId: string; req: RevealRequest }
+  | { op: 'masked'; studyId: string; participantId: string; round: number; body: Uint8Array }
+  | { op: 'pending'; studyId: string; participantId: string };
+
+/** Several processes on one database: which studies this one coordinates, and how to reach the one that does. */
+export interface Leadership {
+  leads(studyId: string): boolean;
+  poke(poke: ClusterPoke): void;
+  /** Asks the study's coordinator and resolves with its answer; refuses (503) when no process coordinates it now. */
+  ask(question: ClusterAsk): Promise<unknown>;
+}
+
 export interface CoordinatorDeps {
   db: Db;
   clock: Clock;
@@ -41,6 +68,8 @@ export interface CoordinatorDeps {
   keepUpdateRounds?: number;
   /** Prometheus counters of uploads and aggregations (../observability/metrics.ts); none when omitted. */
   metrics?: RoundMetrics;
+  /** One of several processes (../cluster/): this one acts only for the studies it leads. Omitted: every study. */
+  leadership?: Leadership;
 }
 
 export type RoundRow = typeof rounds.$inferSelect;

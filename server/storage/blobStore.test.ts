@@ -145,7 +145,7 @@ describe('FsBlobStore on disk', () => {
     const w = store.writer();
     await w.write(big);
     await w.commit();
-    expect(fs.readdirSync(path.join(store.root, 'tmp'))).toEqual([]);
+    expect(fs.readdirSync(path.join(store.root, 'tmp', String(process.pid)))).toEqual([]);
   });
 
   it('commits many writers at once (their folder syncs grouped), and clears pieces a crash left behind', async () => {
@@ -160,9 +160,15 @@ describe('FsBlobStore on disk', () => {
     );
     expect(stored.map((s) => s.sha256)).toEqual(blobs.map(sha));
     expect((await store.list()).length).toBe(64);
-    fs.writeFileSync(path.join(store.root, 'tmp', 'left-by-a-crash'), 'x');
+    fs.writeFileSync(path.join(store.root, 'tmp', String(process.pid), 'left-by-a-crash'), 'x');
+    fs.writeFileSync(path.join(store.root, 'tmp', 'left-by-an-older-layout'), 'x');
+    // Another live process sharing the folder is writing: its pieces stay.
+    fs.mkdirSync(path.join(store.root, 'tmp', 'other'));
+    fs.writeFileSync(path.join(store.root, 'tmp', 'other', 'being-written'), 'x');
     const reopened = new FsBlobStore(store.root);
-    expect(fs.readdirSync(path.join(store.root, 'tmp'))).toEqual([]);
+    expect(fs.readdirSync(path.join(store.root, 'tmp')).sort()).toEqual(['other', String(process.pid)].sort());
+    expect(fs.readdirSync(path.join(store.root, 'tmp', String(process.pid)))).toEqual([]);
+    expect(fs.readdirSync(path.join(store.root, 'tmp', 'other'))).toEqual(['being-written']);
     expect((await reopened.list()).length).toBe(64);
   });
 });

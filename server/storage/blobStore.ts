@@ -66,6 +66,8 @@ export class BlobMissingError extends Error {
 const HASH = /^[0-9a-f]{64}$/;
 /** Blobs up to this size are written in one call at commit. */
 const SMALL_BLOB = 256 * 1024;
+/** Another process's unfinished pieces older than this are a dead process's. */
+const STALE_PIECES_MS = 24 * 3600 * 1000;
 
 /**
  * The embedded default: an append-only spool of content-addressed files, `<root>/<sha256>`, written
@@ -84,10 +86,17 @@ export class FsBlobStore implements BlobStore {
     readonly root: string,
     private readonly options: { removeOnClose?: boolean } = {},
   ) {
-    this.tmp = path.join(root, 'tmp');
+    // Its own folder of pieces: processes on one machine may share the store (several server processes).
+    this.tmp = path.join(root, 'tmp', String(process.pid));
     fs.mkdirSync(this.tmp, { recursive: true });
-    // Pieces of writes a crash interrupted: never committed, never referenced.
-    for (const f of fs.readdirSync(this.tmp)) fs.rmSync(path.join(this.tmp, f), { force: true });
+    // Pieces of writes a crash interrupted: never committed, never referenced. Another process's are
+    // left alone unless a day old (its process long gone); a pre-existing flat layout's loose files too.
+    const now = Date.now();
+    for (const f of fs.readdirSync(path.join(root, 'tmp'), { withFileTypes: true })) {
+      const where = path.join(root, 'tmp', f.name);
+      if (where === this.tmp) for (const piece of fs.readdirSync(where)) fs.rmSync(path.join(where, piece), { force: true });
+      else if (f.isFile() || now - fs.statSync(where).mtimeMs > STALE_PIECES_MS) fs.rmSync(where, { recursive: true, force: true });
+    }
   }
 
   /** A store in a fresh temporary folder, removed on close (tests, tools). */

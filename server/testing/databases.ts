@@ -58,3 +58,23 @@ export function testDatabaseTargets(): TestDatabaseTarget[] {
   }
   return targets;
 }
+
+/** A fresh, empty PostgreSQL database of its own (for tests that start server processes on it), or null without PostgreSQL. */
+export async function scratchPostgres(): Promise<{ url: string; drop(): Promise<void> } | null> {
+  if (!postgresUrl) return null;
+  const name = `consilium_scratch_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = () => postgres(postgresUrl!, { max: 1, onnotice: () => {} });
+  const a = admin();
+  await a.unsafe(`CREATE DATABASE ${name}`);
+  await a.end();
+  const url = new URL(postgresUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const b = admin();
+      await b.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await b.end();
+    },
+  };
+}

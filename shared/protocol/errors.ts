@@ -23,6 +23,8 @@ export const ErrorCode = {
   Conflict: 'conflict',
   /** A daily or per-period allowance is used up; the message says when it resets. */
   RateLimited: 'rate_limited',
+  /** For a moment no server process can do it (several processes: the study's coordinator is changing); try again. */
+  Unavailable: 'unavailable',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

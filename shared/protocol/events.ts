@@ -52,4 +52,15 @@ export interface ServerToClientEvents {
   'log:line': (e: LogLineEvent) => void;
 }
 
-export interface InterServerEvents {}
+/** Between server processes sharing one federation (the Socket.IO adapter carries them). */
+export interface InterServerEvents {
+  /** To the process that coordinates the study: something changed that it should look at. */
+  'cluster:poke': (poke: { studyId: string; kind: 'recorded' | 'open' | 'sync' }) => void;
+  /** The study changed: every process rebuilds the dashboards its own admins watch. */
+  'cluster:changed': (studyId: string) => void;
+  /** A question only the study's coordinator can answer (server/rounds/types.ts ClusterAsk); the others answer null. */
+  'cluster:ask': (question: { op: string; studyId: string } & Record<string, unknown>, reply: (answer: ClusterAnswer | null) => void) => void;
+}
+
+/** The coordinator's answer to `cluster:ask`: its value, or the error it would have given the site. */
+export type ClusterAnswer = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string; status: number } };

@@ -254,7 +254,7 @@ export const loginRequestSchema = z.object({
 });
 
 export const healthSchema = z.object({
-  status: z.enum(['ok', 'degraded']),
+  status: z.enum(['ok', 'degraded', 'draining']),
   version: z.string(),
   database: z.object({ kind: z.enum(['pglite', 'postgres']), reachable: z.boolean() }),
   /** The blob store of update payloads and model versions (server/storage). */
