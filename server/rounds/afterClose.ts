@@ -40,13 +40,15 @@ export async function measureDistances(db: Db, roundId: number, mean: readonly F
  * Deletes the payloads of the study's ended rounds beyond the latest `keep`, then marks their rows.
  * A payload shared with an update still kept (the same bytes sent twice) stays.
  */
-export async function pruneUpdates(db: Db, studyId: string, keep: number): Promise<number> {
+export async function pruneUpdates(db: Db, studyId: string, keep: number, upTo?: number): Promise<number> {
   const blobs = blobsOf(db);
   const ended = await db
-    .select({ id: rounds.id })
+    .select({ id: rounds.id, number: rounds.number })
     .from(rounds)
     .where(and(eq(rounds.studyId, studyId), inArray(rounds.status, ['closed', 'abandoned'])))
     .orderBy(desc(rounds.number));
+  // `upTo`: rounds that ended later are left to their own close's work (their distances are measured first).
+  if (upTo !== undefined) ended.splice(0, ended.length, ...ended.filter((r, i) => i < keep || r.number <= upTo));
   const prune = ended.slice(keep).map((r) => r.id);
   if (prune.length === 0) return 0;
   // Marked first, in one statement; then each blob goes unless an update still kept names the same bytes.
@@ -102,7 +104,8 @@ export async function resumeAfterClose(deps: CoordinatorDeps, studyId: string): 
       deps.log.warn({ err, roundId: r.id }, 'could not measure the distances of a closed round');
     }
   }
-  await pruneUpdates(db, studyId, deps.keepUpdateRounds ?? 0);
+  // Only the rounds seen ended above: one that ends meanwhile is pruned by its own close, after its measurement.
+  await pruneUpdates(db, studyId, deps.keepUpdateRounds ?? 0, closed[0]?.number ?? 0);
 }
 
 function flatten(tensors: readonly Float64Array[]): Float64Array {

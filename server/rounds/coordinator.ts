@@ -43,6 +43,8 @@ export class Coordinator {
   private readonly policyQueued = new Set<number>();
   /** Work after a round's close (report distances, payload deletion), awaited by `settle`. */
   private background = new Set<Promise<unknown>>();
+  /** Each study's latest piece of that work: the next one waits for it. */
+  private readonly afterwards = new Map<string, Promise<unknown>>();
   /** Secure rounds in progress (../secagg/secureRounds.ts): held in memory only. */
   private readonly secure: SecureRounds;
 
@@ -140,10 +142,17 @@ export class Coordinator {
   }
 
   /** Runs `task` after the current action, tracked so `settle` waits for it. */
-  private later(task: () => Promise<unknown>): void {
-    const p: Promise<unknown> = task()
+  private later(studyId: string, task: () => Promise<unknown>): void {
+    // One at a time per study: a close's measurement must not find its payloads pruned by another's.
+    const prev = this.afterwards.get(studyId) ?? Promise.resolve();
+    const p: Promise<unknown> = prev
+      .then(task)
       .catch((err) => this.deps.log.error({ err }, 'work after a round failed'))
-      .finally(() => this.background.delete(p));
+      .finally(() => {
+        this.background.delete(p);
+        if (this.afterwards.get(studyId) === p) this.afterwards.delete(studyId);
+      });
+    this.afterwards.set(studyId, p);
     this.background.add(p);
   }
 
@@ -197,7 +206,7 @@ export class Coordinator {
       void this.serial(r.studyId, () => this.applyPolicy(r.id));
     }
     // Reports left without distances and payloads left undeleted by the last process.
-    for (const s of await db.select({ id: studies.id }).from(studies)) this.later(() => resumeAfterClose(this.deps, s.id));
+    for (const s of await db.select({ id: studies.id }).from(studies)) this.later(s.id, () => resumeAfterClose(this.deps, s.id));
   }
 
   /** Open the next round of a study if it has rounds left, none open, and enough hospitals online. */
@@ -225,7 +234,7 @@ export class Coordinator {
         this.scheduleDeadline(open);
         await this.applyPolicy(open.id);
       } else await this.openRoundNow(studyId);
-      this.later(() => resumeAfterClose(this.deps, studyId));
+      this.later(studyId, () => resumeAfterClose(this.deps, studyId));
     });
   }
 
@@ -333,6 +342,7 @@ export class Coordinator {
       deadline: round.deadline.getTime(),
       training: {
         localEpochs: config.localEpochs,
+        ...(config.localSteps !== undefined ? { localSteps: config.localSteps } : {}),
         batchSize: config.batchSize,
         learningRate: config.learningRate,
         optimizer: config.optimizer,
@@ -489,7 +499,7 @@ export class Coordinator {
       studyStatus: study.status,
     });
     this.deps.events.changed(round.studyId);
-    this.later(() => pruneUpdates(db, round.studyId, this.deps.keepUpdateRounds ?? 0));
+    this.later(round.studyId, () => pruneUpdates(db, round.studyId, this.deps.keepUpdateRounds ?? 0));
   }
 
   private async aggregate(round: RoundRow, reason: string): Promise<void> {
@@ -497,7 +507,7 @@ export class Coordinator {
     this.dropLedger(round.id);
     if (!closed) return;
     const { db } = this.deps;
-    this.later(async () => {
+    this.later(round.studyId, async () => {
       if (closed.mean) await measureDistances(db, round.id, closed.mean, closed.updates);
       await pruneUpdates(db, round.studyId, this.deps.keepUpdateRounds ?? 0);
     });
