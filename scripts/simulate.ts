@@ -2,7 +2,7 @@
  * A federation of in-process hospitals against a real Consilium server:
  *
  *   npm run simulate -- --study heart-risk --hospitals 5 --rounds 20 --strategy fedavg
- *     [--strategy-options '{"trimFraction":0.2}'] [--local-epochs N] [--learning-rate X] [--batch-size N]
+ *     [--strategy-options '{"trimFraction":0.2}'] [--local-epochs N | --local-steps N] [--learning-rate X] [--batch-size N]
  *     [--mu X] [--poison K] [--poison-scale S] [--seed N] [--json FILE] [--database postgres://…]
  *
  * The server (createApp) runs in this process on an in-memory PGlite, or on PostgreSQL with
@@ -10,6 +10,8 @@
  * Socket.IO, sends its aggregate statistics, trains every round with the shared TF.js core (cpu
  * backend) on its seeded non-IID synthetic data, uploads its delta over HTTP and evaluates every
  * version. Printed per round: the server's pooled validation figures and the round's seconds.
+ * `--local-steps N`: every site takes exactly N optimiser steps a round (mini-batches cycling through its
+ * records), whatever its size, instead of the template's local epochs.
  * `--poison K`: the first K sites upload their delta sign-flipped and scaled by S (default 10).
  * `--attack KIND` (scale, values, samples, flip, report; see server/testing/simulatedHospital.ts): the
  * first site attacks; the same study also runs clean with the same seed, and the last line is
@@ -56,6 +58,7 @@ interface Args {
   strategy: StrategyName;
   strategyOptions: Record<string, unknown>;
   localEpochs?: number;
+  localSteps?: number;
   learningRate?: number;
   batchSize?: number;
   mu?: number;
@@ -71,7 +74,7 @@ interface Args {
 
 function usage(problem: string): never {
   console.error(`${problem}\nusage: npm run simulate -- --study ${Object.keys(templates).filter((id) => (cohortTemplates as readonly string[]).includes(templateFamily(id))).join('|')} --hospitals N --rounds N --strategy ${strategyNames.join('|')}
-  [--strategy-options JSON] [--local-epochs N] [--learning-rate X] [--batch-size N] [--mu X]
+  [--strategy-options JSON] [--local-epochs N | --local-steps N] [--learning-rate X] [--batch-size N] [--mu X]
   [--poison K] [--poison-scale S] [--attack ${attackKinds.join('|')}] [--seed N] [--json FILE] [--database postgres://…]
   [--dp-noise Z --dp-clip C [--dp-sample-rate Q] [--dp-delta D] [--dp-budget E] [--dp-record-cap N]]
   [--secure-aggregation [--drop-before-masking K] [--drop-after-masking K] [--neighbours K]]`);
@@ -98,8 +101,9 @@ function parseArgs(argv: string[]): Args {
       i++;
     }
   }
-  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'attack', 'seed', 'json', 'database', 'dp-noise', 'dp-clip', 'dp-sample-rate', 'dp-delta', 'dp-budget', 'dp-record-cap', 'secure-aggregation', 'drop-before-masking', 'drop-after-masking', 'neighbours'];
+  const known = ['study', 'hospitals', 'rounds', 'strategy', 'strategy-options', 'local-epochs', 'local-steps', 'learning-rate', 'batch-size', 'mu', 'poison', 'poison-scale', 'attack', 'seed', 'json', 'database', 'dp-noise', 'dp-clip', 'dp-sample-rate', 'dp-delta', 'dp-budget', 'dp-record-cap', 'secure-aggregation', 'drop-before-masking', 'drop-after-masking', 'neighbours'];
   for (const k of raw.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
+  if (raw.has('local-epochs') && raw.has('local-steps')) usage('--local-epochs and --local-steps count local work two ways: give one');
   const num = (k: string, check: (v: number) => boolean, what: string): number | undefined => {
     const v = raw.get(k);
     if (v === undefined) return undefined;
@@ -167,6 +171,7 @@ function parseArgs(argv: string[]): Args {
     strategy,
     strategyOptions,
     localEpochs: num('local-epochs', (v) => whole(v) && v >= 1, 'a whole number ≥ 1'),
+    localSteps: num('local-steps', (v) => whole(v) && v >= 1 && v <= 100_000, 'a whole number from 1 to 100000'),
     learningRate: num('learning-rate', (v) => v > 0, 'positive'),
     batchSize: num('batch-size', (v) => whole(v) && v >= 1, 'a whole number ≥ 1'),
     mu: num('mu', (v) => v >= 0, '≥ 0'),
@@ -216,6 +221,7 @@ async function main() {
   const server = await startServer(database);
   const config: SimulationOptions['config'] = {
     ...(args.localEpochs !== undefined ? { localEpochs: args.localEpochs } : {}),
+    ...(args.localSteps !== undefined ? { localSteps: args.localSteps } : {}),
     ...(args.learningRate !== undefined ? { learningRate: args.learningRate } : {}),
     ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
     ...(args.mu !== undefined && args.strategy !== 'fedprox' ? { fedProxMu: args.mu } : {}),
@@ -251,7 +257,7 @@ async function main() {
     const c = result.config;
     console.log(
       `\n${template.id}${attack ? ` under the '${attack}' attack` : args.attack ? ' (clean)' : ''}${secure === undefined ? '' : secure ? ' with secure aggregation' : ' in plaintext'}: ${result.sites.length} hospitals, ${result.sites.reduce((s, x) => s + x.records, 0)} records; ${c.strategy.name} ${JSON.stringify(c.strategy.options)}; ` +
-        `${c.rounds} rounds × ${c.localEpochs} local epochs (${c.optimizer}, lr ${c.learningRate}, batch ${c.batchSize}${c.fedProxMu > 0 ? `, FedProx mu ${c.fedProxMu}` : ''}), seed ${c.seed}`,
+        `${c.rounds} rounds × ${c.localSteps !== undefined ? `${c.localSteps} local steps` : `${c.localEpochs} local epochs`} (${c.optimizer}, lr ${c.learningRate}, batch ${c.batchSize}${c.fedProxMu > 0 ? `, FedProx mu ${c.fedProxMu}` : ''}), seed ${c.seed}`,
     );
     if (c.privacy) {
       const last = result.rounds.at(-1);

@@ -8,7 +8,7 @@ import { weightShapes, type TaskTemplate } from '../../shared/tasks';
 import type { Dataset } from '../../shared/training/dataset';
 import { evaluateModel, type Evaluation } from '../../shared/training/evaluate';
 import { hospitalSplit, splitTrainValidation } from '../../shared/training/split';
-import { trainLocal } from '../../shared/training/train';
+import { localWork, trainLocal } from '../../shared/training/train';
 import { decodeWeights, encodeWeights } from '../../shared/weights/codec';
 import { connectSocket, emitAck, type ClientSocket } from './harness';
 import { SecureClient, type Dropout, type RingInput } from './secureClient';
@@ -180,7 +180,7 @@ export class SimulatedHospital {
       spec: ctx.template.model,
       weights: global,
       data: train,
-      epochs: open.training.localEpochs,
+      ...localWork(open.training),
       batchSize: open.training.batchSize,
       learningRate: open.training.learningRate,
       optimizer: open.training.optimizer,

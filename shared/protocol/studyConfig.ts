@@ -16,6 +16,13 @@ export type OptimizerName = z.infer<typeof optimizerSchema>;
 /** Local training settings a study hands to every participant. */
 export const trainingConfigSchema = z.object({
   localEpochs: z.number().int().min(1).max(100),
+  /**
+   * Local work counted in optimiser steps rather than epochs (as FLamby's protocol counts it): each
+   * site takes exactly this many mini-batch steps a round, cycling through its shuffled records as
+   * often as needed, whatever its size, so a small site is not starved of work; `localEpochs` is then
+   * unused. Absent: epochs. Older clients ignore it and train `localEpochs` epochs.
+   */
+  localSteps: z.number().int('localSteps must be a whole number').min(1, 'localSteps must be at least 1').max(100_000, 'localSteps is at most 100000').optional(),
   batchSize: z.number().int().min(1).max(4096),
   learningRate: z.number().positive().max(10),
   /** The local optimiser; absent means the template model's own. Older clients ignore it. */
@@ -44,6 +51,8 @@ export const DEFAULT_WEIGHT_CAP_FACTOR = 2;
 /** Every study setting, without defaults: what a create request or a configuration change may hold. */
 const studyConfigShape = {
   ...trainingConfigSchema.pick({ localEpochs: true, batchSize: true, learningRate: true }).shape,
+  /** Optimiser steps per round instead of epochs (see `trainingConfigSchema`); null in a change: back to epochs. */
+  localSteps: trainingConfigSchema.shape.localSteps.unwrap().nullable(),
   optimizer: optimizerSchema,
   rounds: z.number().int().min(1).max(10_000),
   /** Fewest participants online for a round to open; at least this many are sampled. */
@@ -109,6 +118,7 @@ export const studyConfigSchema = z
     ...studyConfigShape,
     // The template's model spec decides this default (see shared/tasks `taskTemplateSchema`).
     optimizer: optimizerSchema.default('adam'),
+    localSteps: studyConfigShape.localSteps.optional(),
     participantFraction: studyConfigShape.participantFraction.default(1),
     minUpdates: studyConfigShape.minUpdates.optional(),
     straggler: stragglerPolicySchema.default({ policy: 'drop' }),
@@ -169,8 +179,10 @@ export const studyConfigSchema = z
         message: `clipping (${c.clipping.mode}) differs from the norm bound factor ${factor} also set: set the norm bound once (clipping: { mode: 'median', factor: ${factor} } is the same rule)`,
       });
   })
-  .transform((c) => ({
+  .transform(({ localSteps, ...c }) => ({
     ...c,
+    // Absent rather than null in epochs mode, so configurations stored before steps existed read unchanged.
+    ...(localSteps != null ? { localSteps } : {}),
     // Under secure aggregation the sites add the noise (distributed Skellam noise), and its accountant counts it.
     privacy: c.privacy ? (c.secureAggregation ? { ...c.privacy, distributed: true as const } : (({ distributed: _, ...p }) => p)(c.privacy)) : null,
     clipping: c.privacy ? ({ mode: 'fixed', norm: c.privacy.clipNorm } as const) : resolveClipping(c.clipping, c.normBoundFactor ?? (c.strategy.options as { normBound?: { factor: number } | null }).normBound?.factor ?? null),
@@ -182,7 +194,7 @@ export type StudyConfig = z.infer<typeof studyConfigSchema>;
 type ParsedConfig = z.infer<z.ZodObject<typeof studyConfigShape>>;
 
 /** What differential privacy rules out, each with the reason (the study form shows the same). */
-function checkPrivacy(c: Omit<ParsedConfig, 'clipping' | 'minUpdates' | 'fedProxMu'> & { clipping?: Clipping }, factor: number | null, ctx: z.RefinementCtx): void {
+function checkPrivacy(c: Omit<ParsedConfig, 'clipping' | 'minUpdates' | 'fedProxMu' | 'localSteps'> & { clipping?: Clipping }, factor: number | null, ctx: z.RefinementCtx): void {
   const p = c.privacy!;
   const meanBased = strategyConfigSchema.safeParse(c.strategy).success && !!createStrategy(c.strategy).meanStep;
   if (!meanBased) ctx.addIssue({ code: 'custom', path: ['strategy'], message: `the ${c.strategy.name} strategy is unavailable under differential privacy: ${UNAVAILABLE_UNDER_DP.strategy}` });
@@ -214,7 +226,7 @@ export const UNAVAILABLE_UNDER_SECURE_AGGREGATION = {
   maxUpdateNorm: 'the server sees no single update, so it cannot measure one: set no maxUpdateNorm',
 } as const;
 
-function checkSecureAggregation(c: Omit<ParsedConfig, 'clipping' | 'minUpdates' | 'fedProxMu'> & { clipping?: Clipping }, factor: number | null, ctx: z.RefinementCtx): void {
+function checkSecureAggregation(c: Omit<ParsedConfig, 'clipping' | 'minUpdates' | 'fedProxMu' | 'localSteps'> & { clipping?: Clipping }, factor: number | null, ctx: z.RefinementCtx): void {
   const meanBased = strategyConfigSchema.safeParse(c.strategy).success && !!createStrategy(c.strategy).meanStep;
   const why = UNAVAILABLE_UNDER_SECURE_AGGREGATION;
   if (!meanBased) ctx.addIssue({ code: 'custom', path: ['strategy'], message: `the ${c.strategy.name} strategy is unavailable under secure aggregation: ${why.strategy}` });

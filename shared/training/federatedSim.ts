@@ -6,13 +6,15 @@ import type { TaskTemplate } from '../tasks/spec';
 import { concat } from './dataset';
 import { evaluateModel } from './evaluate';
 import { baselineFigures, DEMO_ROUNDS, demoSplits, type BaselineResult, type DemoProfile } from './central';
-import { trainLocal } from './train';
+import { localWork, trainLocal } from './train';
 
 export interface FederatedSimOptions<P extends DemoProfile = DemoProfile> {
   template?: TaskTemplate;
   /** Default: the template's demo hospitals. */
   hospitals?: P[];
   rounds?: number;
+  /** Local work in optimiser steps per round, the same for every site; default: the template's local epochs. */
+  localSteps?: number;
 }
 
 export interface FederatedSimResult extends BaselineResult {
@@ -22,7 +24,7 @@ export interface FederatedSimResult extends BaselineResult {
 
 /**
  * The demo federation in one process: every hospital trains each round from the global weights on its
- * training split (the template's local epochs, batch size and learning rate), and the global model
+ * training split (the template's local epochs, or `localSteps` steps, batch size and learning rate), and the global model
  * moves by the server's own aggregation (shared/fl `fedAvg`, sample-weighted mean of the deltas). A
  * quick check that federation gets close to pooling.
  */
@@ -41,7 +43,7 @@ export async function simulateFederated<P extends DemoProfile>(options: Federate
         spec,
         weights: global,
         data: site.train,
-        epochs: defaults.localEpochs,
+        ...localWork({ localEpochs: defaults.localEpochs, localSteps: options.localSteps }),
         batchSize: defaults.batchSize,
         learningRate: defaults.learningRate,
         seed: deriveSeed(defaults.seed, `round-${round}:${site.profile.id}`),

@@ -13,12 +13,19 @@ export interface TrainOptions {
   weights: Float32Array[];
   /** In memory, or read a window at a time from a `BlockSource` (see `windowSamples`). */
   data: TrainingData;
-  epochs: number;
+  /** Passes over the data; required unless `steps` is set. */
+  epochs?: number;
+  /**
+   * Instead of `epochs`: exactly this many optimiser steps, whatever the data's size (mini-batches of
+   * `batchSize` through each epoch's shuffle, as many epochs as that takes, the last one partial; see
+   * `epochsForSteps`). Set one of `epochs` and `steps`.
+   */
+  steps?: number;
   batchSize: number;
   learningRate: number;
   /** Seeds each epoch's shuffle, so a replayed round trains identically. */
   seed: number;
-  /** `epoch` is 1-based; `loss` is the epoch's mean training loss. */
+  /** `epoch` is 1-based; `loss` is the epoch's mean training loss (a partial last epoch's: over the samples it saw). */
   onEpochEnd?: (epoch: number, loss: number) => void | Promise<void>;
   /** `batch` counts from 1 across the whole call. Reading each batch's loss costs a GPU sync. */
   onBatchEnd?: (batch: number, loss: number) => void | Promise<void>;
@@ -50,9 +57,28 @@ export interface TrainResult {
   weights: Float32Array[];
   /** `weights - options.weights`. */
   delta: Float32Array[];
-  /** Mean training loss of each epoch, measured on each batch before its update. */
+  /** Mean training loss of each epoch (a partial last one too), measured on each batch before its update. */
   losses: number[];
+  /** The records trained on: the update's weight, however many steps or epochs they took. */
   numSamples: number;
+  /** Optimiser steps taken. */
+  steps: number;
+}
+
+/** Mini-batches in one epoch of `n` samples: every batch but the last is full. */
+export function batchesPerEpoch(n: number, batchSize: number): number {
+  return Math.ceil(n / Math.max(1, Math.min(Math.floor(batchSize), n)));
+}
+
+/** Epochs, the last maybe partial, that `steps` optimiser steps span on `n` samples. */
+export function epochsForSteps(n: number, batchSize: number, steps: number): number {
+  const perEpoch = batchesPerEpoch(n, batchSize);
+  return perEpoch === 0 ? 0 : Math.ceil(steps / perEpoch);
+}
+
+/** `trainLocal`'s share of a study's local work settings: epochs, or steps when the study counts them. */
+export function localWork(training: { localEpochs: number; localSteps?: number }): { epochs: number } | { steps: number } {
+  return training.localSteps !== undefined ? { steps: training.localSteps } : { epochs: training.localEpochs };
 }
 
 /**
@@ -133,9 +159,12 @@ const YIELD_EVERY_MS = 25;
  * no tensors behind.
  */
 export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
-  const { spec, data, epochs, learningRate } = opts;
+  const { spec, data, learningRate, steps } = opts;
   checkDataset(spec, data);
   if (data.n === 0) throw new RangeError('cannot train on an empty dataset');
+  if ((opts.epochs === undefined) === (steps === undefined)) throw new RangeError('set one of epochs and steps');
+  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 0)) throw new RangeError(`steps must be a whole number, got ${steps}`);
+  const epochs = steps !== undefined ? epochsForSteps(data.n, opts.batchSize, steps) : opts.epochs!;
   if (!(Number.isInteger(epochs) && epochs >= 0)) throw new RangeError(`epochs must be a whole number, got ${epochs}`);
   const batchSize = Math.max(1, Math.min(Math.floor(opts.batchSize), data.n));
   const { n, width } = data;
@@ -219,6 +248,8 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
             await yieldToEventLoop();
             lastYield = Date.now();
           }
+          // Counting steps, the last epoch ends where they run out.
+          if (batchNo === steps) break;
         }
         // The read still in flight first (its batch is this epoch's), then one read for the epoch.
         await collect();
@@ -227,8 +258,13 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
         stacked.dispose();
         learnPace(costs.length);
         let sum = 0;
-        for (let b = 0; b < values.length; b++) sum += values[b] * sizes[b];
-        losses.push(sum / n);
+        let seen = 0;
+        for (let b = 0; b < values.length; b++) {
+          sum += values[b] * sizes[b];
+          seen += sizes[b];
+        }
+        // `seen` is `n` but in a partial last epoch.
+        losses.push(sum / seen);
       } finally {
         tf.dispose(costs);
       }
@@ -237,7 +273,7 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
       lastYield = Date.now();
     }
     const weights = await getModelWeights(model);
-    return { weights, delta: computeDelta(weights, opts.weights), losses, numSamples: n };
+    return { weights, delta: computeDelta(weights, opts.weights), losses, numSamples: n, steps: batchNo };
   } finally {
     if (anchors) tf.dispose(anchors);
     optimizer.dispose();
@@ -302,7 +338,7 @@ async function* epochBatches(
 }
 
 /** Mean training loss of exactly one epoch from `weights`: the figure compared across backends. */
-export async function epochLoss(opts: Omit<TrainOptions, 'epochs'>): Promise<number> {
+export async function epochLoss(opts: Omit<TrainOptions, 'epochs' | 'steps'>): Promise<number> {
   const { losses } = await trainLocal({ ...opts, epochs: 1 });
   return losses[0];
 }

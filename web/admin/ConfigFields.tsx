@@ -103,7 +103,20 @@ export function ConfigFields({ form, onChange, fixed = new Set() }: Props) {
       <fieldset className="config-group">
         <legend>Local training</legend>
         <div className="form-grid">
-          {input('localEpochs', 'Local epochs', 'Passes over a site’s data per round.', { min: '1', step: '1' })}
+          {select(
+            'localWork',
+            'Local work per round',
+            form.localWork === 'steps'
+              ? 'Every site takes the same number of optimiser steps, however few records it holds; its update still weighs its record count.'
+              : 'Passes over each site’s data: a small site takes few optimiser steps.',
+            <>
+              <option value="epochs">Epochs</option>
+              <option value="steps">Optimiser steps</option>
+            </>,
+          )}
+          {form.localWork === 'steps'
+            ? input('localSteps', 'Local steps', 'Mini-batch steps per round, cycling through a site’s records as often as needed.', { min: '1', max: '100000', step: '1' })
+            : input('localEpochs', 'Local epochs', 'Passes over a site’s data per round.', { min: '1', step: '1' })}
           {input('batchSize', 'Batch size', 'Records per gradient step.', { min: '1', step: '1' })}
           {input('learningRate', 'Learning rate', 'Step size of the local optimiser.', { min: '0', step: 'any' })}
           {select(

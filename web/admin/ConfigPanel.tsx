@@ -12,6 +12,8 @@ const FIXED: ReadonlySet<keyof ConfigForm> = new Set(['seed', 'validationFractio
 /** One setting's value as an admin reads it in the history. */
 function show(value: unknown): string {
   if (value === null) return 'none';
+  // A setting absent before the change (local steps, say: epochs were counted) was not set.
+  if (value === undefined) return 'not set';
   if (typeof value === 'object') {
     const v = value as Record<string, unknown>;
     if ('policy' in v) return v.policy === 'drop' ? 'drop' : `accept-late (≤${v.maxStaleness}, ×${v.weight})`;

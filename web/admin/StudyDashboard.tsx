@@ -144,10 +144,17 @@ function StudyHeader({ dashboard, live, watchError }: { dashboard: Dashboard; li
           <dt>Min. participants</dt>
           <dd>{study.config.minParticipants}</dd>
         </div>
-        <div>
-          <dt>Local epochs</dt>
-          <dd>{study.config.localEpochs}</dd>
-        </div>
+        {study.config.localSteps !== undefined ? (
+          <div>
+            <dt>Local steps</dt>
+            <dd data-testid="local-work">{study.config.localSteps} optimiser steps per round</dd>
+          </div>
+        ) : (
+          <div>
+            <dt>Local epochs</dt>
+            <dd data-testid="local-work">{study.config.localEpochs}</dd>
+          </div>
+        )}
         <div>
           <dt>Batch size</dt>
           <dd>{study.config.batchSize}</dd>

@@ -68,7 +68,10 @@ export interface ConfigForm {
   minUpdates: string;
   participantFraction: string;
   roundDeadlineSeconds: string;
+  /** Local work per round counted in epochs (`localEpochs`) or in optimiser steps (`localSteps`). */
+  localWork: 'epochs' | 'steps';
   localEpochs: string;
+  localSteps: string;
   batchSize: string;
   learningRate: string;
   optimizer: OptimizerName;
@@ -100,7 +103,9 @@ export function formFromConfig(c: StudyConfig): ConfigForm {
     minUpdates: String(c.minUpdates),
     participantFraction: String(c.participantFraction),
     roundDeadlineSeconds: String(c.roundDeadlineMs / 1000),
+    localWork: c.localSteps !== undefined ? 'steps' : 'epochs',
     localEpochs: String(c.localEpochs),
+    localSteps: String(c.localSteps ?? DEFAULT_LOCAL_STEPS),
     batchSize: String(c.batchSize),
     learningRate: String(c.learningRate),
     optimizer: c.optimizer,
@@ -120,6 +125,9 @@ export function formFromConfig(c: StudyConfig): ConfigForm {
     secureAggregation: c.secureAggregation !== null && c.secureAggregation !== undefined,
   };
 }
+
+/** Steps the form offers on switching to steps: FLamby's benchmarks run 100 local updates a round. */
+export const DEFAULT_LOCAL_STEPS = 100;
 
 /** The one clipping setting the form shows for a rule. */
 function clippingValueOf(c: Clipping): string {
@@ -185,6 +193,9 @@ export function patchFromForm(form: ConfigForm, base: StudyConfig): StudyConfigP
   const patch: StudyConfigPatchInput = {};
   for (const [key, value] of Object.entries(next) as [keyof StudyConfigPatchInput, unknown][])
     if (JSON.stringify(value) !== JSON.stringify(base[key as keyof StudyConfig])) (patch as Record<string, unknown>)[key] = value;
+  // Back to epochs is `localSteps: null`; the epochs typed stay the study's either way.
+  const localSteps = form.localWork === 'steps' ? num(form.localSteps) : null;
+  if (!Object.is(localSteps, base.localSteps ?? null)) patch.localSteps = localSteps;
   if (!samePrivacy(privacy, base.privacy)) patch.privacy = privacy;
   if (form.secureAggregation !== !!base.secureAggregation) patch.secureAggregation = form.secureAggregation ? { fractionBits: null } : null;
   // A new strategy sends the settings that differ from its defaults; the same one keeps the study's
@@ -253,6 +264,8 @@ export function applyFormChange(form: ConfigForm, change: Partial<ConfigForm>): 
       next.clippingValue = clippingValueField('fixed')?.fallback ?? '';
     }
   }
+  // Steps chosen with none typed start from the usual number.
+  if (change.localWork === 'steps' && next.localSteps.trim() === '') next.localSteps = String(DEFAULT_LOCAL_STEPS);
   // Another clipping rule starts from its own field's usual value.
   if (change.clipping !== undefined && change.clipping !== form.clipping && change.clippingValue === undefined) next.clippingValue = clippingValueField(change.clipping)?.fallback ?? '';
   return next;

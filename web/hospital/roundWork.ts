@@ -94,8 +94,8 @@ export class RoundWork {
     if (round.secureAggregation && socket) {
       // The keys go out now; training runs beside the exchange of key shares.
       this.secure.open(socket, { ...round, secureAggregation: round.secureAggregation });
-      this.host.log(`Round ${round.round} opened under secure aggregation: training ${round.training.localEpochs} epoch(s) from version ${round.baseVersion}; the update leaves this browser masked, and the coordinator learns only the sum of the sites’ updates.`);
-    } else this.host.log(`Round ${round.round} opened: training ${round.training.localEpochs} epoch(s) from version ${round.baseVersion}.`);
+      this.host.log(`Round ${round.round} opened under secure aggregation: training ${localWorkText(round.training)} from version ${round.baseVersion}; the update leaves this browser masked, and the coordinator learns only the sum of the sites’ updates.`);
+    } else this.host.log(`Round ${round.round} opened: training ${localWorkText(round.training)} from version ${round.baseVersion}.`);
     this.work.enqueue(() => this.trainRound(round));
   }
 
@@ -140,7 +140,8 @@ export class RoundWork {
       return;
     }
     if (this.satOut.has(round.round)) return;
-    this.host.set({ participantState: 'training', round: round.round, epoch: 0, epochs: round.training.localEpochs, loss: null });
+    // Counting steps, the epochs they span depend on this site's records: the worker says how many once it starts.
+    this.host.set({ participantState: 'training', round: round.round, epoch: 0, epochs: round.training.localSteps === undefined ? round.training.localEpochs : null, loss: null });
     this.host.reportProgress();
     // Progress comes over its own message port: a last report may arrive after the result, and must
     // not take the tab back from done to training or uploading.
@@ -168,7 +169,7 @@ export class RoundWork {
       );
       settled = true;
       const last = finite(result.losses[result.losses.length - 1]);
-      this.host.set({ loss: last ?? this.s.loss, epoch: round.training.localEpochs });
+      this.host.set({ loss: last ?? this.s.loss, epoch: this.s.epochs ?? round.training.localEpochs });
       this.onDelivery(round.round, result.numSamples, result.delivery);
     } catch (e) {
       settled = true;
@@ -295,4 +296,9 @@ export class RoundWork {
     this.host.set({ participantState: stillDone || this.s.studyStatus === 'completed' ? 'done' : 'idle' });
     this.host.reportProgress();
   }
+}
+
+/** A round's local work as the activity log says it: epochs, or optimiser steps when the study counts them. */
+export function localWorkText(training: RoundOpen['training']): string {
+  return training.localSteps !== undefined ? `${training.localSteps} optimiser step(s)` : `${training.localEpochs} epoch(s)`;
 }

@@ -6,7 +6,7 @@ import { getTemplate, initialWeights, type ModelSpec, type TaskTemplate } from '
 import { addSiteStatistics, emptySiteStatistics, siteStatistics } from '../../shared/fl/normalisation';
 import { clipToNorm } from '../../shared/fl/privacy/sitePrivacy';
 import { deriveSeed } from '../../shared/synthetic/rng';
-import { epochLoss, evaluateModel, isBlockSource, rowsByBlock, splitTrainValidation, subset, trainLocal } from '../../shared/training';
+import { epochLoss, epochsForSteps, evaluateModel, isBlockSource, localWork, rowsByBlock, splitTrainValidation, subset, trainLocal } from '../../shared/training';
 import { unsuitableFor } from './backendChoice';
 import * as tf from '@tensorflow/tfjs';
 import { chooseMeasuredBackend, currentBackend, ensureActive, heldGpuBackends, releaseCurrentGpuBackend, selectBackend, withBackend } from './backends';
@@ -242,7 +242,9 @@ const api: TrainingWorkerApi = {
       return await exclusiveOn(backend, async () => {
         const { train, streaming } = await siteSplit(args.siteId, tpl, args.split);
         const { round, training } = args;
-        const epochs = training.localEpochs;
+        const work = localWork(training);
+        // Counting steps, progress still goes by epochs: those the steps span on this site, the last one partial.
+        const epochs = 'steps' in work ? epochsForSteps(train.n, training.batchSize, work.steps) : work.epochs;
         const outbox = siteOutbox(args.siteId, args.token);
         // An update for this round already waits in the outbox (a reload, a second tab): a second one
         // would be refused as a duplicate, so it is not trained again.
@@ -259,7 +261,7 @@ const api: TrainingWorkerApi = {
           weights: base.map((w) => w.slice()),
           data: train,
           ...(streaming ? { windowSamples: streaming.windowSamples } : {}),
-          epochs,
+          ...work,
           batchSize: training.batchSize,
           learningRate: training.learningRate,
           // The study's choices for this round; absent from older servers.
