@@ -151,7 +151,12 @@ describe.each(testDatabaseTargets())('study administration by a platform admin (
       ['hcv-stage@2', 2, true],
       ['hcv-stage', 1, false],
       ['lesion-images', 1, true],
+      ['lesion-images@2', 2, true],
     ]);
+    // The residual network is offered beside the small CNN, not after it: new studies start on the CNN.
+    expect(templates.find((t) => t.id === 'lesion-images@2')?.alternative).toMatch(/GPU/);
+    // The residual network's size shows before a study is made with it.
+    expect(templates.find((t) => t.id === 'lesion-images@2')?.parameters).toBe(700_001);
     expect(templates[0].changes).toMatch(/missing indicator/);
     expect(templates[0].parameters).toBe(35 * 16 + 16 + 17);
 

@@ -33,13 +33,14 @@ export function listTemplates(): TemplateView[] {
       version: t.version,
       latest: isLatestVersion(t),
       ...(t.changes ? { changes: t.changes } : {}),
+      ...(t.alternative ? { alternative: t.alternative } : {}),
       taskKind: t.model.loss === 'categoricalCrossentropy' ? ('multiclass' as const) : ('binary' as const),
       input: t.image ? ('image' as const) : ('tabular' as const),
       parameters: parameterCount(t.model),
       defaultConfig: t.defaults,
     }))
-    // Each template's newest version first: the form starts on it.
-    .sort((a, b) => a.name.localeCompare(b.name) || b.version - a.version);
+    // Each template's newest main version first (the form starts on it), alternatives after.
+    .sort((a, b) => a.name.localeCompare(b.name) || Number(!!a.alternative) - Number(!!b.alternative) || b.version - a.version);
 }
 
 export async function listSites(db: Db): Promise<SiteView[]> {

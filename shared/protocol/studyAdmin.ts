@@ -45,6 +45,8 @@ export interface TemplateView {
   latest: boolean;
   /** What this version changes from the one before. */
   changes?: string;
+  /** A version offered beside the main one (a bigger model for GPU sites), named by this phrase; new studies start elsewhere. */
+  alternative?: string;
   /** binary or multi-class classification. */
   taskKind: 'binary' | 'multiclass';
   input: 'tabular' | 'image';

@@ -1,6 +1,6 @@
 import { hcvStage, hcvStageV2 } from './hcvStage';
 import { heartRisk, heartRiskV2 } from './heartRisk';
-import { lesionImages } from './lesionImages';
+import { lesionImages, lesionImagesV2 } from './lesionImages';
 import { templateFamily, type TaskTemplate } from './spec';
 
 export * from './spec';
@@ -9,7 +9,7 @@ export * from './modelSpec';
 export { heartRisk, heartRiskFeatures, heartRiskV2 } from './heartRisk';
 export { hcvStage, hcvStageClasses, hcvStageFeatures, hcvStageV2 } from './hcvStage';
 export { withMissingIndicators } from './versions';
-export { LESION_INPUT_SIZE, lesionImages } from './lesionImages';
+export { LESION_INPUT_SIZE, lesionImages, lesionImagesV2 } from './lesionImages';
 export { DENSE_BENCH_MAX_PARAMS, DENSE_BENCH_MIN_PARAMS, DENSE_BENCH_TEMPLATE_ID, denseBenchLayout, denseBenchTemplate } from './denseBench';
 
 export const templates: Record<string, TaskTemplate> = {
@@ -18,12 +18,14 @@ export const templates: Record<string, TaskTemplate> = {
   [hcvStage.id]: hcvStage,
   [hcvStageV2.id]: hcvStageV2,
   [lesionImages.id]: lesionImages,
+  [lesionImagesV2.id]: lesionImagesV2,
 };
 
 /** Whether a newer version of this template exists (new studies are offered the newest first). */
 export function isLatestVersion(template: TaskTemplate): boolean {
   const family = templateFamily(template.id);
-  return !Object.values(templates).some((t) => templateFamily(t.id) === family && t.version > template.version);
+  // An alternative (a bigger model beside the main line) supersedes nothing.
+  return !Object.values(templates).some((t) => templateFamily(t.id) === family && !t.alternative && t.version > template.version);
 }
 
 export function getTemplate(id: string): TaskTemplate | undefined {

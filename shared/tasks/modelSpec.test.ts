@@ -4,7 +4,7 @@ import { buildModel, getModelWeights } from '../training/model';
 import { hcvStage } from './hcvStage';
 import { heartRisk } from './heartRisk';
 import { templates } from './index';
-import { lesionImages } from './lesionImages';
+import { lesionImages, lesionImagesV2 } from './lesionImages';
 import { initialWeights, layerOutputShapes, layerParameterCounts, modelInputShape, outputUnits, parameterCount, weightShapes } from './modelSpec';
 import { modelSpecSchema, taskTemplateSchema, type ModelSpec } from './spec';
 
@@ -42,6 +42,18 @@ const specs: Record<string, ModelSpec> = {
       { type: 'dense', units: 1, activation: 'sigmoid' },
     ],
     [15, 11, 3],
+  ),
+  'lesion-images@2 (residual)': lesionImagesV2.model,
+  'residual blocks on odd sizes: identity, wider, strided': cnn(
+    [
+      { type: 'residualBlock', filters: 3, groups: 3 },
+      { type: 'residualBlock', filters: 4, strides: 2, groups: 2 },
+      { type: 'residualBlock', filters: 6, groups: 1 },
+      { type: 'residualBlock', filters: 6, strides: 2, groups: 6 },
+      { type: 'globalAveragePooling2d' },
+      { type: 'dense', units: 1, activation: 'sigmoid' },
+    ],
+    [7, 5, 3],
   ),
   'dense via inputShape': modelSpecSchema.parse({
     inputShape: [6],
@@ -115,6 +127,23 @@ describe('initialWeights', () => {
     });
   });
 
+  it('starts residual blocks with Glorot kernels, norm gammas of 1 and betas of 0', () => {
+    const spec = specs['residual blocks on odd sizes: identity, wider, strided'];
+    const ws = initialWeights(spec, 4);
+    weightShapes(spec).forEach(({ name }, i) => {
+      const values = new Set(ws[i]);
+      if (name.endsWith('/gamma')) expect([...values]).toEqual([1]);
+      else if (name.endsWith('/beta') || name.endsWith('/bias')) expect([...values]).toEqual([0]);
+      else expect(values.size).toBe(ws[i].length);
+    });
+    // The shortcut projects only where the block strides or changes the width: not in the first block.
+    expect(weightShapes(spec).filter((w) => w.name.endsWith('shortcut/kernel')).map((w) => w.name)).toEqual([
+      'residual_1/shortcut/kernel',
+      'residual_2/shortcut/kernel',
+      'residual_3/shortcut/kernel',
+    ]);
+  });
+
   it('keeps dense-only models exactly as before convolution existed', () => {
     // The original dense-only recipe: one stream, kernels in order, limit sqrt(6 / (in + out)).
     const spec = heartRisk.model;
@@ -178,12 +207,17 @@ describe('modelSpecSchema', () => {
       /padding/,
     );
     expect(problem(specs['odd sizes, same padding, overlapping pools'])).toBeNull();
+    expect(problem({ ...base, inputShape: [4, 4, 1], layers: [{ type: 'residualBlock', filters: 6 }, { type: 'globalAveragePooling2d' }, out] })).toMatch(
+      /^layers\.0: .*8 norm groups do not divide 6 filters/,
+    );
+    expect(problem({ ...base, inputDim: 16, layers: [{ type: 'residualBlock', filters: 8 }, { type: 'flatten' }, out] })).toMatch(/^layers\.0: .*\[height, width, channels\]/);
+    expect(problem({ ...base, inputDim: 16, layers: [{ type: 'globalAveragePooling2d' }, out] })).toMatch(/^layers\.0: .*\[height, width, channels\]/);
   });
 });
 
 describe('templates', () => {
-  it('registers the three templates and the second versions of the tabular ones, each valid', () => {
-    expect(Object.keys(templates)).toEqual(['heart-risk', 'heart-risk@2', 'hcv-stage', 'hcv-stage@2', 'lesion-images']);
+  it('registers the three templates and their second versions, each valid', () => {
+    expect(Object.keys(templates)).toEqual(['heart-risk', 'heart-risk@2', 'hcv-stage', 'hcv-stage@2', 'lesion-images', 'lesion-images@2']);
     for (const t of Object.values(templates)) expect(taskTemplateSchema.parse(t)).toEqual(t);
   });
 

@@ -1,5 +1,5 @@
 import { mulberry32 } from '../synthetic/rng';
-import type { Layer, ModelSpec, Size2d } from './spec';
+import type { Layer, ModelSpec, ResidualBlockLayer, Size2d } from './spec';
 
 export interface WeightShape {
   name: string;
@@ -73,6 +73,18 @@ export function layerOutputShapes(spec: ModelSpec): number[][] {
       case 'flatten':
         shape = [product(shape)];
         break;
+      case 'residualBlock': {
+        const groups = residualGroups(layer);
+        if (layer.filters % groups !== 0) throw new LayerError(i, `${groups} norm groups do not divide ${layer.filters} filters`);
+        const stride = layer.strides ?? 1;
+        const [rows, cols] = spatial(i, layer, shape, [3, 3], [stride, stride], 'same');
+        shape = [rows, cols, layer.filters];
+        break;
+      }
+      case 'globalAveragePooling2d':
+        if (shape.length !== 3) throw new LayerError(i, `globalAveragePooling2d takes [height, width, channels] inputs, not [${shape}]`);
+        shape = [shape[2]];
+        break;
     }
     return shape;
   });
@@ -108,44 +120,79 @@ export function modelSpecProblem(spec: ModelSpec): { message: string; path: (str
   return null;
 }
 
+/** GroupNorm groups of a residual block (default 8). */
+export function residualGroups(layer: ResidualBlockLayer): number {
+  return layer.groups ?? 8;
+}
+
+/** Whether a residual block's shortcut needs a 1×1 projection: it strides, or changes the width. */
+export function residualProjects(layer: ResidualBlockLayer, inputChannels: number): boolean {
+  return (layer.strides ?? 1) !== 1 || inputChannels !== layer.filters;
+}
+
+/**
+ * Each layer's weight tensors, in the order its TensorFlow.js layer creates them. A residual block:
+ * conv1 kernel, norm1 gamma and beta, conv2 kernel, norm2 gamma and beta, then (when it projects)
+ * the shortcut's 1×1 kernel and its norm's gamma and beta.
+ */
+export function layerWeightShapes(spec: ModelSpec): WeightShape[][] {
+  const outputs = layerOutputShapes(spec);
+  return spec.layers.map((layer, i) => {
+    const input = i === 0 ? modelInputShape(spec) : outputs[i - 1];
+    switch (layer.type) {
+      case 'dense':
+        return [
+          { name: `dense_${i}/kernel`, shape: [input[0], layer.units] },
+          { name: `dense_${i}/bias`, shape: [layer.units] },
+        ];
+      case 'conv2d':
+        return [
+          { name: `conv2d_${i}/kernel`, shape: [...size2d(layer.kernelSize), input[2], layer.filters] },
+          { name: `conv2d_${i}/bias`, shape: [layer.filters] },
+        ];
+      case 'residualBlock': {
+        const f = layer.filters;
+        const norm = (part: string) => [
+          { name: `residual_${i}/${part}/gamma`, shape: [f] },
+          { name: `residual_${i}/${part}/beta`, shape: [f] },
+        ];
+        return [
+          { name: `residual_${i}/conv1/kernel`, shape: [3, 3, input[2], f] },
+          ...norm('norm1'),
+          { name: `residual_${i}/conv2/kernel`, shape: [3, 3, f, f] },
+          ...norm('norm2'),
+          ...(residualProjects(layer, input[2]) ? [{ name: `residual_${i}/shortcut/kernel`, shape: [1, 1, input[2], f] }, ...norm('shortcutNorm')] : []),
+        ];
+      }
+      default:
+        return [];
+    }
+  });
+}
+
 /**
  * Shapes of the trainable tensors in the order TensorFlow.js's `model.getWeights()` lists them: layer
  * by layer, kernel then bias. Dense kernels are `[in, units]`; convolution kernels
- * `[kernelRows, kernelCols, inChannels, filters]`. Pooling and flatten layers hold none.
+ * `[kernelRows, kernelCols, inChannels, filters]`. Pooling and flatten layers hold none; a residual
+ * block holds its convolutions' kernels and its norms' gammas and betas (`layerWeightShapes`).
+ * Every weight is trainable: there are no non-trainable ones (no BatchNorm moving statistics).
  */
 export function weightShapes(spec: ModelSpec): WeightShape[] {
-  const shapes: WeightShape[] = [];
-  const outputs = layerOutputShapes(spec);
-  spec.layers.forEach((layer, i) => {
-    const input = i === 0 ? modelInputShape(spec) : outputs[i - 1];
-    if (layer.type === 'dense') {
-      shapes.push({ name: `dense_${i}/kernel`, shape: [input[0], layer.units] });
-      shapes.push({ name: `dense_${i}/bias`, shape: [layer.units] });
-    } else if (layer.type === 'conv2d') {
-      shapes.push({ name: `conv2d_${i}/kernel`, shape: [...size2d(layer.kernelSize), input[2], layer.filters] });
-      shapes.push({ name: `conv2d_${i}/bias`, shape: [layer.filters] });
-    }
-  });
-  return shapes;
+  return layerWeightShapes(spec).flat();
 }
 
 export function parameterCount(spec: ModelSpec): number {
   return weightShapes(spec).reduce((s, w) => s + product(w.shape), 0);
 }
 
-/** Trainable values each layer holds (kernel and bias), one entry per layer; pooling and flatten hold none. */
+/** Trainable values each layer holds, one entry per layer; pooling and flatten hold none. */
 export function layerParameterCounts(spec: ModelSpec): number[] {
-  const outputs = layerOutputShapes(spec);
-  return spec.layers.map((layer, i) => {
-    const input = i === 0 ? modelInputShape(spec) : outputs[i - 1];
-    if (layer.type === 'dense') return input[0] * layer.units + layer.units;
-    if (layer.type === 'conv2d') return product(size2d(layer.kernelSize)) * input[2] * layer.filters + layer.filters;
-    return 0;
-  });
+  return layerWeightShapes(spec).map((ws) => ws.reduce((s, w) => s + product(w.shape), 0));
 }
 
 /**
- * Seeded Glorot-uniform kernels and zero biases: the server creates version 0 with this, so a study's
+ * Seeded Glorot-uniform kernels, zero biases and norm betas, norm gammas of 1 (a norm starts as a
+ * plain standardisation): the server creates version 0 with this, so a study's
  * starting point depends only on its spec and seed, and the server never needs TensorFlow.js. Fans
  * as Keras counts them: a kernel `[...window, in, out]` has fan-in `window × in`, fan-out `window × out`.
  */
@@ -159,6 +206,8 @@ export function initialWeights(spec: ModelSpec, seed: number): Float32Array[] {
       const fanOut = receptive * shape[shape.length - 1];
       const limit = Math.sqrt(6 / (fanIn + fanOut));
       for (let i = 0; i < out.length; i++) out[i] = (rand() * 2 - 1) * limit;
+    } else if (name.endsWith('/gamma')) {
+      out.fill(1);
     }
     return out;
   });

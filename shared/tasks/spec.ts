@@ -96,11 +96,38 @@ export type MaxPooling2dLayer = z.infer<typeof maxPooling2dLayerSchema>;
 export const flattenLayerSchema = z.object({ type: z.literal('flatten') });
 export type FlattenLayer = z.infer<typeof flattenLayerSchema>;
 
+/**
+ * A basic residual block (ResNet's, He et al. 2016): 3×3 conv → norm → ReLU → 3×3 conv → norm, plus
+ * the input, then ReLU. Where the block changes the width or strides, the input passes through a
+ * 1×1 conv → norm projection first. The convolutions have no bias (the norm's beta is one).
+ *
+ * The norm is GroupNorm, not BatchNorm: its statistics come from each sample alone, so there are no
+ * moving averages to keep as non-trainable weights and average across sites whose scans differ, it
+ * works the same in training and evaluation, with any batch size, and every weight is trainable (the
+ * update clipping and FedProx treat them all alike). Hsieh et al. (2020) found GroupNorm the one that
+ * holds up under non-IID federated data.
+ */
+export const residualBlockLayerSchema = z.object({
+  type: z.literal('residualBlock'),
+  filters: z.number().int().min(1).max(1024),
+  /** 1 keeps the spatial size; 2 halves it (the first block of a stage). Default 1. */
+  strides: z.union([z.literal(1), z.literal(2)]).optional(),
+  /** GroupNorm groups; must divide `filters`. Default 8. */
+  groups: z.number().int().min(1).max(1024).optional(),
+});
+export type ResidualBlockLayer = z.infer<typeof residualBlockLayerSchema>;
+
+/** Mean of each channel over the spatial axes: `[h, w, c]` to `[c]`, no weights. */
+export const globalAveragePooling2dLayerSchema = z.object({ type: z.literal('globalAveragePooling2d') });
+export type GlobalAveragePooling2dLayer = z.infer<typeof globalAveragePooling2dLayerSchema>;
+
 export const layerSchema = z.discriminatedUnion('type', [
   denseLayerSchema,
   conv2dLayerSchema,
   maxPooling2dLayerSchema,
   flattenLayerSchema,
+  residualBlockLayerSchema,
+  globalAveragePooling2dLayerSchema,
 ]);
 export type Layer = z.infer<typeof layerSchema>;
 
@@ -154,6 +181,12 @@ export const taskTemplateSchema = z.preprocess(
       version: z.number().int().min(1).default(1),
       /** What this version changes from the one before it, in a sentence an admin reads when choosing. */
       changes: z.string().optional(),
+      /**
+       * Set on a version offered beside the family's main line rather than after it (a bigger model
+       * for sites with a GPU): it supersedes no version, new studies do not start on it, and this
+       * short phrase names it in the template picker.
+       */
+      alternative: z.string().optional(),
       name: z.string(),
       description: z.string(),
       label: z.object({

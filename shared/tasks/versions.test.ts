@@ -3,7 +3,7 @@ import { foldAttributions, meanPatient } from '../explain/integratedGradients';
 import { encodedColumns, encodedWidth, encodeRecords } from './encoding';
 import { hcvStage, hcvStageV2 } from './hcvStage';
 import { heartRisk, heartRiskV2 } from './heartRisk';
-import { isLatestVersion, lesionImages } from './index';
+import { isLatestVersion, lesionImages, lesionImagesV2, parameterCount } from './index';
 import { taskTemplateSchema, templateFamily, templateVersionId } from './spec';
 import { withMissingIndicators } from './versions';
 
@@ -16,9 +16,23 @@ describe('template versions', () => {
     expect(templateVersionId('heart-risk', 1)).toBe('heart-risk');
     expect(isLatestVersion(heartRiskV2)).toBe(true);
     expect(isLatestVersion(heartRisk)).toBe(false);
+    // The residual network is offered beside the small CNN (an alternative, for GPU sites): it supersedes nothing.
+    expect(lesionImagesV2.alternative).toMatch(/GPU/);
     expect(isLatestVersion(lesionImages)).toBe(true);
+    expect(isLatestVersion(lesionImagesV2)).toBe(true);
+    expect(templateFamily(lesionImagesV2.id)).toBe('lesion-images');
     const r = taskTemplateSchema.safeParse({ ...heartRiskV2, id: 'heart-risk@3' });
     expect(r.success ? '' : r.error.issues.map((i) => i.message).join()).toMatch(/version 2 of a template is named 'heart-risk@2'/);
+  });
+
+  it('gives the lesion scans a residual network in version 2, the same scans and labels, the CNN of version 1 unchanged', () => {
+    expect(lesionImagesV2.id).toBe('lesion-images@2');
+    expect(lesionImagesV2.image).toEqual(lesionImages.image);
+    expect(lesionImagesV2.label).toEqual(lesionImages.label);
+    expect(lesionImagesV2.changes).toMatch(/ResNet-18/);
+    expect(lesionImagesV2.model.layers.filter((l) => l.type === 'residualBlock').map((l) => l.type === 'residualBlock' && l.filters)).toEqual([16, 16, 32, 32, 64, 64, 128, 128]);
+    expect(parameterCount(lesionImagesV2.model)).toBe(700_001);
+    expect(parameterCount(lesionImages.model)).toBe(34_081);
   });
 
   it('keeps the features and adds one input per feature for its missing indicator', () => {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { initialWeights, modelInputShape, size2d, weightShapes } from '../tasks/modelSpec';
+import { initialWeights, modelInputShape, residualGroups, size2d, weightShapes } from '../tasks/modelSpec';
 import type { Layer, ModelSpec } from '../tasks/spec';
 import { registerFastCpuKernels } from './cpuKernels';
+import { ResidualBlock } from './residualBlock';
 
 // Kernels start at zero rather than tfjs's unseeded Glorot; buildModel then loads the real weights.
 const zeroInit = { useBias: true, kernelInitializer: 'zeros', biasInitializer: 'zeros' } as const;
@@ -31,6 +32,10 @@ function toTfLayer(layer: Layer, input: { inputShape?: number[] }): tf.layers.La
       });
     case 'flatten':
       return tf.layers.flatten(input);
+    case 'residualBlock':
+      return new ResidualBlock({ filters: layer.filters, strides: layer.strides ?? 1, groups: residualGroups(layer), ...input });
+    case 'globalAveragePooling2d':
+      return tf.layers.globalAveragePooling2d({ dataFormat: 'channelsLast', ...input });
   }
 }
 

@@ -11,6 +11,7 @@ import { applyFormChange, formFromConfig, formProblems, patchFromForm, type Conf
 /** A study id from its name: lower-case letters, digits and dashes. */
 /** "Heart disease risk (version 2)"; the first version of a template that has no other is just its name. */
 function templateLabel(t: TemplateView): string {
+  if (t.alternative) return `${t.name} (version ${t.version}: ${t.alternative})`;
   if (t.version === 1 && t.latest) return t.name;
   return `${t.name} (version ${t.version}${t.latest ? '' : ', earlier'})`;
 }

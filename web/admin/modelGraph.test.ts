@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hcvStage, heartRisk, lesionImages, parameterCount, weightShapes, type ModelSpec } from '../../shared/tasks';
+import { hcvStage, heartRisk, lesionImages, lesionImagesV2, parameterCount, weightShapes, type ModelSpec } from '../../shared/tasks';
 import { countText, modelGraph, shapeText } from './modelGraph';
 
 const weightTotal = (spec: ModelSpec) => weightShapes(spec).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
@@ -31,7 +31,7 @@ describe('modelGraph', () => {
     ]);
   });
 
-  for (const t of [heartRisk, hcvStage, lesionImages]) {
+  for (const t of [heartRisk, hcvStage, lesionImages, lesionImagesV2]) {
     it(`totals ${t.id}'s parameters as the sum of its weight tensors' sizes`, () => {
       const g = modelGraph(t.model);
       expect(g.totalParameters).toBe(weightTotal(t.model));
@@ -39,6 +39,26 @@ describe('modelGraph', () => {
       expect(g.nodes.reduce((s, n) => s + n.parameters, 0)).toBe(g.totalParameters);
     });
   }
+
+  it('draws the residual network block by block, halving the size where a stage begins', () => {
+    const g = modelGraph(lesionImagesV2.model);
+    expect(g.nodes.map((n) => `${n.title} ${shapeText(n.shape)} ${n.parameters}`)).toEqual([
+      'Input 32×32×1 0',
+      'Conv2D 32×32×16 160',
+      'Residual block 32×32×16 4672',
+      'Residual block 32×32×16 4672',
+      'Residual block 16×16×32 14528',
+      'Residual block 16×16×32 18560',
+      'Residual block 8×8×64 57728',
+      'Residual block 8×8×64 73984',
+      'Residual block 4×4×128 230144',
+      'Residual block 4×4×128 295424',
+      'GlobalAveragePooling2D 128 0',
+      'Dense (output) 1 129',
+    ]);
+    expect(g.nodes[4].details).toEqual(['32 filters', '2 × 3×3 conv', 'stride 2', 'GroupNorm, 8 groups']);
+    expect(g.totalParameters).toBe(700_001);
+  });
 
   it('shows the softmax output of a multi-class model', () => {
     const g = modelGraph(hcvStage.model);

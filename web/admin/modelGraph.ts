@@ -30,6 +30,8 @@ const TITLES: Record<Layer['type'], string> = {
   conv2d: 'Conv2D',
   maxPooling2d: 'MaxPooling2D',
   flatten: 'Flatten',
+  residualBlock: 'Residual block',
+  globalAveragePooling2d: 'GlobalAveragePooling2D',
 };
 
 const LOSSES: Record<ModelSpec['loss'], string> = {
@@ -59,6 +61,10 @@ function details(layer: Layer): string[] {
       return [`${windowText(layer.poolSize)} pool`, `stride ${windowText(layer.strides ?? layer.poolSize)}`, `${layer.padding ?? 'valid'} padding`];
     case 'flatten':
       return ['to one vector'];
+    case 'residualBlock':
+      return [`${layer.filters} filters`, '2 × 3×3 conv', `stride ${layer.strides ?? 1}`, `GroupNorm, ${layer.groups ?? 8} groups`];
+    case 'globalAveragePooling2d':
+      return ['mean of each channel'];
   }
 }
 

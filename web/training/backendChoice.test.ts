@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heartRisk, lesionImages } from '../../shared/tasks';
+import { heartRisk, lesionImages, lesionImagesV2 } from '../../shared/tasks';
 import type { BackendName } from '../../shared/protocol';
 import {
   backendCandidates,
@@ -15,6 +15,8 @@ import {
 describe('backend candidates', () => {
   it('tells convolutional models from dense ones', () => {
     expect(needsConvolution(lesionImages.model)).toBe(true);
+    expect(needsConvolution(lesionImagesV2.model)).toBe(true);
+    expect(needsConvolution({ layers: [{ type: 'residualBlock', filters: 8 }, { type: 'globalAveragePooling2d' }] })).toBe(true);
     expect(needsConvolution(heartRisk.model)).toBe(false);
   });
 

@@ -11,7 +11,7 @@ export const PROBE_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 export const GRADIENT_TOLERANCE = 1e-2;
 
 /** Whether training the model needs convolution gradients, which the WASM backend lacks (tfjs 4.22). */
-export const needsConvolution = (spec: Pick<ModelSpec, 'layers'>): boolean => spec.layers.some((l) => l.type === 'conv2d' || l.type === 'maxPooling2d');
+export const needsConvolution = (spec: Pick<ModelSpec, 'layers'>): boolean => spec.layers.some((l) => l.type === 'conv2d' || l.type === 'maxPooling2d' || l.type === 'residualBlock');
 
 /** Why a backend cannot train a model at all, or null when it can. */
 export function unsuitableFor(backend: BackendName, spec: Pick<ModelSpec, 'layers'> | undefined): string | null {
