@@ -275,7 +275,8 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   app.use('/api/*', principalMiddleware(sessions, apiTokens));
   // Bodies are capped first, so the rate limits below never read more than that of a login body.
   const uploadPath = '/api/studies/:id/rounds/:round/updates';
-  app.use('/api/*', defaultBodyLimit({ maxBytes: deps.maxBodyBytes, exempt: [uploadPath] }));
+  // Secure aggregation's masked inputs are sized to the model too (their route checks twice an update's bytes).
+  app.use('/api/*', defaultBodyLimit({ maxBytes: deps.maxBodyBytes, exempt: [uploadPath, '/api/studies/:id/rounds/:round/masked'] }));
   const limiters = createRateLimiters(deps.rateLimits, cluster ? { redis: cluster.redis, prefix } : undefined);
   const byAddress = (c: Context) => [`address:${requestAddress(c)}`];
   const post = ['POST'];

@@ -129,6 +129,17 @@ describe('request limits as the server applies them', () => {
     expect(((await tooBig.json()) as ErrorJson).error.message).toBe(`an update may not exceed ${maxUpdateBytes} bytes`);
   });
 
+  it('lets a masked input (secure aggregation) past 64 KiB too: the route sizes it to the model', async () => {
+    const { url } = await fresh();
+    const res = await fetch(`${url}/api/studies/some-study/rounds/1/masked`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(256 * 1024),
+    });
+    // Past the default body limit, the route itself answers: no hospital token.
+    expect(res.status).toBe(401);
+  });
+
   it('keeps Socket.IO messages to 64 KiB: control messages only, weights go over HTTP', async () => {
     const { url } = await fresh();
     const open = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
