@@ -37,9 +37,9 @@ function expectClose(actual: number[], expected: number[]) {
   actual.forEach((a, i) => expect(a).toBeCloseTo(expected[i], 6));
 }
 
-// β₁ = 0.5, β₂ = 0.75, τ = 1, η = 1, v starts at τ² = 1; x starts at [1, 1, 1].
+// The paper's cold start (warmStart: false): β₁ = 0.5, β₂ = 0.75, τ = 1, η = 1, v starts at τ² = 1; x starts at [1, 1, 1].
 // m is the same for all three: m1 = 0.5·Δ1 = [2, −4, 0], m2 = 0.5·m1 + 0.5·Δ2 = [2, 0, 0], m3 = [0, −2, 0].
-const opts = { beta1: 0.5, beta2: 0.75, tau: 1, serverLearningRate: 1 };
+const opts = { beta1: 0.5, beta2: 0.75, tau: 1, serverLearningRate: 1, warmStart: false };
 const m = [
   [2, -4, 0],
   [2, 0, 0],
@@ -99,7 +99,7 @@ describe('adaptive federated optimisers (Reddi et al. 2021)', () => {
     const x1 = [1 + 2 / (Math.sqrt(17) + 1), 1 - 4 / (Math.sqrt(65) + 1), 1];
     const x2 = [x1[0] + 2 / (Math.sqrt(21) + 1), x1[1], 1];
     const x3 = [x2[0], x2[1] - 2 / (Math.sqrt(97) + 1), 1];
-    const out = run(fedAdagradStrategy({ beta1: 0.5, tau: 1, serverLearningRate: 1 }));
+    const out = run(fedAdagradStrategy({ beta1: 0.5, tau: 1, serverLearningRate: 1, warmStart: false }));
     [x1, x2, x3].forEach((x, i) => {
       expect(out[i].m).toEqual(m[i]);
       expect(out[i].v).toEqual(v[i]);
@@ -108,9 +108,9 @@ describe('adaptive federated optimisers (Reddi et al. 2021)', () => {
     expectClose(out[2].x, [1.748646, 0.3742577, 1]);
   });
 
-  it('uses the paper’s defaults: m = 0, v = τ² at the start, no bias correction', () => {
-    const r = fedAdamStrategy().aggregate([f(0, 0, 0)], rounds[0]);
-    // β₁ = 0.9, β₂ = 0.99, τ = 1e-3, η = 1e-2; Δ = [4, −8, 0]
+  it('with warmStart: false, starts as the paper does: m = 0, v = τ², no bias correction', () => {
+    // The paper's values (β₁ = 0.9, β₂ = 0.99, τ = 1e-3, η = 1e-2), no longer the defaults (issue 20); Δ = [4, −8, 0]
+    const r = fedAdamStrategy({ warmStart: false, beta1: 0.9, serverLearningRate: 0.01 }).aggregate([f(0, 0, 0)], rounds[0]);
     const v = [0.99e-6 + 0.01 * 16, 0.99e-6 + 0.01 * 64, 0.99e-6];
     const mm = [0.4, -0.8, 0];
     expectClose(Array.from(r.state!.slots.m[0]), mm);
@@ -133,7 +133,26 @@ describe('adaptive federated optimisers (Reddi et al. 2021)', () => {
 
   it('keeps every step within η·|m|/τ even where v is tiny', () => {
     const tiny = [{ participantId: 'a', numSamples: 1, delta: [f(1e-20, -1e-20)] }];
-    const r = fedAdamStrategy({ tau: 1e-3, serverLearningRate: 0.1 }).aggregate([f(0, 0)], tiny);
+    const r = fedAdamStrategy({ tau: 1e-3, serverLearningRate: 0.1, warmStart: false }).aggregate([f(0, 0)], tiny);
     for (const x of r.weights[0]) expect(Number.isFinite(x) && Math.abs(x) < 1e-10).toBe(true);
+  });
+
+  it('by default, round 1 takes FedAvg’s step and starts the moments from it (warm start, issue 20)', () => {
+    for (const s of [fedAdamStrategy(), fedYogiStrategy(), fedAdagradStrategy()]) {
+      const out = run(s);
+      // Round 1: x = [1, 1, 1] + Δ1, m = Δ1, v = Δ1².
+      expect(out[0].x).toEqual([5, -7, 1]);
+      expect(out[0].m).toEqual([4, -8, 0]);
+      expect(out[0].v).toEqual([16, 64, 0]);
+      expect(out[0].r.report.details.step).toBe(1);
+    }
+    // Round 2, FedAdam with the defaults β₁ = 0.9, β₂ = 0.99, τ = 1e-3, η = 0.03; Δ2 = [2, 4, 0]:
+    // m = 0.9·Δ1 + 0.1·Δ2 = [3.8, −6.8, 0], v = 0.99·Δ1² + 0.01·Δ2² = [15.88, 63.52, 0]
+    const adam = run(fedAdamStrategy());
+    expectClose(adam[1].m, [3.8, -6.8, 0]);
+    expectClose(adam[1].x, [5 + (0.03 * 3.8) / (Math.sqrt(15.88) + 1e-3), -7 - (0.03 * 6.8) / (Math.sqrt(63.52) + 1e-3), 1]);
+    // A study continued from stored state does not warm-start again.
+    const resumed = fedAdamStrategy().aggregate(adam[0].r.weights, rounds[1], adam[0].r.state);
+    expect(Array.from(resumed.weights[0])).toEqual(adam[1].x);
   });
 });

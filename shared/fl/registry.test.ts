@@ -23,8 +23,11 @@ describe('strategy registry', () => {
   it('fills defaults, so the stored configuration says exactly what ran', () => {
     expect(strategyConfigSchema.parse({ name: 'fedadam' })).toEqual({
       name: 'fedadam',
-      options: { normBound: null, tau: 1e-3, beta1: 0.9, beta2: 0.99, serverLearningRate: 0.01 },
+      // Issue 20: warm start, η 0.03 (was cold start, η 0.01; see shared/fl/adaptive.ts).
+      options: { normBound: null, tau: 1e-3, beta1: 0.9, beta2: 0.99, serverLearningRate: 0.03, warmStart: true },
     });
+    // A configuration stored before the warm start existed names its old values; only warmStart is filled.
+    expect(strategyConfigSchema.parse({ name: 'fedyogi', options: { normBound: null, tau: 1e-3, beta1: 0.9, beta2: 0.99, serverLearningRate: 0.01 } }).options).toMatchObject({ serverLearningRate: 0.01 });
     expect(strategyConfigSchema.parse({ name: 'trimmed-mean', options: { normBound: {} } }).options).toEqual({
       normBound: { factor: 1 },
       trimFraction: 0.2,
