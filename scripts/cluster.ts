@@ -70,6 +70,8 @@ async function main() {
       databaseUrl: args['database-url'],
       redisUrl: args['redis-url'],
       build: !args['no-build'],
+      // Something to try at once, as `npm start` has: the demo studies and their hospitals (DEMO=0 turns it off).
+      env: { DEMO: process.env.DEMO ?? '1' },
     });
   } catch (err) {
     fail(`The cluster did not start: ${(err as Error).message}`);
@@ -85,7 +87,7 @@ async function main() {
     '',
     ...cluster.processes.map((p) => `  ${p.name.padEnd(width)}  port ${p.port}  pid ${p.pid}  data ${p.dataDir}`),
     '',
-    `  Sign in as the platform admin with the details in ${path.relative(process.cwd(), path.join(cluster.processes[0].dataDir, SIGN_IN_FILE))}`,
+    `  Sign in as the platform admin, and open the demo hospitals' links, with the details in ${path.relative(process.cwd(), path.join(cluster.processes[0].dataDir, SIGN_IN_FILE))}`,
     '  (written by the first process at the database\'s first start; it applies the migrations before the others start).',
     `  Kill one to see another take over:   kill -9 ${cluster.processes[0].pid}`,
     `  Drain one (it finishes and hands over): kill -TERM ${cluster.processes[0].pid}`,
