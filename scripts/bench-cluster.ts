@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/protocol/events';
@@ -32,6 +33,7 @@ import { encodeWeights } from '../shared/weights/codec';
 import { startCluster, type Cluster } from '../server/cluster/launch';
 import { STUDY_LEASE_KEY } from '../server/cluster/leases';
 import { BENCH_STUDY_FILE, type BenchStudyFile } from '../server/demo/benchStudy';
+import { deleteKeys } from '../server/testing/redis';
 import { fill } from './benchData';
 
 const { values: args } = parseArgs({
@@ -269,6 +271,10 @@ async function runOnce(label: string, kill: boolean): Promise<RunResult> {
     for (const s of sockets) s.disconnect();
     await cluster?.stop();
     live = null;
+    // The adapter's stream and the presence keys of this run's prefix.
+    const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379');
+    await deleteKeys(redis, `consilium-bench-${suffix}:`).catch(() => undefined);
+    redis.disconnect();
     await sql.end({ timeout: 1 });
     await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
     await admin.end({ timeout: 1 });
