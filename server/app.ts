@@ -113,6 +113,8 @@ export interface AppDeps {
 
 export interface ClusterOptions {
   redis: Redis;
+  /** The shared PostgreSQL's URL: the study leases hold their locks on a connection of their own. */
+  databaseUrl: string;
   /** This process's name among its peers: unique. */
   processName: string;
   /** Prefix of every Redis key and channel of this federation (default 'consilium:'). */
@@ -233,7 +235,8 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
 
   if (cluster) {
     leases = new StudyLeases({
-      client: database.client!,
+      url: cluster.databaseUrl,
+      applicationName: `consilium:${cluster.processName}`,
       log,
       intervalMs: cluster.leaseIntervalMs,
       acquired: (studyId) => coordinator.adopt(studyId),

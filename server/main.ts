@@ -93,7 +93,7 @@ async function main() {
     chat: config.chat,
     hospitalLinkDays: config.hospitalLinkDays,
     metricsToken: config.metricsToken,
-    cluster: redis ? { redis, processName, prefix: config.redisPrefix } : undefined,
+    cluster: redis ? { redis, processName, prefix: config.redisPrefix, databaseUrl: config.databaseUrl! } : undefined,
   });
 
   const server = await new Promise<HttpServer>((resolve) => {

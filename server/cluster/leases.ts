@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
-import type postgres from 'postgres';
+import postgres from 'postgres';
 
 /** The advisory locks' first key: "Stdy". The second is the study id's hashtext. */
 export const STUDY_LEASE_KEY = 0x53746479;
 
 export interface StudyLeasesOptions {
-  /** PostgreSQL's client: one of its connections is kept for the locks, which live as long as it does. */
-  client: postgres.Sql;
+  /** The database: the leases get a connection of their own, whose session holds the locks. */
+  url: string;
+  /** Its application_name (pg_stat_activity then says which process holds which study). */
+  applicationName?: string;
   log: Logger;
   /** How often free studies are tried and held ones checked (ms). A dead process's studies are taken within about this. Default 1000. */
   intervalMs?: number;
@@ -26,9 +28,12 @@ export interface StudyLeasesOptions {
  * A process takes every free study it sees (no fair share yet: the first process up leads them all,
  * and the others take over when it dies or drains).
  */
+/** A lease query that takes longer than this means the connection is gone: its locks are let go. */
+const QUERY_TIMEOUT_MS = 5_000;
+
 export class StudyLeases {
   private readonly held = new Set<string>();
-  private connection: postgres.ReservedSql | null = null;
+  private connection: postgres.Sql | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -63,30 +68,58 @@ export class StudyLeases {
     return this.running;
   }
 
+  /**
+   * One connection, never recycled (postgres.js would renew it every 30–60 minutes, and the locks with
+   * it). When it closes, whatever the cause, the locks are gone: every study is let go at once, before
+   * another process can take one over, and the next tick starts a new session.
+   */
+  private open(): postgres.Sql {
+    const c = postgres(this.opts.url, {
+      max: 1,
+      idle_timeout: 0,
+      max_lifetime: null,
+      onnotice: () => {},
+      ...(this.opts.applicationName ? { connection: { application_name: this.opts.applicationName } } : {}),
+      onclose: () => {
+        if (this.connection !== c) return;
+        this.connection = null;
+        void c.end({ timeout: 0 }).catch(() => undefined);
+        if (this.held.size) this.opts.log.error('study leases: the lock connection closed; this process coordinates nothing until it takes studies again');
+        for (const id of [...this.held]) void this.drop(id, 'the lock connection closed');
+      },
+    });
+    return c;
+  }
+
   private async tick(): Promise<void> {
     if (this.stopped || this.draining) return;
     let taken: string[];
+    const c = (this.connection ??= this.open());
+    const timeout = <T>(q: Promise<T>): Promise<T> =>
+      Promise.race([q, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${QUERY_TIMEOUT_MS} ms`)), QUERY_TIMEOUT_MS).unref())]);
     try {
-      const c = (this.connection ??= await this.opts.client.reserve());
-      const mine = await c<{ id: string }[]>`
+      const mine = await timeout(c<{ id: string }[]>`
         select s.id from studies s join pg_locks l
           on l.locktype = 'advisory' and l.pid = pg_backend_pid() and l.granted and l.classid = ${STUDY_LEASE_KEY}::oid
-          and l.objid = (hashtext(s.id)::bigint & 4294967295)::oid and l.objsubid = 2`;
+          and l.objid = (hashtext(s.id)::bigint & 4294967295)::oid and l.objsubid = 2`);
       const still = new Set(mine.map((r) => r.id));
       for (const id of [...this.held]) if (!still.has(id)) await this.drop(id, 'its lock was lost');
-      const rows = await c<{ id: string; ok: boolean }[]>`
+      const rows = await timeout(c<{ id: string; ok: boolean }[]>`
         select id, pg_try_advisory_lock(${STUDY_LEASE_KEY}, hashtext(id)) as ok
-        from studies where status <> 'completed' and not (id = any(${[...this.held]}::text[]))`;
+        from studies where status <> 'completed' and not (id = any(${[...this.held]}::text[]))`);
       taken = rows.filter((r) => r.ok).map((r) => r.id);
     } catch (err) {
       // The connection is gone, and the locks with it: another process takes the studies over.
       this.opts.log.error({ err }, 'study leases: the lock connection failed; this process coordinates nothing until it is back');
       for (const id of [...this.held]) await this.drop(id, 'the lock connection failed');
-      this.connection?.release();
-      this.connection = null;
+      if (this.connection === c) this.connection = null;
+      // Ending the session frees any lock it still holds (a slow answer may have taken one).
+      await c.end({ timeout: 0 }).catch(() => undefined);
       return;
     }
     for (const id of taken) {
+      // The session ended while the answer came back: the lock went with it.
+      if (this.connection !== c) break;
       this.held.add(id);
       this.opts.log.info({ studyId: id }, 'coordinating study');
       await this.opts.acquired(id).catch((err) => this.opts.log.error({ err, studyId: id }, 'could not take the study over'));
@@ -94,7 +127,7 @@ export class StudyLeases {
   }
 
   private async drop(studyId: string, why: string): Promise<void> {
-    this.held.delete(studyId);
+    if (!this.held.delete(studyId)) return;
     this.opts.log.warn({ studyId, why }, 'no longer coordinating study');
     await this.opts.lost(studyId).catch((err) => this.opts.log.error({ err, studyId }, 'could not let the study go'));
   }
@@ -120,7 +153,8 @@ export class StudyLeases {
     if (this.timer) clearTimeout(this.timer);
     await this.running;
     if (!this.draining) await this.release();
-    this.connection?.release();
+    const c = this.connection;
     this.connection = null;
+    await c?.end({ timeout: 1 }).catch(() => undefined);
   }
 }
