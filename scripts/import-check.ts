@@ -1,9 +1,11 @@
 /**
  * Checks a hospital export offline, with the same shared analysis the hospital page runs in its worker:
  *
- *   npm run import:check -- FILE --study TEMPLATE_ID|STUDY_JSON [--no-accept] [--encoding utf-8|windows-1252] [--list N]
+ *   npm run import:check -- FILE --study TEMPLATE_ID|TEMPLATE_JSON|STUDY_JSON [--no-accept] [--encoding utf-8|windows-1252] [--list N]
  *
- * STUDY_JSON is a study's definition as GET /api/studies/:id returns it (its `templateId` is read).
+ * TEMPLATE_JSON is a study template as GET /api/templates/:id exports it (a study defined in the
+ * console's study designer, or a built-in one); STUDY_JSON a study's definition as GET /api/studies/:id
+ * returns it (its `templateId` is read: a built-in template).
  * Prints the review as text: the mapping and why, the missing-value codes, flagged and refused rows
  * with line numbers and reasons. What the review proposes (reading the columns in the template's
  * order, missing-value codes) is accepted by default, as if every "accept" were clicked on the page;
@@ -15,9 +17,9 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { analyseAccepting, analyseCsv, blobSource, formatReview, type CsvEncoding } from '../shared/data/csv';
-import { getTemplate, templates, type TaskTemplate } from '../shared/tasks';
+import { getTemplate, taskTemplateSchema, templates, type TaskTemplate } from '../shared/tasks';
 
-const USAGE = 'usage: npm run import:check -- FILE --study TEMPLATE_ID|STUDY_JSON [--no-accept] [--encoding utf-8|windows-1252] [--list N]';
+const USAGE = 'usage: npm run import:check -- FILE --study TEMPLATE_ID|TEMPLATE_JSON|STUDY_JSON [--no-accept] [--encoding utf-8|windows-1252] [--list N]';
 
 function fail(message: string): never {
   console.error(`import:check: ${message}`);
@@ -37,10 +39,16 @@ function templateFor(study: string): TaskTemplate {
   } catch (e) {
     fail(`${study} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
+  // A template exported from the server (GET /api/templates/:id): it has features and a model.
+  if (typeof raw === 'object' && raw !== null && 'features' in raw && 'model' in raw) {
+    const template = taskTemplateSchema.safeParse(raw);
+    if (!template.success) fail(`${study} is not a valid study template: ${template.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'template'}: ${i.message}`).join('; ')}`);
+    return template.data;
+  }
   const parsed = studyFileSchema.safeParse(raw);
-  if (!parsed.success) fail(`${study} is not a study definition: it needs a "templateId" (as GET /api/studies/:id returns)`);
+  if (!parsed.success) fail(`${study} is neither a study template (GET /api/templates/:id) nor a study definition with a "templateId" (GET /api/studies/:id)`);
   const template = getTemplate(parsed.data.templateId);
-  if (!template) fail(`${study} names template '${parsed.data.templateId}', which this version does not know (${Object.keys(templates).join(', ')})`);
+  if (!template) fail(`${study} names template '${parsed.data.templateId}', which this version does not know (${Object.keys(templates).join(', ')}): for a study defined in the console, pass its template JSON (GET /api/templates/${parsed.data.templateId})`);
   return template;
 }
 

@@ -47,7 +47,9 @@ import { studyRoutes } from './studies/routes';
 import { modelRoutes } from './models/routes';
 import { publicModelRoutes } from './models/publicRoutes';
 import { metricSeriesRoutes } from './models/seriesRoutes';
-import { studyAdminRoutes, templateRoutes } from './studies/adminRoutes';
+import { studyAdminRoutes } from './studies/adminRoutes';
+import { columnSummaryRoutes, templateRoutes } from './templates/routes';
+import { loadCustomTemplates } from './templates/store';
 import { createApiTokens } from './monitoring/apiTokens';
 import { monitoringRoutes } from './monitoring/routes';
 import { apiTokenRoutes } from './monitoring/tokenRoutes';
@@ -169,6 +171,8 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
 
   // The coordinator talks to sockets that exist only once attached; until then its events go nowhere.
   let events: CoordinatorEvents = { roundOpened() {}, roundClosed() {}, changed() {} };
+  // Studies of console-defined templates run like the built-in ones: every stored template is registered first.
+  await loadCustomTemplates(db, log);
   const largestModel = Math.max(...Object.values(templates).map((t) => parameterCount(t.model)));
   const maxUpdateBytes = largestModel * 4 + 256 * 1024;
   const coordinator = new Coordinator({
@@ -239,7 +243,8 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
       applicationName: `consilium:${cluster.processName}`,
       log,
       intervalMs: cluster.leaseIntervalMs,
-      acquired: (studyId) => coordinator.adopt(studyId),
+      // A study defined on another process while this one was down or not yet told of it.
+      acquired: (studyId) => loadCustomTemplates(db, log).then(() => coordinator.adopt(studyId)),
       lost: (studyId) => coordinator.relinquish(studyId),
     });
     // A tab that joined through another process may be what the study's coordinator waits for.
@@ -319,7 +324,8 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
   );
   app.route('/api/invites', inviteRoutes({ db, clock, audit }));
   app.route('/api/audit', auditRoutes({ db }));
-  app.route('/api/templates', templateRoutes());
+  app.route('/api/templates', templateRoutes({ db, audit, onCreated: cluster ? (id) => void realtime?.io.serverSideEmit('cluster:template', id) : undefined }));
+  app.route('/api/column-summaries', columnSummaryRoutes({ db, audit }));
   app.route('/api/chat', chatRoutes({ db }));
   app.route('/api/tokens', apiTokenRoutes({ apiTokens, audit }));
   app.route('/api', monitoringRoutes({ db, presence, apiTokens }));
@@ -408,6 +414,7 @@ export async function createApp(deps: AppDeps): Promise<ConsiliumApp> {
         changed: (studyId) => realtime?.notifyChanged(studyId),
         toParticipant: (id, event, payload) => void (io.to(rooms.participant(id)) as unknown as { emit(e: string, p: unknown): void }).emit(event, payload),
       };
+      if (cluster) io.on('cluster:template', (id) => void loadCustomTemplates(db, log).catch((err) => log.error({ err, templateId: id }, 'could not load a new custom template')));
       if (leases) await leases.start();
       else await coordinator.recover();
     },

@@ -36,7 +36,9 @@ export type AuditAction =
   | 'model.approved'
   | 'model.exported'
   | 'api_token.created'
-  | 'api_token.revoked';
+  | 'api_token.revoked'
+  | 'template.created'
+  | 'columns.summarised';
 
 export interface AuditEntry {
   action: AuditAction;

@@ -405,3 +405,34 @@ export const studyConfigChanges = pgTable(
 );
 
 export const allTables = { settings, users, sites, invites, sessions, auditEvents, chatConversations, chatMessages, chatUsage, studies, participants, rounds, updates, refusedUpdates, modelVersions, modelApprovals, siteStatistics, evaluations, studyConfigChanges };
+
+/**
+ * Study templates defined in the console (issue 20), one row per version, never changed once written:
+ * a study keeps the template id it was made with. `definition` is the task template every process and
+ * tab registers; `design` what the admin filled in, to start the next version from.
+ */
+export const customTemplates = pgTable(
+  'custom_templates',
+  {
+    id: text('id').primaryKey(),
+    family: text('family').notNull(),
+    version: integer('version').notNull(),
+    definition: jsonb('definition').$type<unknown>().notNull(),
+    design: jsonb('design').$type<unknown>().notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('custom_templates_family_version').on(t.family, t.version)],
+);
+
+/** Column statistics a site sent from its tab (names, types, ranges, codes; never rows), for the study designer. */
+export const columnSummaries = pgTable(
+  'column_summaries',
+  {
+    id: text('id').primaryKey(),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    summary: jsonb('summary').$type<unknown>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('column_summaries_created').on(t.createdAt)],
+);

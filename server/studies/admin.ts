@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import type { StudyConfig, StudyConfigPatch, StudyStatus, StudySummary } from '../../shared/protocol/schemas';
 import type { ConfigChangeResult, ConfigChangeView, CreateStudyRequest, EnrolResult, SiteView, TemplateView } from '../../shared/protocol/studyAdmin';
-import { isLatestVersion, parameterCount, templates } from '../../shared/tasks';
+import { DENSE_BENCH_TEMPLATE_ID, isLatestVersion, parameterCount, templates } from '../../shared/tasks';
 import type { Db } from '../db/client';
 import { modelVersions, participants, rounds, sites, studies, studyConfigChanges, users } from '../db/schema';
 import type { Coordinator } from '../rounds/coordinator';
@@ -24,14 +24,18 @@ const FIXED_SETTINGS: Partial<Record<keyof StudyConfig, string>> = {
   secureAggregation: 'its sites were told the server would see only sums; a new study can run otherwise',
 };
 
-export function listTemplates(): TemplateView[] {
+/** Every registered template; `custom` names the ones defined in the console (stored in the database). */
+export function listTemplates(custom: ReadonlySet<string> = new Set()): TemplateView[] {
   return Object.values(templates)
+    // The benchmark's synthetic model is not a study anyone should make.
+    .filter((t) => t.id !== DENSE_BENCH_TEMPLATE_ID)
     .map((t) => ({
       id: t.id,
       name: t.name,
       description: t.description,
       version: t.version,
       latest: isLatestVersion(t),
+      custom: custom.has(t.id),
       ...(t.changes ? { changes: t.changes } : {}),
       ...(t.alternative ? { alternative: t.alternative } : {}),
       taskKind: t.model.loss === 'categoricalCrossentropy' ? ('multiclass' as const) : ('binary' as const),

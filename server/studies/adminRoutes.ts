@@ -14,7 +14,6 @@ import {
   createStudyWithSites,
   enrolSiteAsAdmin,
   listConfigChanges,
-  listTemplates,
   restartFromVersion,
   type StudyAdminDeps,
 } from './admin';
@@ -79,14 +78,4 @@ export function studyAdminRoutes(deps: StudyAdminDeps & { audit: Audit }) {
       await audit({ action: 'study.restarted', actor: admin, studyId, target: studyId, address: addressOf(c), detail: { fromVersion } });
       return c.json(result);
     });
-}
-
-/** `GET /api/sites`: every hospital site, for enrolment. */
-/** `GET /api/templates`: what a study can be made from, with each template's default configuration. */
-export function templateRoutes() {
-  const templatesDoc = doc({ tag: 'Study administration', summary: 'The templates a study can be made from, with their defaults', access: 'admin', response: 'Each template: id, name, task, features and default configuration (TemplateView[]).' });
-  return new Hono<AppEnv>().get('/', templatesDoc, (c) => {
-    requireAdmin(c);
-    return c.json(listTemplates());
-  });
 }

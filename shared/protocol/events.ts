@@ -56,6 +56,8 @@ export interface ServerToClientEvents {
 export interface InterServerEvents {
   /** To the process that coordinates the study: something changed that it should look at. */
   'cluster:poke': (poke: { studyId: string; kind: 'recorded' | 'open' | 'sync' }) => void;
+  /** A custom study template was defined: every process registers it from the database. */
+  'cluster:template': (templateId: string) => void;
   /** The study changed: every process rebuilds the dashboards its own admins watch. */
   'cluster:changed': (studyId: string) => void;
   /** A question only the study's coordinator can answer (server/rounds/types.ts ClusterAsk); the others answer null. */

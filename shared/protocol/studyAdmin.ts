@@ -43,6 +43,8 @@ export interface TemplateView {
   version: number;
   /** Whether this is the template's newest version (new studies should take it). */
   latest: boolean;
+  /** Defined in the console (issue 20), not shipped with the server. */
+  custom: boolean;
   /** What this version changes from the one before. */
   changes?: string;
   /** A version offered beside the main one (a bigger model for GPU sites), named by this phrase; new studies start elsewhere. */

@@ -6,6 +6,8 @@ import { templateFamily, type TaskTemplate } from './spec';
 export * from './spec';
 export * from './encoding';
 export * from './modelSpec';
+export * from './design';
+export * from './dictionary';
 export { heartRisk, heartRiskFeatures, heartRiskV2 } from './heartRisk';
 export { hcvStage, hcvStageClasses, hcvStageFeatures, hcvStageV2 } from './hcvStage';
 export { withMissingIndicators } from './versions';
@@ -20,6 +22,9 @@ export const templates: Record<string, TaskTemplate> = {
   [lesionImages.id]: lesionImages,
   [lesionImagesV2.id]: lesionImagesV2,
 };
+
+/** The template families this build ships (custom ones, registered later, are not among them). */
+export const builtInFamilies: ReadonlySet<string> = new Set(Object.keys(templates).map(templateFamily));
 
 /** Whether a newer version of this template exists (new studies are offered the newest first). */
 export function isLatestVersion(template: TaskTemplate): boolean {

@@ -50,6 +50,23 @@ export const categoricalFeatureSchema = z.object({
   missingIndicator: z.boolean().optional(),
 });
 
+/**
+ * How the label column's cells become the label, whatever column a file has it in (the import finds
+ * the column by name; see shared/data/csv/labelRule.ts, which adds the column):
+ *  - `direct`: 0 and 1, or the class index of a multi-class study;
+ *  - `compare`: 1 when the cell's number compares true (`> 0` turns a 0–4 severity scale into 0/1);
+ *  - `match`: 1 for one of `positive`; 0 for one of `negative` (or anything else without it);
+ *  - `classes`: multi-class; `values[k]` lists the texts (or numbers) that mean class k.
+ */
+export const labelRuleVariants = {
+  direct: z.object({ kind: z.literal('direct') }),
+  compare: z.object({ kind: z.literal('compare'), op: z.enum(['>', '>=', '<', '<=', '==', '!=']), value: z.number().finite() }),
+  match: z.object({ kind: z.literal('match'), positive: z.array(z.string().trim().min(1)).min(1), negative: z.array(z.string().trim().min(1)).optional() }),
+  classes: z.object({ kind: z.literal('classes'), values: z.array(z.array(z.string().trim().min(1))).min(2) }),
+};
+export const templateLabelRuleSchema = z.discriminatedUnion('kind', [labelRuleVariants.direct, labelRuleVariants.compare, labelRuleVariants.match, labelRuleVariants.classes]);
+export type TemplateLabelRule = z.infer<typeof templateLabelRuleSchema>;
+
 export const featureSchema = z.discriminatedUnion('kind', [
   numericFeatureSchema,
   binaryFeatureSchema,
@@ -196,6 +213,8 @@ export const taskTemplateSchema = z.preprocess(
         negative: z.string(),
         /** Multi-class templates: the name of each class, by class index. */
         classes: z.array(z.string()).min(2).optional(),
+        /** How an export's label column reads (custom studies say it; without it the import guesses from the values). */
+        rule: templateLabelRuleSchema.optional(),
       }),
       /** Tabular templates: the encoded features. Image templates have none. */
       features: z.array(featureSchema),
@@ -219,6 +238,19 @@ export const taskTemplateSchema = z.preprocess(
         if (t.features.length === 0) ctx.addIssue({ code: 'custom', message: 'a tabular template needs at least one feature', path: ['features'] });
         if (shape.length !== 1) ctx.addIssue({ code: 'custom', message: 'a tabular template takes a flat input vector', path: ['model'] });
       }
+      const names = new Set<string>();
+      t.features.forEach((f, i) => {
+        if (names.has(f.name)) ctx.addIssue({ code: 'custom', message: `two features are named '${f.name}'`, path: ['features', i, 'name'] });
+        names.add(f.name);
+      });
+      if (names.has(t.label.name)) ctx.addIssue({ code: 'custom', message: `the label '${t.label.name}' is also a feature's name`, path: ['label', 'name'] });
+      const rule = t.label.rule;
+      const classCount = t.label.classes?.length ?? 2;
+      if (rule?.kind === 'classes' && rule.values.length !== classCount)
+        ctx.addIssue({ code: 'custom', message: `the label rule lists ${rule.values.length} classes, the label has ${classCount}`, path: ['label', 'rule'] });
+      if (rule && classCount > 2 && (rule.kind === 'compare' || rule.kind === 'match'))
+        ctx.addIssue({ code: 'custom', message: `a label of ${classCount} classes is read directly or by each class's values`, path: ['label', 'rule'] });
+      if (rule?.kind === 'classes' && classCount === 2) ctx.addIssue({ code: 'custom', message: 'a yes/no label is read directly, by a comparison or by its positive values', path: ['label', 'rule'] });
       const last = t.model.layers[t.model.layers.length - 1];
       if (t.model.loss === 'categoricalCrossentropy' && last.type === 'dense' && t.label.classes?.length !== last.units) {
         ctx.addIssue({ code: 'custom', message: `name each of the ${last.units} classes in label.classes`, path: ['label', 'classes'] });

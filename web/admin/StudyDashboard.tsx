@@ -1,3 +1,5 @@
+import { useQuery } from '@tanstack/react-query';
+import { ensureTemplate } from '../api/templates';
 import type { Dashboard } from '../../shared/protocol';
 import { ConfigPanel } from './ConfigPanel';
 import { ConvergenceChart } from './ConvergenceChart';
@@ -21,6 +23,9 @@ import { budgetStopText, stoppedByBudget } from '../privacyFormat';
 
 export function StudyDashboard({ studyId }: { studyId: string }) {
   const { data, isPending, isError, error, live, watchError } = useLiveDashboard(studyId);
+  // A console-defined template is fetched once and registered: the panels below read it like a built-in one.
+  const templateId = data?.study.templateId;
+  useQuery({ queryKey: ['template', templateId], queryFn: () => ensureTemplate(templateId!), enabled: Boolean(templateId), staleTime: Infinity });
 
   if (isPending) {
     return (

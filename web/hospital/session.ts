@@ -1,5 +1,7 @@
 import type { BackendName, ProgressReport } from '../../shared/protocol';
 import { getMe, getStudy } from '../api/endpoints';
+import { ensureTemplate } from '../api/templates';
+import { getTemplate } from '../../shared/tasks';
 import { isLinkToken, isUnauthenticated } from '../api/http';
 import { createSocket, emitWithAck, rateLimitedRetryMs, type ConsiliumSocket } from '../api/socket';
 import { progressCallback, startTrainingWorker, type TrainingWorker } from '../training/client';
@@ -131,6 +133,8 @@ export class HospitalSession {
   async loadStudy(studyId: string): Promise<void> {
     if (this.state.joined) return;
     const study = await getStudy(studyId, this.token);
+    // A study of a console-defined template: the page and the worker register it before anything asks for it.
+    if (!getTemplate(study.templateId)) await this.worker.registerTemplate(await ensureTemplate(study.templateId, this.token));
     this.set({ study, currentVersion: study.currentVersion, studyStatus: study.status });
     this.backendFor(study.templateId);
     await this.loadDataset(study.templateId);

@@ -5,7 +5,7 @@ import { fingerprintImages } from '../../shared/data/images/fingerprint';
 import { toBytes } from '../../shared/data/images/pixels';
 import { labelClasses, StatsAccumulator } from '../../shared/data/stats';
 import { allHeartDemoHospitals, generateHeartRecords, generateLesionImages, lesionHospitals } from '../../shared/synthetic';
-import { templateFamily, type TaskTemplate } from '../../shared/tasks';
+import { builtInFamilies, templateFamily, type TaskTemplate } from '../../shared/tasks';
 import { countLabels, ensureActiveDataset, type DatasetMeta } from './datasetStore';
 
 /** The demo sites' seeded synthetic datasets: heart records or lesion scans, stored as imports are. */
@@ -17,6 +17,8 @@ import { countLabels, ensureActiveDataset, type DatasetMeta } from './datasetSto
  * another template (a heart demo site in a lesion study) has no demo data for it: it imports its own.
  */
 export async function ensureDemoRecords(siteId: string, profileId: string, template: TaskTemplate, studyId: string | null = null): Promise<void> {
+  // A study defined in the console has no synthetic demo data: its sites import their own.
+  if (!builtInFamilies.has(templateFamily(template.id))) return;
   const profiles: { id: string }[] = template.image ? lesionHospitals : allHeartDemoHospitals;
   if (!profiles.some((p) => p.id === profileId)) return;
   // The demo dataset's id is fixed, so regenerating it (two tabs at once) writes the same rows.

@@ -185,6 +185,8 @@ export interface LossCheckResult {
 
 export interface TrainingWorkerApi extends DatasetWorkerApi {
   init(opts?: InitOptions): Promise<InitResult>;
+  /** A template defined in the console (the page fetched it): checked and registered before the worker is asked about its studies. */
+  registerTemplate(template: unknown): Promise<void>;
   getBackend(): BackendName | null;
   ensureDemoDataset(siteId: string, profileId: string, templateId?: string, split?: SplitConfig): Promise<DatasetInfo>;
   datasetInfo(siteId: string, templateId?: string, split?: SplitConfig): Promise<DatasetInfo>;

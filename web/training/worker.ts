@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import { batchRowsToRecords } from '../../shared/data/columnar';
 import { isImageBatch } from '../../shared/data/images/batch';
 import type { BackendName } from '../../shared/protocol';
-import { getTemplate, initialWeights, type ModelSpec, type TaskTemplate } from '../../shared/tasks';
+import { getTemplate, initialWeights, registerTemplate, taskTemplateSchema, type ModelSpec, type TaskTemplate } from '../../shared/tasks';
 import { addSiteStatistics, emptySiteStatistics, siteStatistics } from '../../shared/fl/normalisation';
 import { clipToNorm } from '../../shared/fl/privacy/sitePrivacy';
 import { deriveSeed } from '../../shared/synthetic/rng';
@@ -134,6 +134,10 @@ const releaseCallback = (fn: unknown) => (fn as { [Comlink.releaseProxy]?: () =>
 
 const api: TrainingWorkerApi = {
   ...createDatasetApi(describeDataset),
+
+  async registerTemplate(raw: unknown) {
+    registerTemplate(taskTemplateSchema.parse(raw));
+  },
 
   init(opts: InitOptions = {}) {
     if (opts.memoryBudgetBytes !== undefined) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { labelRuleVariants } from '../../tasks/spec';
 
 /**
  * How a file's column becomes the label. A deliberately small language:
@@ -11,24 +12,10 @@ import { z } from 'zod';
 const column = z.number().int().min(0);
 
 export const labelRuleSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('direct'), column }),
-  z.object({
-    kind: z.literal('compare'),
-    column,
-    op: z.enum(['>', '>=', '<', '<=', '==', '!=']),
-    value: z.number().finite(),
-  }),
-  z.object({
-    kind: z.literal('match'),
-    column,
-    positive: z.array(z.string().trim().min(1)).min(1),
-    negative: z.array(z.string().trim().min(1)).optional(),
-  }),
-  z.object({
-    kind: z.literal('classes'),
-    column,
-    values: z.array(z.array(z.string().trim().min(1))).min(2),
-  }),
+  labelRuleVariants.direct.extend({ column }),
+  labelRuleVariants.compare.extend({ column }),
+  labelRuleVariants.match.extend({ column }),
+  labelRuleVariants.classes.extend({ column }),
 ]);
 export type LabelRule = z.infer<typeof labelRuleSchema>;
 export type CompareOp = Extract<LabelRule, { kind: 'compare' }>['op'];

@@ -142,7 +142,8 @@ export function autoMapping(
   } else {
     for (const f of template.features) features[f.name] = null;
   }
+  const rule = template.label.rule;
   const label =
-    labelColumn === null ? null : guessLabelRule(labelColumn, sampleRows.map((r) => r[labelColumn!] ?? ''), decimal, labelClasses(template));
+    labelColumn === null ? null : rule ? { ...rule, column: labelColumn } : guessLabelRule(labelColumn, sampleRows.map((r) => r[labelColumn!] ?? ''), decimal, labelClasses(template));
   return { features, label, sentinels: [], missingText: [] };
 }
