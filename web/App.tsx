@@ -104,6 +104,14 @@ const router = createBrowserRouter([
         ),
       },
       {
+        path: '/admin/templates/new',
+        element: (
+          <Loading>
+            <AdminPage page="designer" />
+          </Loading>
+        ),
+      },
+      {
         path: '/admin/new-study',
         element: (
           <Loading>

@@ -5,9 +5,10 @@ import { AuditPage } from './AuditPage';
 import { ServerLogPage } from './ServerLogPage';
 import { SitesPage } from './SitesPage';
 import { StudyConsole } from './StudyConsole';
+import { StudyDesignerPage } from './designer/StudyDesignerPage';
 
-/** The admin console; `page` picks the study dashboards (default) or the new-study form. */
-export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study' | 'sites' | 'audit' | 'log' }) {
+/** The admin console; `page` picks the study dashboards (default), the new-study form or the study designer. */
+export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study' | 'designer' | 'sites' | 'audit' | 'log' }) {
   const me = useMe();
 
   if (me.isPending) {
@@ -43,5 +44,6 @@ export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study'
   if (page === 'sites') return <SitesPage />;
   if (page === 'audit') return <AuditPage />;
   if (page === 'log') return <ServerLogPage />;
+  if (page === 'designer') return <StudyDesignerPage />;
   return <StudyConsole page={page} />;
 }

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import type { StudyConfigPatchInput, TemplateView } from '../../shared/protocol';
 import { createStudy, listSites, listTemplates } from '../api/endpoints';
 import { ConfigFields } from './ConfigFields';
@@ -33,7 +33,10 @@ export function NewStudyPage() {
   const sites = useQuery({ queryKey: ['sites'], queryFn: listSites });
   const ids = { template: useId(), name: useId(), id: useId(), error: useId() };
 
-  const [templateId, setTemplateId] = useState('');
+  // `?template=<id>`: the designer's "Create a study from it" preselects the template just saved.
+  const [search] = useSearchParams();
+  const wanted = search.get('template') ?? '';
+  const [templateId, setTemplateId] = useState(wanted);
   const [name, setName] = useState('');
   const [id, setId] = useState('');
   const [idEdited, setIdEdited] = useState(false);
@@ -41,7 +44,9 @@ export function NewStudyPage() {
   const [siteIds, setSiteIds] = useState<Set<string>>(new Set());
   const [shown, setShown] = useState<string[]>([]);
 
-  const template: TemplateView | undefined = templates.data?.find((t) => t.id === templateId) ?? templates.data?.[0];
+  const found = templates.data?.find((t) => t.id === templateId);
+  // A template asked for by the URL may be missing from a list still being refetched: wait for it rather than take the first.
+  const template: TemplateView | undefined = found ?? (templateId === wanted && wanted && templates.isFetching ? undefined : templates.data?.[0]);
   // A template brings its own defaults: choosing another one resets the settings.
   useEffect(() => {
     if (template) {
@@ -128,6 +133,9 @@ export function NewStudyPage() {
               {template.taskKind === 'binary' ? 'Binary' : 'Multi-class'} classification, {template.input} data,{' '}
               {template.parameters.toLocaleString()} parameters.
               {template.latest ? (template.changes ? ` Version ${template.version}: ${template.changes}` : '') : ' An earlier version, kept for the studies made with it.'}
+            </span>
+            <span className="hint">
+              No template fits? <Link to="/admin/templates/new">Define a study</Link>
             </span>
           </div>
           <div className="field">

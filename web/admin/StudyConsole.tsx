@@ -17,9 +17,14 @@ export function StudyConsole({ page = 'console' }: { page?: 'console' | 'new-stu
     <div className="admin">
       <AdminHead title={page === 'new-study' ? 'New study' : 'Studies'}>
         {page === 'console' && (
-          <Link to="/admin/new-study" className="button primary">
-            New study
-          </Link>
+          <>
+            <Link to="/admin/templates/new" className="button">
+              Define a study
+            </Link>
+            <Link to="/admin/new-study" className="button primary">
+              New study
+            </Link>
+          </>
         )}
         {page === 'console' && list.length > 1 && (
           <div className="field inline">

@@ -19,6 +19,9 @@ import type { AuditPage, AuditQuery, CreatedInvite, CreateInvite, InvitePreview,
 import type { DataQuality } from '../../shared/protocol/dataQuality';
 import type { MetricSeries } from '../../shared/protocol/metricSeries';
 import type { RoundDetail } from '../../shared/protocol/roundDetail';
+import type { ColumnSummaryView, CreateTemplateRequest } from '../../shared/protocol/templates';
+import type { StudyDesign } from '../../shared/tasks/design';
+import type { TaskTemplate } from '../../shared/tasks/spec';
 import { apiFetch } from './http';
 
 export type { AdminIdentity, HospitalIdentity, Identity, PatientIdentity } from '../../shared/protocol';
@@ -68,6 +71,20 @@ export const modelJsonUrl = (id: string, version: number | 'approved') => `${stu
 
 export const listTemplates = () => apiFetch<TemplateView[]>('/api/templates');
 
+// Custom study templates, defined in the study designer (issue 20).
+
+/** Store a designed study as a template: a new study id, or the next version of a custom one. */
+export const createTemplate = (req: CreateTemplateRequest) => apiFetch<{ template: TaskTemplate; view: TemplateView }>('/api/templates', { json: req });
+
+/** The design a custom template was made from, to start its next version. */
+export const getTemplateDesign = (id: string) => apiFetch<StudyDesign>(`/api/templates/${encodeURIComponent(id)}/design`);
+
+/** Where a template's full JSON downloads from (the export). */
+export const templateJsonUrl = (id: string) => `/api/templates/${encodeURIComponent(id)}`;
+
+/** What sites sent of their columns (never rows), newest first. */
+export const listColumnSummaries = () => apiFetch<ColumnSummaryView[]>('/api/column-summaries');
+
 export const listSites = () => apiFetch<SiteView[]>('/api/sites');
 
 export const createStudy = (req: z.input<typeof createStudyRequestSchema>) => apiFetch<StudySummary>('/api/studies', { json: req });
@@ -106,3 +123,9 @@ export const getAudit = (q: AuditQuery) => {
   const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [k, String(v)]));
   return apiFetch<AuditPage>(`/api/audit?${params}`);
 };
+
+// Column summaries (issue 20): a hospital tab describes one of its exports; no rows leave the tab.
+
+/** Sends one site's column statistics (names, types, ranges, shared codes) for the study designer. */
+export const sendColumnSummary = (summary: import('../../shared/data/columns').ColumnSummary, token?: string) =>
+  apiFetch<{ id: string }>('/api/column-summaries', { json: summary, token });

@@ -2,6 +2,7 @@ import { useParams, useSearchParams } from 'react-router';
 import { backendNameSchema } from '../../shared/protocol';
 import { ActivityLog } from './ActivityLog';
 import { BackendFigures } from './BackendFigures';
+import { ColumnSummaryPanel } from './ColumnSummaryPanel';
 import { DatasetPanel } from './DatasetPanel';
 import { LocalData } from './datasets/LocalData';
 import { memoryBudgetFromQuery } from './memoryBudget';
@@ -65,6 +66,8 @@ export function HospitalPage({ credential }: { credential?: string } = {}) {
           <label className="field inline">
             <span>Study</span>
             <select
+              aria-label="Study"
+              data-testid="study-picker"
               value={study?.id ?? ''}
               disabled={state.joined}
               onChange={(e) => void session.loadStudy(e.target.value)}
@@ -85,6 +88,8 @@ export function HospitalPage({ credential }: { credential?: string } = {}) {
       </div>
       <BackendFigures probe={state.backendProbe} />
       <LocalData session={session} state={state} />
+      {/* Collapsed, beside the data import: describing an export for a new study is not part of training. */}
+      <ColumnSummaryPanel token={token} />
       <ActivityLog entries={state.activity} />
     </div>
   );

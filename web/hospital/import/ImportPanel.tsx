@@ -1,6 +1,6 @@
 import { useCallback, useId, useRef, useState, type DragEvent } from 'react';
 import type { CsvImportOptions } from '../../../shared/data/csv';
-import { getTemplate, type TaskTemplate } from '../../../shared/tasks';
+import { getTemplate, templateFamily, type TaskTemplate } from '../../../shared/tasks';
 import sampleCsvUrl from '../../../docs/samples/heart-sample.csv?url';
 import { bytes } from '../datasets/storage';
 import type { HospitalState } from '../hospitalState';
@@ -197,9 +197,16 @@ export function ImportPanel({ session, state, onImported }: { session: HospitalS
     <section className="panel import-panel" aria-labelledby="import-title">
       <div className="panel-head">
         <h2 id="import-title">Import hospital data</h2>
-        <a className="small" href={sampleCsvUrl} download="heart-sample.csv">
-          Download a sample CSV
-        </a>
+        {templateFamily(template.id) === 'heart-risk' ? (
+          <a className="small" href={sampleCsvUrl} download="heart-sample.csv">
+            Download a sample CSV
+          </a>
+        ) : (
+          // Other studies have no sample file: their column layout, a header row to fill in, instead.
+          <a className="small" href={`data:text/csv;charset=utf-8,${encodeURIComponent([...template.features.map((f) => f.name), template.label.name].join(',') + '\n')}`} download={`${templateFamily(template.id)}-columns.csv`}>
+            Download the column layout
+          </a>
+        )}
       </div>
       {(s.step === 'idle' || s.step === 'failed') && (
         <ImportStart
