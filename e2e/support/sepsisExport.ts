@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { mulberry32, normal } from '../../shared/synthetic/rng';
 
 /*
@@ -6,16 +8,8 @@ import { mulberry32, normal } from '../../shared/synthetic/rng';
  * own dialect (words or codes, a missing-value mark, column order). Seeded: the same files every run.
  */
 
-export const SEPSIS_DICTIONARY = [
-  'name,type,unit,range,limits,codes,description',
-  'age,integer,years,18-100,0-120,,Age at admission',
-  'lactate,numeric,mmol/l,0.5-10,0-30,,Serum lactate',
-  'resp_rate,integer,breaths/min,8-40,0-80,,Respiratory rate',
-  'fever,binary,,,,0=no;1=yes,Temperature above 38 °C',
-  'ward,categorical,,,,1=ICU;2=medical;3=surgical,Admitting ward',
-  'mrn,id,,,,,Medical record number (not used)',
-  'sepsis,label,,,,0=no sepsis;1=sepsis,Sepsis within 48 hours',
-].join('\n');
+/** The README's example (docs/samples/sepsis-dictionary.csv): what a consortium writes in a spreadsheet. */
+export const SEPSIS_DICTIONARY = fs.readFileSync(path.resolve('docs/samples/sepsis-dictionary.csv'), 'utf8');
 
 export interface SepsisExportOptions {
   seed: number;

@@ -3,6 +3,7 @@ import { updateWeight, weightCapped } from '../../shared/fl/bounds';
 import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { updateMetaSchema, type UploadReceipt } from '../../shared/protocol/schemas';
 import { weightShapes, type WeightShape } from '../../shared/tasks';
+import { ensureTemplate } from '../templates/store';
 import type { StreamLayout } from '../../shared/weights/streamDecoder';
 import { crashPoint } from '../crashPoints';
 import { blobsOf, type Db } from '../db/client';
@@ -156,6 +157,8 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: Rec
     );
   // A straggler: dropped, or taken into the open round down-weighted when the study says so.
   const target = open || round.status === 'open' ? { round, staleness: 0, weight: 1 } : await lateTarget(db, study!, round, req.participantId);
+  // A console-defined study's template, if a peer process defined it after this one last looked.
+  await ensureTemplate(db, templateId);
   checkShapes(layout, weightShapes(templateOf(templateId).model), received);
 
   const ledger = await ctx.ledgerFor(target.round);
