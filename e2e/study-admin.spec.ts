@@ -51,7 +51,7 @@ test('an admin creates a study in the console, then pauses, resumes, reconfigure
   const history = page.getByTestId('config-history');
   await expect(history).toContainText('localEpochs 2 → 3');
   await expect(history).toContainText('fedyogi');
-  await expect(page.getByTestId('config-summary')).toContainText('fedyogi (server learning rate 0.05, server β₁ 0.9, server β₂ 0.99, server τ 0.001)');
+  await expect(page.getByTestId('config-summary')).toContainText('fedyogi (server learning rate 0.05, server β₁ 0.5, server β₂ 0.99, server τ 0.001)');
   await expect(history).toContainText(consilium.admin.email);
   await expect(history).toContainText('from round 1');
   await expect(page.getByTestId('config-summary')).toContainText('adaptive, to the median update norm');

@@ -12,7 +12,8 @@
  * template's local epochs, batch size and learning rate, the initial model from the seed, and the
  * server's own rule (createStrategy(...).aggregate, with its stored state carried round to round).
  * What it leaves out: the server's update clipping (the template's adaptive bound). The adaptive
- * rules' steps hardly depend on the scale of Δ, FedAvg's does; clipping would only shrink FedAvg's steps.
+ * rules' steps hardly depend on the scale of a later round's Δ (their unit, under relativeStep, is
+ * fixed by round 1's), FedAvg's does; clipping would mostly shrink FedAvg's steps.
  * Seed k of the sweep is the template's seed + k (k = 0 is the template's own study).
  *
  * Criteria (per template, mean over the seeds): round-1 accuracy ≥ FedAvg's − 5 points, round-R

@@ -23,11 +23,11 @@ describe('strategy registry', () => {
   it('fills defaults, so the stored configuration says exactly what ran', () => {
     expect(strategyConfigSchema.parse({ name: 'fedadam' })).toEqual({
       name: 'fedadam',
-      // Issue 20: warm start, η 0.03 (was cold start, η 0.01; see shared/fl/adaptive.ts).
-      options: { normBound: null, tau: 1e-3, beta1: 0.9, beta2: 0.99, serverLearningRate: 0.03, warmStart: true },
+      // Issue 20: warm start, β₁ 0.5, η 1 in units of round 1's RMS mean delta (was cold start, absolute η 0.01; see shared/fl/adaptive.ts).
+      options: { normBound: null, tau: 1e-3, beta1: 0.5, beta2: 0.99, serverLearningRate: 1, warmStart: true, relativeStep: true },
     });
-    // A configuration stored before the warm start existed names its old values; only warmStart is filled.
-    expect(strategyConfigSchema.parse({ name: 'fedyogi', options: { normBound: null, tau: 1e-3, beta1: 0.9, beta2: 0.99, serverLearningRate: 0.01 } }).options).toMatchObject({ serverLearningRate: 0.01 });
+    // A configuration stored before the warm start existed names its old values; warmStart is filled, and its η stays absolute.
+    expect(strategyConfigSchema.parse({ name: 'fedyogi', options: { normBound: null, tau: 1e-3, beta1: 0.9, beta2: 0.99, serverLearningRate: 0.01 } }).options).toMatchObject({ serverLearningRate: 0.01, relativeStep: false });
     expect(strategyConfigSchema.parse({ name: 'trimmed-mean', options: { normBound: {} } }).options).toEqual({
       normBound: { factor: 1 },
       trimFraction: 0.2,

@@ -59,7 +59,7 @@ describe('the study configuration form', () => {
     const yogi = applyFormChange(formFromConfig(base), { strategy: 'fedyogi' });
     // η is the default tuned in shared/fl/adaptive.ts (docs/benchmarks.md): the form shows whatever it is.
     const eta = String((strategies.fedyogi.options.parse({}) as { serverLearningRate: number }).serverLearningRate);
-    expect(yogi.strategyOptions).toEqual({ serverLearningRate: eta, beta1: '0.9', beta2: '0.99', tau: '0.001', initialAccumulator: '' });
+    expect(yogi.strategyOptions).toEqual({ serverLearningRate: eta, beta1: '0.5', beta2: '0.99', tau: '0.001', initialAccumulator: '' });
     expect(patchFromForm(yogi, base)).toEqual({ strategy: { name: 'fedyogi', options: {} } });
     const faster = { ...yogi, strategyOptions: { ...yogi.strategyOptions, serverLearningRate: '0.05' } };
     expect(patchFromForm(faster, base)).toEqual({ strategy: { name: 'fedyogi', options: { serverLearningRate: 0.05 } } });

@@ -25,7 +25,7 @@ export interface StrategyOptionField {
   optional?: boolean;
 }
 
-const serverLearningRate = { key: 'serverLearningRate', label: 'Server learning rate', hint: 'η: the server optimiser’s step on the mean update.' };
+const serverLearningRate = { key: 'serverLearningRate', label: 'Server learning rate', hint: 'η: the server optimiser’s step on the mean update (FedAdam, FedYogi, FedAdagrad: in units of round 1’s mean update).' };
 const beta1 = { key: 'beta1', label: 'Server β₁', hint: 'First-moment decay [0–1).' };
 const adaptive = [
   serverLearningRate,
