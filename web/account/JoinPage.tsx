@@ -2,11 +2,13 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { previewInvite, redeemInvite } from '../api/endpoints';
+import { useTitle } from '../layout/useTitle';
 
 const ROLE_TEXT = { platform_admin: 'a platform admin', site_admin: 'a site admin', staff: 'hospital staff', patient: 'a patient' } as const;
 
 /** `/join/:code`: redeem a single-use invite by choosing an email and a password. */
 export function JoinPage() {
+  useTitle('Join Consilium');
   const { code = '' } = useParams();
   const navigate = useNavigate();
   const queryClient = useQueryClient();

@@ -6,9 +6,21 @@ import { ServerLogPage } from './ServerLogPage';
 import { SitesPage } from './SitesPage';
 import { StudyConsole } from './StudyConsole';
 import { StudyDesignerPage } from './designer/StudyDesignerPage';
+import { useTitle } from '../layout/useTitle';
+
+/** The tab's title: each page's heading, as AdminHead shows it. */
+const TITLES = {
+  console: 'Admin console',
+  'new-study': 'New study · Admin console',
+  designer: 'Define a study',
+  sites: 'Sites and people · Admin console',
+  audit: 'Audit log · Admin console',
+  log: 'Server log · Admin console',
+} as const;
 
 /** The admin console; `page` picks the study dashboards (default), the new-study form or the study designer. */
 export function AdminPage({ page = 'console' }: { page?: 'console' | 'new-study' | 'designer' | 'sites' | 'audit' | 'log' }) {
+  useTitle(TITLES[page]);
   const me = useMe();
 
   if (me.isPending) {

@@ -24,7 +24,7 @@ import {
 const SITE_COLOURS = ['#5b7fa8', '#b07a4f', '#8467a8', '#4f9a78', '#a8577a', '#8c8c3e', '#3e8c8c', '#a86b3e', '#6b6bb0', '#7a7a7a'];
 /** Past this many sites their ROC curves start hidden (the admin can still show them). */
 const SITES_SHOWN_BY_DEFAULT = 12;
-const POOLED_COLOUR = 'var(--brand)';
+const POOLED_COLOUR = 'var(--brand-fg)';
 const UNIT_TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1];
 const DIAGONAL = [
   { x: 0, y: 0 },

@@ -1,12 +1,15 @@
 import { SignInForm } from '../account/SignInForm';
 import { useMe } from '../account/useMe';
 import { sessionCredential } from '../api/http';
+import { useTitle } from '../layout/useTitle';
 import { HospitalPage } from './HospitalPage';
 import { SiteAdminPanel } from './SiteAdminPanel';
 
 /** `/hospital`: the hospital page for staff signed in with a password (a sign-in link opens `/hospital/:token`). */
 export function HospitalHome() {
   const me = useMe();
+  // A signed-in hospital sees its site's page, which names the tab after the site.
+  useTitle(me.data?.role === 'hospital' ? undefined : 'Hospitals');
   if (me.isPending) {
     return (
       <section className="panel narrow" aria-busy="true">

@@ -9,6 +9,7 @@ import { memoryBudgetFromQuery } from './memoryBudget';
 import { ParticipationPanel } from './ParticipationPanel';
 import { PrivacyLine, SecureAggregationLine } from './PrivacyLine';
 import { useHospitalSession } from './useHospitalSession';
+import { useTitle } from '../layout/useTitle';
 
 /** One hospital's participation; `credential` is set for a tab signed in by password, else the link's token is in the URL. */
 export function HospitalPage({ credential }: { credential?: string } = {}) {
@@ -20,6 +21,7 @@ export function HospitalPage({ credential }: { credential?: string } = {}) {
   // Test hook: a backend whose gradients the measurement makes wrong, to show it is refused.
   const perturb = backendNameSchema.safeParse(search.get('perturbBackend'));
   const { session, state } = useHospitalSession(token, forced.success ? forced.data : undefined, memoryBudget, perturb.success ? perturb.data : undefined);
+  useTitle(state?.site?.name ?? 'Hospital site');
 
   if (!session || !state || (state.phase === 'loading' && !state.site)) {
     return (

@@ -13,11 +13,28 @@ const STATE_TEXT: Record<string, string> = {
   straggler: 'Missed the round’s deadline',
 };
 
-/** Waiting, once the study is over, is waiting for nothing: say so. */
+/** Waiting, once the study is over or paused, is waiting for nothing (or for an admin): say so. */
 function stateText(participantState: string, studyStatus: HospitalState['studyStatus']): string {
-  if (participantState === 'idle' && studyStatus === 'stopped') return 'The study has stopped: no round will open again';
-  if (participantState === 'idle' && studyStatus === 'completed') return 'The study is complete: no round will open again';
+  const settled = participantState === 'idle' || participantState === 'done' || participantState === 'offline';
+  if (settled && studyStatus === 'stopped') return 'The study was stopped: no round will open again';
+  if (settled && studyStatus === 'completed') return participantState === 'done' ? 'Update delivered; the study is complete' : 'The study is complete: no round will open again';
+  if (participantState === 'idle' && studyStatus === 'paused') return 'The study is paused: rounds resume when the coordinator resumes it';
   return STATE_TEXT[participantState];
+}
+
+/** What the button row says under the Join button: true to the study's status, and to this tab's part. */
+function actionText(state: HospitalState, roundsDone: number, leads: boolean): string {
+  const over = state.studyStatus === 'completed' || state.studyStatus === 'stopped';
+  if (over) {
+    const ended = state.studyStatus === 'completed' ? 'The study is complete' : 'The study was stopped';
+    if (!state.joined && roundsDone === 0) return `${ended}: there is nothing to join. You can close this tab.`;
+    const part = roundsDone === 0 ? 'This hospital contributed no update.' : `This hospital contributed ${roundsDone === 1 ? 'one round' : `${roundsDone} rounds`}${state.lastEvaluation ? `; the last model it evaluated (v${state.lastEvaluation.version}) scored ${percent(state.lastEvaluation.accuracy)} on its records` : ''}.`;
+    return `${ended}: you can close this tab. ${part}`;
+  }
+  if (state.joined && !leads) return 'Standing by: only one tab of a hospital trains at a time.';
+  if (state.joined && state.studyStatus === 'paused') return 'The study is paused: keep this tab open, training resumes with the study.';
+  if (state.joined) return 'Keep this tab open, even hidden: it trains whenever the coordinator opens a round.';
+  return 'Joining lets the coordinator include this site in training rounds.';
 }
 
 export function ParticipationPanel({
@@ -35,6 +52,7 @@ export function ParticipationPanel({
   const shown = mirrored && tab.leader ? { ...state, ...tab.leader } : state;
   const trainsHere = tab.role === 'leader' && state.participantState === 'training';
   const epochProgress = shown.epoch !== null && shown.epochs ? Math.min(1, shown.epoch / shown.epochs) : 0;
+  const over = shown.studyStatus === 'completed' || shown.studyStatus === 'stopped';
   const busy = shown.participantState === 'training' || shown.participantState === 'uploading' || shown.participantState === 'evaluating';
   return (
     <section className="panel" aria-labelledby="participation-title">
@@ -68,7 +86,7 @@ export function ParticipationPanel({
         <span data-testid="participant-state" className="state-word">
           {shown.participantState}
         </span>
-        <span className="muted">{stateText(shown.participantState, state.studyStatus)}</span>
+        <span className="muted">{stateText(shown.participantState, shown.studyStatus)}</span>
       </div>
 
       {shown.participantState === 'training' && (
@@ -132,15 +150,11 @@ export function ParticipationPanel({
       )}
 
       <div className="actions">
-        <button type="button" className="button primary" data-testid="join-button" disabled={!canJoin} onClick={onJoin}>
+        <button type="button" className={over ? 'button' : 'button primary'} data-testid="join-button" disabled={!canJoin} onClick={onJoin}>
           {state.joined ? 'Joined' : 'Join study'}
         </button>
-        <p className="muted small">
-          {state.joined && tab.role !== 'leader'
-            ? 'Standing by: only one tab of a hospital trains at a time.'
-            : state.joined
-            ? 'Keep this tab open, even hidden: it trains whenever the coordinator opens a round.'
-            : 'Joining lets the coordinator include this site in training rounds.'}
+        <p className={over ? 'notice small' : 'muted small'} data-testid="participation-note">
+          {actionText({ ...state, studyStatus: shown.studyStatus }, shown.roundsDone, tab.role === 'leader')}
         </p>
       </div>
     </section>

@@ -1,6 +1,8 @@
 import { Link } from 'react-router';
+import { useTitle } from '../layout/useTitle';
 
 export function LandingPage() {
+  useTitle('Federated learning for hospitals');
   return (
     <div className="landing">
       <section className="hero">

@@ -4,6 +4,7 @@ import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { useMe } from '../account/useMe';
 import { logout } from '../api/endpoints';
 import { keepSessionAlive } from '../api/http';
+import { ThemeToggle } from '../theme/ThemeToggle';
 
 export function Layout() {
   const { pathname } = useLocation();
@@ -32,7 +33,10 @@ export function Layout() {
               <NavLink to="/admin">Admin console</NavLink>
             </nav>
           )}
-          {!hospital && <AccountMenu />}
+          <div className="topbar-end">
+            {!hospital && <AccountMenu />}
+            <ThemeToggle />
+          </div>
         </div>
       </header>
       <main id="main" className="content">

@@ -1,6 +1,8 @@
 import { Link } from 'react-router';
+import { useTitle } from './useTitle';
 
 export function NotFoundPage() {
+  useTitle('Page not found');
   return (
     <section className="panel narrow">
       <h1>Page not found</h1>
