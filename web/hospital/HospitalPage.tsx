@@ -42,6 +42,10 @@ export function HospitalPage({ credential }: { credential?: string } = {}) {
   }
 
   const { site, study } = state;
+  // A tab that stands by shows the training tab's state in its panel: the header says the same.
+  const leader = state.tab.role !== 'leader' ? state.tab.leader : null;
+  const headStatus = leader?.studyStatus ?? state.studyStatus ?? study?.status;
+  const headVersion = Math.max(leader?.currentVersion ?? 0, state.currentVersion ?? study?.currentVersion ?? 0);
   return (
     <div className="hospital">
       <section className="page-head">
@@ -52,9 +56,9 @@ export function HospitalPage({ credential }: { credential?: string } = {}) {
             <>
               <p className="subtitle">
                 <span data-testid="study-name">{study.name}</span>
-                <span className={`badge status-${state.studyStatus ?? study.status}`}>{state.studyStatus ?? study.status}</span>
+                <span className={`badge status-${headStatus}`} data-testid="study-status">{headStatus}</span>
                 <span className="muted">
-                  {study.completedRounds} of {study.config.rounds} rounds · model v{state.currentVersion ?? study.currentVersion}
+                  {study.completedRounds} of {study.config.rounds} rounds · model v{headVersion}
                 </span>
               </p>
               <PrivacyLine study={study} status={state.studyStatus} />
