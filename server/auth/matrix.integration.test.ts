@@ -98,6 +98,11 @@ const rules: Record<string, Case | Case[]> = {
   'DELETE /api/invites/:id': { expect: SITE_MANAGERS },
   'GET /api/audit': { expect: ADMIN_ONLY },
   'GET /api/templates': { expect: ADMIN_ONLY },
+  'POST /api/templates': { expect: ADMIN_ONLY, body: {} },
+  'GET /api/templates/:id': { expect: SIGNED_IN, params: { id: 'heart-risk' } },
+  'GET /api/templates/:id/design': { expect: ADMIN_ONLY, params: { id: 'heart-risk' } },
+  'POST /api/column-summaries': { expect: HOSPITAL_ONLY, body: {} },
+  'GET /api/column-summaries': { expect: ADMIN_ONLY },
   // The monitoring routes also take an API token (tested in monitoring.integration.test.ts); sessions: admins only.
   'GET /api/rounds/current': { expect: ADMIN_ONLY },
   'GET /api/metrics/latest': { expect: ADMIN_ONLY },
