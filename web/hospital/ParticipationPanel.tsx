@@ -16,7 +16,7 @@ const STATE_TEXT: Record<string, string> = {
 /** Waiting, once the study is over or paused, is waiting for nothing (or for an admin): say so. */
 function stateText(participantState: string, studyStatus: HospitalState['studyStatus']): string {
   const settled = participantState === 'idle' || participantState === 'done' || participantState === 'offline';
-  if (settled && studyStatus === 'stopped') return 'The study was stopped: no round will open again';
+  if (settled && studyStatus === 'stopped') return 'The study has stopped: no round will open again';
   if (settled && studyStatus === 'completed') return participantState === 'done' ? 'Update delivered; the study is complete' : 'The study is complete: no round will open again';
   if (participantState === 'idle' && studyStatus === 'paused') return 'The study is paused: rounds resume when the coordinator resumes it';
   return STATE_TEXT[participantState];
