@@ -117,6 +117,10 @@ test.describe('risk check on a phone', () => {
     await expect(result).toContainText('It is not a diagnosis');
     await expect(result.getByRole('link', { name: 'What a risk estimate means, and what it does not' })).toHaveAttribute('href', '/chat/articles/risk-estimates');
     await expect(result.getByTestId('risk-factor').first()).toBeVisible();
+    // Each factor is a plain sentence whose direction is the model's; never the dataset's "thalassemia".
+    await expect(result.getByTestId('risk-factor').first()).toContainText(/(raised|lowered) your estimate/);
+    await expect(result).not.toContainText(/thalassemia/i);
+    await expect(result.getByTestId('risk-next-step')).toContainText('What to do next');
     await expect(result.getByTestId('risk-model-version')).toContainText('Version 0 of the model for “Heart disease risk (demo)”, approved for patients on');
     await expect(result.getByTestId('risk-validation')).toContainText('No hospital has reported test results for this version yet');
     await expect(result.getByTestId('risk-unknown-note')).toContainText('“I don’t know” for: fasting blood sugar');

@@ -1,5 +1,6 @@
-// Retrieval quality of the patient chat on the held-out question set: prints every miss, then, on
-// the last line, `top1=0.NN top3=0.NN`. `--calibrate` instead prints how the no-good-match threshold
+// Answer quality of the patient chat on the held-out question set: prints every miss (wrong article,
+// or the right article without the number or next step the question asked for), then, on the last
+// line, `top1=0.NN top3=0.NN pass=0.NN answers-with-asked-content=K/M (N questions)`. `--calibrate` instead prints how the no-good-match threshold
 // (MIN_COVERAGE) would do on the calibration set, which is where that threshold is chosen.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,11 +29,12 @@ if (process.argv.includes('--calibrate')) {
   }
 } else {
   const evaluation = evaluate(kb, load('questions.json'));
-  const misses = evaluation.results.filter((r) => !r.top1);
+  const misses = evaluation.results.filter((r) => !r.pass);
   console.log(`${evaluation.results.length} questions, ${kb.articles.length} articles, ${kb.passages.length} passages`);
   for (const r of misses) {
     const got = r.reply === 'answer' ? r.ranking.slice(0, 3).join(', ') : r.reply;
-    console.log(`${r.top3 ? 'top-3 only' : 'MISS      '}  [${r.kind ?? ''}] ${r.q}\n            expected ${r.expected}, got ${got}`);
+    if (r.top1) console.log(`NO ANSWER   [${r.kind ?? ''}] ${r.q}\n            right article, but the quote lacks ${r.missing.map((m) => `"${m}"`).join(', ')}`);
+    else console.log(`${r.top3 ? 'top-3 only' : 'MISS      '}  [${r.kind ?? ''}] ${r.q}\n            expected ${r.expected}, got ${got}`);
   }
   if (!misses.length) console.log('no misses');
   console.log(summaryLine(evaluation));

@@ -10,8 +10,13 @@
  * 4. respond.ts: otherwise an extractive answer (one to three sentences quoted from the best section)
  *    citing the article by title with a link to /chat/articles/<slug>.
  *
+ *    A question that asks for a number (quantity.ts: "what is a normal…", "how many…") is answered from
+ *    the section, and with the sentence, that states one with its unit.
+ *
  * Every reply carries the "information, not a diagnosis" line. `npm run eval:chat` measures retrieval on
- * eval/questions.json; eval/calibration.json is where the threshold was chosen.
+ * eval/questions.json and, for questions with `mustContain`, whether the quote holds the number or next
+ * step asked for; eval/calibration.json is where the threshold was chosen. riskBands.ts holds the next
+ * step the risk check shows for each band of estimate.
  */
 export * from './articles';
 export { detectEmergency, type EmergencyKind, type EmergencyMatch } from './emergency';
@@ -19,3 +24,5 @@ export { asksForDosing } from './dosing';
 export * from './knowledgeBase';
 export * from './replies';
 export * from './respond';
+export { asksForQuantity, hasQuantity } from './quantity';
+export * from './riskBands';

@@ -1,8 +1,22 @@
 import MiniSearch from 'minisearch';
 import { parseArticle, toPassages, type Article, type Passage } from './articles';
+import { asksForQuantity, hasQuantity } from './quantity';
+import { bandWordsFor } from './riskBands';
 import { SpellingCorrector } from './spelling';
 import { conceptSpans, synonymWords } from './synonyms';
 import { isConcept, isContentWord, normalise, stem, tokenize, words } from './text';
+
+/**
+ * In a question that asks for a number, the words that only say so ("what is a normal … level", "what
+ * number"): its form, not its topic. They are left out of section ranking, where the quantity boost
+ * stands for them; otherwise "level" would pick whichever section says "levels" most.
+ */
+const QUANTITY_FORM_WORDS = new Set(['level', 'number', 'normal', 'reading', 'value', 'figure', 'range', 'amount', 'percentage'].map(stem));
+/** Words that name opposite kinds of result: a question about one is not answered by a section headed by the other. */
+const OPPOSITES: [string, string][] = [
+  ['high', 'low'],
+  ['rais', 'lower'],
+];
 
 /** Field weights: a query word in an article's title or keywords says more than one in its prose. */
 const FIELD_BOOST = { title: 2, keywords: 1.5, heading: 1.5, text: 1 };
@@ -72,8 +86,12 @@ export function knowledgeBaseFromSources(sources: { name: string; source: string
   return buildKnowledgeBase(sources.map((s) => parseArticle(s.source, s.name)));
 }
 
-/** "What is LDL?", "What are triglycerides?", "What does oldpeak mean?": a question asking for a definition. */
+/**
+ * "What is LDL?", "What are triglycerides?", "What does oldpeak mean?": a question asking for a
+ * definition. "What is a normal cholesterol level?" asks for a number, not a definition.
+ */
 export function isDefinitionQuestion(query: string): boolean {
+  if (asksForQuantity(query)) return false;
   return /^(?:what(?: is| are|'s| does| do)|define|definition of|meaning of|explain)\b/.test(normalise(query).replace(/^(?:and|so|ok|please),? /, ''));
 }
 
@@ -135,18 +153,24 @@ export function buildKnowledgeBase(articlesIn: Article[]): KnowledgeBase {
    */
   function rankSections(query: string, slug: string): Passage[] {
     const own = passages.filter((p) => p.slug === slug);
-    const bags = own.map((p) => {
+    const bagOf = (p: Passage, text: string) => {
       const heading = p.heading === p.articleTitle ? '' : p.heading;
       const counts = new Map<string, number>();
-      const tokens = tokenize(`${heading} ${p.text}`);
+      const tokens = tokenize(`${heading} ${text}`);
       for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
       return { counts, length: tokens.length, heading: new Set(tokenize(heading)), defines: definedTerms(p.sentences) };
-    });
+    };
+    type Bag = ReturnType<typeof bagOf>;
+    const bags = own.map((p) => bagOf(p, p.text));
     const avgLength = bags.reduce((s, b) => s + b.length, 0) / Math.max(1, bags.length);
-    const all = [...new Set(tokenize(query))];
+    const quantity = asksForQuantity(query);
+    const asked = [...new Set(tokenize(query))];
+    const topical = quantity ? asked.filter((t) => !QUANTITY_FORM_WORDS.has(t)) : asked;
+    const all = topical.length ? topical : asked;
     const definitional = isDefinitionQuestion(query);
-    const scoreWith = (terms: string[]) =>
-      bags.map((b) => {
+    const scoreWith = (terms: string[], of: (Bag | null)[] = bags) =>
+      of.map((b) => {
+        if (!b) return 0;
         let score = 0;
         for (const t of terms) {
           const df = bags.filter((x) => x.counts.has(t)).length;
@@ -160,9 +184,34 @@ export function buildKnowledgeBase(articlesIn: Article[]): KnowledgeBase {
         }
         return score;
       });
-    let scores = scoreWith(all.filter((t) => !isConcept(t)));
+    const plainTerms = all.filter((t) => !isConcept(t));
+    let scores = scoreWith(plainTerms);
     if (scores.every((x) => x <= 0)) scores = scoreWith(all.filter(isConcept));
-    return own.map((p, i) => ({ p, s: scores[i], i })).sort((a, b) => b.s - a.s || a.i - b.i).map((x) => x.p);
+    // "What is a normal cholesterol level?", "what number is high cholesterol": the section whose
+    // numbers are about what was asked answers it, not the one that uses the words most. A section is
+    // scored again on its sentences that state a quantity alone; those that match come first.
+    let first: number[] = scores.map(() => 0);
+    if (quantity) {
+      const quantityBags = own.map((p) => {
+        const stated = p.sentences.filter(hasQuantity);
+        return stated.length ? bagOf(p, stated.join(' ')) : null;
+      });
+      first = scoreWith(plainTerms, quantityBags);
+    }
+    // "I got a high result": not the section headed "If your result is low".
+    const askedSet = new Set(asked);
+    for (const [a, b] of OPPOSITES) {
+      for (const [want, avoid] of [[a, b], [b, a]]) {
+        if (!askedSet.has(want) || askedSet.has(avoid)) continue;
+        const demote = (x: number, i: number) => (bags[i].heading.has(avoid) && !bags[i].heading.has(want) ? x * 0.25 : x);
+        scores = scores.map(demote);
+        first = first.map(demote);
+      }
+    }
+    return own
+      .map((p, i) => ({ p, q: first[i], s: scores[i], i }))
+      .sort((a, b) => b.q - a.q || b.s - a.s || a.i - b.i)
+      .map((x) => x.p);
   }
 
   // Document frequency of every processed term over passages, for the rarity weights.
@@ -198,7 +247,11 @@ export function buildKnowledgeBase(articlesIn: Article[]): KnowledgeBase {
       if (spanStems.length === 0) out.push({ alternatives: [span.concept], weight: weight(span.concept) });
       for (const st of spanStems) concepts.set(st, [...(concepts.get(st) ?? []), span.concept]);
     }
-    for (const st of new Set(words(corrected).filter(isContentWord).map(stem))) {
+    // A bare number ("my risk says 95%", "my cholesterol is 6.2") is the patient's own reading, not what
+    // the question is about: it neither needs a match nor counts against one, unless it is all there is.
+    const contentStems = [...new Set(words(corrected).filter(isContentWord).map(stem))];
+    const topical = contentStems.filter((st) => !/^\d+$/.test(st));
+    for (const st of topical.length ? topical : contentStems) {
       const cs = concepts.get(st) ?? [];
       const known = df.has(st) ? weight(st) : Math.max(0, ...cs.filter((c) => df.has(c)).map(weight));
       out.push({ alternatives: [st, ...cs], weight: known || maxWeight });
@@ -207,7 +260,9 @@ export function buildKnowledgeBase(articlesIn: Article[]): KnowledgeBase {
   }
 
   function search(query: string): SearchOutcome {
-    const corrected = correct(query);
+    // A quoted percentage in a question about a risk estimate reads as its band ("95%" → "high").
+    const plain = correct(query);
+    const corrected = [plain, ...bandWordsFor(plain)].join(' ');
     const terms = [...new Set(tokenize(corrected))];
     const qUnits = units(corrected);
     if (terms.length === 0 || qUnits.length === 0) return { corrected, terms, hits: [], confident: false };

@@ -2,6 +2,7 @@ import { articleHref, type Article, type Passage } from './articles';
 import { asksForDosing } from './dosing';
 import { detectEmergency, type EmergencyKind } from './emergency';
 import { definedTerms, isDefinitionQuestion, type ArticleHit, type KnowledgeBase } from './knowledgeBase';
+import { asksForQuantity, hasQuantity } from './quantity';
 import { CANT_ANSWER_HINT, CANT_ANSWER_TEXT, DISCLAIMER, DOSING_TEXT, EMERGENCY_TEXT } from './replies';
 import { tokenize } from './text';
 
@@ -69,9 +70,10 @@ function wordCount(s: string): number {
  * the best one to three sentences, by the rare question words they contain, quoted in the article's
  * order, each with the context it needs to read right on its own: a sentence that introduces a list
  * (ends with ":") brings the list, one that starts "This…" or "They…" brings the sentence before it, and
- * a very short one brings the sentence after it.
+ * a very short one brings the sentence after it. For a question that asks for a number (`quantity`), the
+ * best sentence that states one leads, whatever its rank among the others.
  */
-function pickSentences(kb: KnowledgeBase, terms: Set<string>, passage: Passage, definitional: boolean): number[] {
+function pickSentences(kb: KnowledgeBase, terms: Set<string>, passage: Passage, definitional: boolean, quantity: boolean): number[] {
   const sentences = passage.sentences;
   const sentenceWeight = (text: string) => {
     let w = 0;
@@ -81,9 +83,9 @@ function pickSentences(kb: KnowledgeBase, terms: Set<string>, passage: Passage, 
     return w;
   };
   const ranked = sentences
-    .map((s, index) => ({ index, score: sentenceWeight(s) - index * 0.01 }))
+    .map((s, index) => ({ index, score: sentenceWeight(s) - index * 0.01, quantity: quantity && hasQuantity(s) }))
     .filter((s) => s.score > 0)
-    .sort((a, b) => b.score - a.score);
+    .sort((a, b) => Number(b.quantity) - Number(a.quantity) || b.score - a.score);
   if (ranked.length === 0) return [0, 1].filter((i) => i < sentences.length);
 
   const chosen = new Set<number>();
@@ -159,7 +161,7 @@ function buildAnswer(kb: KnowledgeBase, hits: ArticleHit[], terms: string[], cor
   const top = hits[0];
   const termSet = new Set(terms);
   const passage = kb.rankSections(corrected, top.article.slug)[0];
-  const indices = pickSentences(kb, termSet, passage, isDefinitionQuestion(corrected));
+  const indices = pickSentences(kb, termSet, passage, isDefinitionQuestion(corrected), asksForQuantity(corrected));
   const excerpts: Excerpt[] = [
     {
       slug: top.article.slug,

@@ -59,7 +59,7 @@ export const heartRiskFeatures: Feature[] = [
   {
     kind: 'categorical',
     name: 'thal',
-    label: 'Thalassemia',
+    label: 'Thallium stress test result',
     categories: [
       { code: 3, label: 'normal' },
       { code: 6, label: 'fixed defect' },

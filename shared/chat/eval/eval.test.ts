@@ -32,6 +32,15 @@ describe('chat retrieval quality (npm run eval:chat)', () => {
     expect(e.top3, misses.join('\n')).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('at least 20 questions say what the answer must hold, and it holds it for at least 0.90 of them', () => {
+    const asked = set.questions.filter((q) => q.mustContain);
+    expect(asked.length).toBeGreaterThanOrEqual(20);
+    for (const q of asked) expect(q.expected === 'none' || q.expected === 'dosing', q.q).toBe(false);
+    const e = evaluate(kb, set);
+    const lacking = e.results.filter((r, i) => set.questions[i].mustContain && !r.pass).map((r) => `${r.q} → ${r.ranking[0] ?? r.reply}, lacks ${r.missing.join(', ')}`);
+    expect(e.asked.passed / e.asked.total, lacking.join('\n')).toBeGreaterThanOrEqual(0.9);
+  });
+
   it('every out-of-scope question gets the can\'t-answer reply', () => {
     const e = evaluate(kb, set);
     const wrong = e.results.filter((r) => r.expected === 'none' && r.reply !== 'cant-answer');

@@ -1,5 +1,5 @@
 import { Link } from 'react-router';
-import { DISCLAIMER } from '../../../shared/chat';
+import { DISCLAIMER, nextStepFor } from '../../../shared/chat';
 import { formatDate } from '../ReplyView';
 import type { Factor } from './factors';
 import type { Question } from './questions';
@@ -100,23 +100,33 @@ function FactorList({ factors, direction }: { factors: Factor[]; direction: 'up'
   if (!factors.length) return null;
   return (
     <>
-      <p className="risk-factor-head">{direction === 'up' ? 'Pushed it up' : 'Pushed it down'}</p>
+      <p className="risk-factor-head">{direction === 'up' ? 'Raised your estimate' : 'Lowered your estimate'}</p>
       <ul className={`risk-factors ${direction}`}>
         {factors.map((f) => (
           <li key={f.feature} data-testid="risk-factor" data-direction={direction} data-feature={f.feature}>
             <span className="risk-arrow" aria-hidden="true">
               {direction === 'up' ? '▲' : '▼'}
             </span>
-            <span>
-              <strong>{f.label}</strong>: {f.value} <span className="muted">
-                ({f.typicalKind}: {f.typical})
-              </span>,{' '}
-              <span className={`risk-strength ${f.strength}`}>{f.strength}</span>
-            </span>
+            <span>{f.text}</span>
           </li>
         ))}
       </ul>
     </>
+  );
+}
+
+/** What to do with this estimate, by its band (shared/chat/riskBands.ts): calm, never a diagnosis. */
+function NextStepView({ probability }: { probability: number }) {
+  const next = nextStepFor(probability);
+  return (
+    <div className={`risk-next-step ${next.band}`} data-testid="risk-next-step" data-band={next.band}>
+      <h2 className="risk-head">{next.title}</h2>
+      <ul className="risk-meaning">
+        {next.lines.map((line) => (
+          <li key={line}>{line}</li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -163,6 +173,8 @@ export function RiskResultView({ result }: { result: RiskResult }) {
         <span className="risk-bar-typical" style={{ left: `${Math.min(100, baselineProbability * 100)}%` }} title="typical patient" />
       </div>
 
+      <NextStepView probability={probability} />
+
       <h2 className="risk-head">What it means, and what it does not</h2>
       <ul className="risk-meaning">
         <li>It is not a diagnosis. It cannot tell whether you have heart disease: only a clinician who examines you can.</li>
@@ -177,7 +189,10 @@ export function RiskResultView({ result }: { result: RiskResult }) {
       </p>
 
       <h2 className="risk-head">What moved your estimate</h2>
-      <p className="small muted">Compared with a typical patient in the study (the average of each number, the most common of each other answer), these answers moved it the most:</p>
+      <p className="small muted">
+        Compared with a typical patient in the study (the average of each number, the most common of each other answer), these answers moved it the
+        most, as the model worked it out. A model learns from its data, so where it differs from what doctors usually expect, it says so.
+      </p>
       <FactorList factors={factors.up} direction="up" />
       <FactorList factors={factors.down} direction="down" />
       {none && <p>None of your answers moved it much away from the typical patient’s.</p>}

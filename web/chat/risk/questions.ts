@@ -101,8 +101,8 @@ const WORDING: Record<string, { prompt: string; help?: string; choices?: Record<
     help: 'It is on the report of the test (fluoroscopy or angiogram).',
   },
   thal: {
-    prompt: 'What did your thallium heart scan show? (The hospitals’ records call this result “thalassemia” or “thal”.)',
-    help: 'It is on the report of a nuclear stress test.',
+    prompt: 'What did your thallium stress test (a nuclear heart scan) show?',
+    help: 'It is on the report of the nuclear stress test. The hospitals’ records call this result “thal” (it has nothing to do with thalassemia, the blood disorder).',
     choices: {
       3: { label: 'Normal', words: ['normal', 'fine', 'ok'] },
       6: { label: 'A fixed defect: an area with poor blood flow both at rest and in exercise', words: ['fixed', 'fixed defect'] },
