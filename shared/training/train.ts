@@ -4,6 +4,8 @@ import { modelInputShape, outputUnits } from '../tasks/modelSpec';
 import type { ModelSpec } from '../tasks/spec';
 import type { Dataset } from './dataset';
 import { computeDelta } from './deltas';
+import type { DpSgdOptions } from './dpsgd';
+import { DP_SGD_STREAM_REFUSAL, trainDpSgd } from './dpTrain';
 import { buildModel, getModelWeights } from './model';
 import { epochWindows, isBlockSource, type BlockSource, type TrainingData } from './stream';
 
@@ -51,6 +53,13 @@ export interface TrainOptions {
   fedProxMu?: number;
   /** The local optimiser (a study may override its template's); default `spec.optimizer`. */
   optimizer?: 'sgd' | 'adam';
+  /**
+   * Record-level DP-SGD (./dpsgd.ts): every step Poisson-samples the records with `sampleRate`, clips
+   * each example's gradient to `clipNorm` and adds noise; `steps`, or `epochs` × round(1/q), steps;
+   * `batchSize` and `seed` are unused (the sampling is secret). In-memory data only. Absent: the
+   * training above, bit for bit.
+   */
+  dpSgd?: DpSgdOptions;
 }
 
 export interface TrainResult {
@@ -63,6 +72,8 @@ export interface TrainResult {
   numSamples: number;
   /** Optimiser steps taken. */
   steps: number;
+  /** Under DP-SGD: what the record-level accountant needs (and how the clipping was done). */
+  dpSgd?: { steps: number; sampleRate: number; method: 'ghost' | 'microbatch' };
 }
 
 /** Mini-batches in one epoch of `n` samples: every batch but the last is full. */
@@ -164,6 +175,10 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
   if (data.n === 0) throw new RangeError('cannot train on an empty dataset');
   if ((opts.epochs === undefined) === (steps === undefined)) throw new RangeError('set one of epochs and steps');
   if (steps !== undefined && !(Number.isInteger(steps) && steps >= 0)) throw new RangeError(`steps must be a whole number, got ${steps}`);
+  if (opts.dpSgd) {
+    if (isBlockSource(data)) throw new RangeError(DP_SGD_STREAM_REFUSAL);
+    return trainDpSgd({ ...opts, dpSgd: opts.dpSgd }, data, labelMatrix(spec, data));
+  }
   const epochs = steps !== undefined ? epochsForSteps(data.n, opts.batchSize, steps) : opts.epochs!;
   if (!(Number.isInteger(epochs) && epochs >= 0)) throw new RangeError(`epochs must be a whole number, got ${epochs}`);
   const batchSize = Math.max(1, Math.min(Math.floor(opts.batchSize), data.n));
