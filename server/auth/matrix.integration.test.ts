@@ -60,6 +60,7 @@ const rules: Record<string, Case | Case[]> = {
   'GET /api/studies/:id': { expect: WORKFORCE },
   'GET /api/studies/:id/dashboard': { expect: ADMIN_ONLY },
   'GET /api/studies/:id/data-quality': { expect: ADMIN_ONLY },
+  'GET /api/studies/:id/record-privacy': { expect: WORKFORCE },
   'GET /api/studies/:id/models/:version': { expect: WORKFORCE, params: { version: '0' } },
   'GET /api/studies/:id/versions': { expect: ADMIN_ONLY },
   'GET /api/studies/:id/versions/:version/evaluation': { expect: ADMIN_ONLY, params: { version: '0' } },

@@ -436,3 +436,22 @@ export const columnSummaries = pgTable(
   },
   (t) => [index('column_summaries_created').on(t.createdAt)],
 );
+
+/**
+ * Record-level DP-SGD (shared/fl/privacy/recordLevel.ts): the steps each site was assigned in each
+ * round, at its sampling rate. Written when the round opens, before the site trains, so a round the
+ * site never finished still counts: the accountant never under-counts.
+ */
+export const recordPrivacyRuns = pgTable(
+  'record_privacy_runs',
+  {
+    id: serial('id').primaryKey(),
+    studyId: text('study_id').notNull().references(() => studies.id),
+    roundId: integer('round_id').notNull().references(() => rounds.id),
+    participantId: text('participant_id').notNull().references(() => participants.id),
+    sampleRate: doublePrecision('sample_rate').notNull(),
+    steps: integer('steps').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('record_privacy_runs_round_participant').on(t.roundId, t.participantId), index('record_privacy_runs_study').on(t.studyId, t.participantId)],
+);

@@ -38,3 +38,17 @@ export async function stopAtBudget(db: Db, events: CoordinatorEvents, studyId: s
   }
   return stopped.length > 0;
 }
+
+/**
+ * Stop a record-level DP study once fewer of its sites than a round needs have budget left: no round
+ * could ever open again. Final, like the site-level stop.
+ */
+export async function stopWhenBudgetsSpent(db: Db, events: CoordinatorEvents, studyId: string): Promise<boolean> {
+  const stopped = await db
+    .update(studies)
+    .set({ status: 'stopped' })
+    .where(and(eq(studies.id, studyId), inArray(studies.status, ['waiting', 'running', 'paused'])))
+    .returning({ id: studies.id });
+  if (stopped.length) events.changed(studyId);
+  return stopped.length > 0;
+}

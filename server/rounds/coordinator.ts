@@ -7,7 +7,8 @@ import type { EvaluationReport, RoundOpen, UploadReceipt } from '../../shared/pr
 import type { AdvertiseRequest, RevealRequest, ShareKeysRequest } from '../../shared/protocol/secagg';
 import { rounds, studies, updates } from '../db/schema';
 import { recordEvaluation } from '../models/evaluations';
-import { pastBudget, stopAtBudget } from '../privacy/budget';
+import { pastBudget, stopAtBudget, stopWhenBudgetsSpent } from '../privacy/budget';
+import { assignmentFor, assignments, storeAssignments, withAssignment } from '../privacy/recordBudget';
 import { createNoiseKey, secureUniform } from '../privacy/noise';
 import { SecureRounds } from '../secagg/secureRounds';
 import { templateOf } from '../studies/service';
@@ -286,7 +287,16 @@ export class Coordinator {
     if (open) return;
     // Tabs connected to other processes count too: their presence is read afresh first (../cluster/sharedPresence.ts).
     await (presence as Partial<{ sync(): Promise<void> }>).sync?.();
-    const online = presence.online(studyId);
+    let online = presence.online(studyId);
+    // Under record-level DP-SGD a site whose budget allows no further step is not sampled again.
+    const recordPrivacy = study.config.recordPrivacy;
+    const records = recordPrivacy ? await assignments(db, studyId, study.config, recordPrivacy) : null;
+    if (records?.exhausted) {
+      await stopWhenBudgetsSpent(db, this.deps.events, studyId);
+      log.warn({ studyId, left: records.assigned.size, minParticipants: study.config.minParticipants }, 'study stopped: too few sites have record-level privacy budget left for a round');
+      return;
+    }
+    if (records) online = online.filter((id) => records.assigned.has(id));
     if (!canOpenRound(online.length, study.config.minParticipants)) return;
     const normalisation = study.normalisation ?? (await fixNormalisation(this.deps, study, online));
     if (!normalisation) return;
@@ -318,6 +328,7 @@ export class Coordinator {
       })
       .returning();
     if (privacy) await createNoiseKey(db, round.id);
+    if (records) await storeAssignments(db, studyId, round.id, sampled, records.assigned);
     // A secure round runs its own steps (and deadline); each site learns its index with the opening.
     const secure = study.config.secureAggregation
       ? this.secure.open(round, study.config, bounds, templateOf(study.templateId), await reportedCounts(db, sampled))
@@ -326,7 +337,15 @@ export class Coordinator {
     log.info({ studyId, round: round.number, baseVersion: round.baseVersion, sampled: sampled.length, online: online.length }, 'round opened');
     this.scheduleDeadline(round);
     const opening = this.roundOpenOf(round, { ...study, normalisation });
-    this.deps.events.roundOpened(sampled, opening, secure ? (id) => ({ ...opening, secureAggregation: secure(id) }) : undefined);
+    const own = (id: string): RoundOpen => {
+      const a = records?.assigned.get(id);
+      return {
+        ...opening,
+        ...(a && recordPrivacy ? { training: withAssignment(opening.training, recordPrivacy, a) } : {}),
+        ...(secure ? { secureAggregation: secure(id) } : {}),
+      };
+    };
+    this.deps.events.roundOpened(sampled, opening, secure || records ? own : undefined);
     this.deps.events.changed(studyId);
     // A private round that sampled no site is released at once: its version is the noise alone.
     if (sampled.length === 0) this.checkPolicySoon(round);
@@ -367,14 +386,22 @@ export class Coordinator {
       .where(and(eq(updates.roundId, round.id), eq(updates.participantId, participantId)));
     if (sent) return null;
     const [study] = await db.select().from(studies).where(eq(studies.id, studyId));
-    if ((round.config ?? study.config).secureAggregation) {
+    const config = round.config ?? study.config;
+    let opening = this.roundOpenOf(round, study);
+    if (config.recordPrivacy) {
+      // The site's DP-SGD steps, as assigned (and counted) when the round opened.
+      const a = await assignmentFor(db, round.id, participantId);
+      if (!a) return null;
+      opening = { ...opening, training: withAssignment(opening.training, config.recordPrivacy, a) };
+    }
+    if (config.secureAggregation) {
       // A secure round can be joined only while its keys are being advertised.
       const own = this.leads(studyId)
         ? this.secure.pendingFor(studyId, participantId)
         : ((await this.deps.leadership!.ask({ op: 'pending', studyId, participantId })) as ReturnType<SecureRounds['pendingFor']>);
-      return own ? { ...this.roundOpenOf(round, study), secureAggregation: own } : null;
+      return own ? { ...opening, secureAggregation: own } : null;
     }
-    return this.roundOpenOf(round, study);
+    return opening;
   }
 
   /** Whether the study has no statistics from this participant yet (it sends them once, whenever it joins). */

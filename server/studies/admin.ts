@@ -22,6 +22,7 @@ const FIXED_SETTINGS: Partial<Record<keyof StudyConfig, string>> = {
   validationFraction: 'every site split its records with it and sent the statistics of its training split',
   privacy: 'the privacy budget accounts every round under the settings the study started with; a new study can have others',
   secureAggregation: 'its sites were told the server would see only sums; a new study can run otherwise',
+  recordPrivacy: 'every site’s record-level budget accounts its steps under the settings the study started with; a new study can have others',
 };
 
 /** Every registered template; `custom` names the ones defined in the console (stored in the database). */

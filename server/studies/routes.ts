@@ -3,13 +3,14 @@ import { ConsiliumError, ErrorCode } from '../../shared/protocol/errors';
 import { z } from 'zod';
 import { dataQualitySchema } from '../../shared/protocol/dataQuality';
 import { studyIdParamSchema, versionParamSchema } from '../../shared/protocol/params';
-import { dashboardSchema, studySummarySchema } from '../../shared/protocol/schemas';
+import { dashboardSchema, recordPrivacyStatusSchema, studySummarySchema } from '../../shared/protocol/schemas';
 import { blobsOf, type Db } from '../db/client';
 import { pathParam } from '../http/params';
 import { requireAdmin, requireStaffOrAdmin, type AppEnv } from '../http/principal';
 import { doc } from '../openapi/describe';
 import type { Presence } from '../realtime/presence';
 import type { ModelDownloads } from '../rounds/downloads';
+import { recordPrivacyStatus } from '../privacy/recordBudget';
 import { buildDashboard } from './dashboard';
 import { buildDataQuality } from './dataQuality';
 import { findParticipant, getStudySummary, listStudies, findModelVersion, studiesOfSite } from './service';
@@ -50,6 +51,27 @@ export function studyRoutes(deps: { db: Db; presence: Presence; downloads: Model
       const id = pathParam(c, 'id', studyIdParamSchema);
       return c.json(await buildDashboard(db, presence, id));
     })
+    .get(
+      '/:id/record-privacy',
+      doc({
+        tag: 'Studies',
+        summary: "Record-level (DP-SGD) privacy: each site's ε",
+        description: 'Admins see every site; a hospital sees its own. 404 for a study without record-level privacy.',
+        access: 'staff',
+        params: { id: studyIdParamSchema },
+        response: recordPrivacyStatusSchema,
+      }),
+      async (c) => {
+        const id = pathParam(c, 'id', studyIdParamSchema);
+        await assertCanSee(db, c, id);
+        const study = await getStudySummary(db, id);
+        const privacy = study.config.recordPrivacy;
+        if (!privacy) throw new ConsiliumError(ErrorCode.NotFound, `study ${id} has no record-level privacy`, 404);
+        const p = requireStaffOrAdmin(c);
+        const only = p.kind === 'hospital' ? (await findParticipant(db, id, p.siteId))?.id : undefined;
+        return c.json(await recordPrivacyStatus(db, id, study.config, privacy, only));
+      },
+    )
     .get('/:id/data-quality', doc({ tag: 'Studies', summary: "Each site's data quality: missing and out-of-range values per feature", access: 'admin', params: { id: studyIdParamSchema }, response: dataQualitySchema }), async (c) => {
       requireAdmin(c);
       return c.json(await buildDataQuality(db, pathParam(c, 'id', studyIdParamSchema)));

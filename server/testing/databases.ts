@@ -14,7 +14,7 @@ export interface TestDatabaseTarget {
   dispose(db: Database): Promise<void>;
 }
 
-const TABLES = ['column_summaries', 'custom_templates', 'chat_messages', 'chat_conversations', 'chat_usage', 'audit_events', 'api_tokens', 'sessions', 'invites', 'study_config_changes', 'evaluations', 'refused_updates', 'model_approvals', 'site_statistics', 'updates', 'model_versions', 'round_secrets', 'rounds', 'participants', 'studies', 'sites', 'users', 'settings'];
+const TABLES = ['record_privacy_runs', 'column_summaries', 'custom_templates', 'chat_messages', 'chat_conversations', 'chat_usage', 'audit_events', 'api_tokens', 'sessions', 'invites', 'study_config_changes', 'evaluations', 'refused_updates', 'model_approvals', 'site_statistics', 'updates', 'model_versions', 'round_secrets', 'rounds', 'participants', 'studies', 'sites', 'users', 'settings'];
 
 async function truncateAll(db: Database) {
   await db.db.execute(sql.raw(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`));

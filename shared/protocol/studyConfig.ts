@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clippingSchema, defaultClipping, type Clipping } from '../fl/clipping';
+import { recordPrivacySchema } from '../fl/privacy/recordLevel';
 import { sitePrivacySchema, studySpent, UNAVAILABLE_UNDER_DP } from '../fl/privacy/sitePrivacy';
 import { MIN_RING_CLIP } from '../fl/secagg/distributedNoise';
 import { secureAggregationSchema } from './secagg';
@@ -29,6 +30,21 @@ export const trainingConfigSchema = z.object({
   optimizer: optimizerSchema.optional(),
   /** FedProx: weight of the proximal term `mu/2·‖w − w_global‖²` in the local loss; absent or 0 means none. */
   fedProxMu: z.number().min(0).max(10).optional(),
+  /**
+   * Record-level differential privacy (DP-SGD, shared/training/dpsgd.ts): this site's own settings for
+   * this round, set by the server per site. `steps` DP-SGD steps, each on a Poisson sample of the
+   * site's records at rate `sampleRate`, every example's gradient clipped to `clipNorm` and the sum
+   * noised with standard deviation `noiseMultiplier × clipNorm`. The server has already counted them
+   * in the site's record-level budget. Absent: ordinary training.
+   */
+  dpSgd: z
+    .strictObject({
+      clipNorm: z.number().positive(),
+      noiseMultiplier: z.number().positive(),
+      sampleRate: z.number().gt(0).max(1),
+      steps: z.number().int().min(1).max(100_000),
+    })
+    .optional(),
 });
 export type TrainingConfig = z.infer<typeof trainingConfigSchema>;
 
@@ -96,6 +112,14 @@ const studyConfigShape = {
    */
   privacy: sitePrivacySchema.nullable(),
   /**
+   * Record-level differential privacy (DP-SGD in every tab, shared/fl/privacy/recordLevel.ts); null:
+   * none. Each site trains with per-example clipping and noise on Poisson-sampled records, and the
+   * server accounts every step each site ran in a per-site budget: a site whose next round would pass
+   * it is no longer sampled. Independent of `privacy` (site-level) and secure aggregation, which it
+   * combines with. Fixed once the study exists.
+   */
+  recordPrivacy: recordPrivacySchema.nullable(),
+  /**
    * Secure aggregation (shared/fl/secagg/protocol.ts): the server learns each round's sum, never one
    * site's update; null: plaintext. Under it, clipping is the sites' own at a fixed norm, and robust
    * rules, late updates and server-side norm checks are unavailable. Fixed once the study exists.
@@ -130,6 +154,7 @@ export const studyConfigSchema = z
     maxUpdateNorm: studyConfigShape.maxUpdateNorm.default(null),
     fedProxMu: studyConfigShape.fedProxMu.optional(),
     privacy: studyConfigShape.privacy.default(null),
+    recordPrivacy: studyConfigShape.recordPrivacy.default(null),
     secureAggregation: studyConfigShape.secureAggregation.default(null),
   })
   .superRefine((c, ctx) => {

@@ -4,7 +4,7 @@ import { UNAVAILABLE_UNDER_SECURE_AGGREGATION as UNDER_SA } from '../../shared/p
 import { clippingValueField, MEAN_STRATEGIES, STRATEGY_NAMES, STRATEGY_OPTION_FIELDS, type ConfigForm } from './studyConfigForm';
 
 /** The form's own text fields (the strategy's settings are edited through `strategyOptions`, privacy in ./PrivacyFields). */
-type Key = Exclude<keyof ConfigForm, 'strategyOptions' | 'privacy' | 'secureAggregation'>;
+type Key = Exclude<keyof ConfigForm, 'strategyOptions' | 'privacy' | 'secureAggregation' | 'recordPrivacy'>;
 
 /** Why a setting is off under differential privacy, as a hint under it. */
 /** UNAVAILABLE_UNDER_DP.clipping without its advice to API callers. */

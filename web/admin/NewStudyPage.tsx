@@ -1,12 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import type { StudyConfigPatchInput, TemplateView } from '../../shared/protocol';
 import { createStudy, listSites, listTemplates } from '../api/endpoints';
 import { ConfigFields } from './ConfigFields';
 import { PrivacyFields } from './PrivacyFields';
+import { RecordPrivacyFields } from './RecordPrivacyFields';
 import { SecureAggregationFields } from './SecureAggregationFields';
-import { applyFormChange, formFromConfig, formProblems, patchFromForm, type ConfigForm } from './studyConfigForm';
+import { applyFormChange, formFromConfig, formProblems, localWorkOf, patchFromForm, type ConfigForm } from './studyConfigForm';
 
 /** A study id from its name: lower-case letters, digits and dashes. */
 /** "Heart disease risk (version 2)"; the first version of a template that has no other is just its name. */
@@ -43,6 +44,7 @@ export function NewStudyPage() {
   const [form, setForm] = useState<ConfigForm | null>(null);
   const [siteIds, setSiteIds] = useState<Set<string>>(new Set());
   const [shown, setShown] = useState<string[]>([]);
+  const work = useMemo(() => (form ? localWorkOf(form) : null), [form?.batchSize, form?.localEpochs, form?.localSteps, form?.localWork]);
 
   const found = templates.data?.find((t) => t.id === templateId);
   // A template asked for by the URL may be missing from a list still being refetched: wait for it rather than take the first.
@@ -183,6 +185,11 @@ export function NewStudyPage() {
         onChange={(privacy) => setForm((f) => (f ? applyFormChange(f, { privacy }) : f))}
       />
       <SecureAggregationFields enabled={form.secureAggregation} onChange={(secureAggregation) => setForm((f) => (f ? applyFormChange(f, { secureAggregation }) : f))} />
+      <RecordPrivacyFields
+        recordPrivacy={form.recordPrivacy}
+        work={work!}
+        onChange={(recordPrivacy) => setForm((f) => (f ? applyFormChange(f, { recordPrivacy }) : f))}
+      />
 
       <fieldset className="config-group">
         <legend>Sites to enrol</legend>

@@ -12,6 +12,7 @@ import { ModelGraphPanel } from './ModelGraph';
 import { OpenRoundPanel, StudyOverNote, studyIsOver } from './OpenRoundPanel';
 import { ParticipantsTable } from './ParticipantsTable';
 import { PrivacyChart } from './PrivacyChart';
+import { RecordPrivacyPanel } from './RecordPrivacyPanel';
 import { ModelVersionsPanel } from './ModelVersionsPanel';
 import { RefusedUpdatesTable } from './RefusedUpdatesTable';
 import { RoundsTable } from './RoundsTable';
@@ -68,6 +69,7 @@ export function StudyDashboard({ studyId }: { studyId: string }) {
       </div>
       <ConfigPanel study={data.study} openRound={data.openRound?.status === 'open' ? data.openRound.round : null} />
       <ParticipantsTable participants={data.participants} />
+      <RecordPrivacyPanel dashboard={data} />
       <DataQualityPanel studyId={data.study.id} enrolled={data.participants.length} refreshKey={dataQualityRefreshKey(data.participants)} />
       <MetricsExport studyId={data.study.id} />
       <RoundsTable studyId={data.study.id} rounds={data.rounds} metrics={data.metrics} />

@@ -9,6 +9,8 @@ import {
   type StudyConfigPatch,
   type StudyConfigPatchInput,
 } from '../../shared/protocol/schemas';
+import type { LocalWork } from '../../shared/fl/privacy/recordPlan';
+import { recordPrivacyFormFrom, recordPrivacyFromForm, sameRecordPrivacy, type RecordPrivacyForm } from './recordPrivacyForm';
 import { privacyFormFrom, privacyFormProblems, privacyFromForm, samePrivacy, type PrivacyForm } from './privacyForm';
 
 export const STRATEGY_NAMES = Object.keys(strategies) as (keyof typeof strategies)[];
@@ -94,6 +96,8 @@ export interface ConfigForm {
   privacy: PrivacyForm;
   /** Secure aggregation (shared/fl/secagg): off unless the admin turns it on; fixed once the study exists. */
   secureAggregation: boolean;
+  /** Record-level differential privacy, DP-SGD in every tab (./recordPrivacyForm.ts): off unless turned on; fixed once the study exists. */
+  recordPrivacy: RecordPrivacyForm;
 }
 
 export function formFromConfig(c: StudyConfig): ConfigForm {
@@ -123,7 +127,13 @@ export function formFromConfig(c: StudyConfig): ConfigForm {
     seed: String(c.seed),
     privacy: privacyFormFrom(c.privacy),
     secureAggregation: c.secureAggregation !== null && c.secureAggregation !== undefined,
+    recordPrivacy: recordPrivacyFormFrom(c.recordPrivacy),
   };
+}
+
+/** The local work as typed (NaN for garbage): what the record-level privacy plan counts steps by. */
+export function localWorkOf(form: Pick<ConfigForm, 'batchSize' | 'localEpochs' | 'localSteps' | 'localWork'>): LocalWork {
+  return { batchSize: num(form.batchSize), localEpochs: num(form.localEpochs), localSteps: form.localWork === 'steps' ? num(form.localSteps) : null };
 }
 
 /** Steps the form offers on switching to steps: FLamby's benchmarks run 100 local updates a round. */
@@ -198,6 +208,8 @@ export function patchFromForm(form: ConfigForm, base: StudyConfig): StudyConfigP
   if (!Object.is(localSteps, base.localSteps ?? null)) patch.localSteps = localSteps;
   if (!samePrivacy(privacy, base.privacy)) patch.privacy = privacy;
   if (form.secureAggregation !== !!base.secureAggregation) patch.secureAggregation = form.secureAggregation ? { fractionBits: null } : null;
+  const recordPrivacy = recordPrivacyFromForm(form.recordPrivacy);
+  if (!sameRecordPrivacy(recordPrivacy, base.recordPrivacy)) patch.recordPrivacy = recordPrivacy as StudyConfigPatchInput['recordPrivacy'];
   // A new strategy sends the settings that differ from its defaults; the same one keeps the study's
   // other options (its norm bound, FedProx's μ) and sends the whole set when one changed.
   const edited = strategyOptionsFromForm(form);

@@ -9,6 +9,7 @@ import type {
   Identity,
   LoginResult,
   ModelVersionView,
+  RecordPrivacyStatus,
   VersionEvaluation,
   SiteView,
   StudyConfigPatchInput,
@@ -37,6 +38,9 @@ export const listStudies = (token?: string) => apiFetch<StudySummary[]>('/api/st
 
 export const getStudy = (id: string, token?: string) =>
   apiFetch<StudySummary>(`/api/studies/${encodeURIComponent(id)}`, { token });
+
+/** Record-level (DP-SGD) privacy: every site's ε for an admin, the caller's own for a hospital. */
+export const getRecordPrivacy = (id: string, token?: string) => apiFetch<RecordPrivacyStatus>(`/api/studies/${encodeURIComponent(id)}/record-privacy`, { token });
 
 export const getDashboard = (id: string) => apiFetch<Dashboard>(`/api/studies/${encodeURIComponent(id)}/dashboard`);
 

@@ -7,7 +7,7 @@ import { DatasetPanel } from './DatasetPanel';
 import { LocalData } from './datasets/LocalData';
 import { memoryBudgetFromQuery } from './memoryBudget';
 import { ParticipationPanel } from './ParticipationPanel';
-import { PrivacyLine, SecureAggregationLine } from './PrivacyLine';
+import { PrivacyLine, RecordPrivacyLine, SecureAggregationLine } from './PrivacyLine';
 import { useHospitalSession } from './useHospitalSession';
 import { useTitle } from '../layout/useTitle';
 
@@ -62,6 +62,7 @@ export function HospitalPage({ credential }: { credential?: string } = {}) {
                 </span>
               </p>
               <PrivacyLine study={study} status={state.studyStatus} />
+              <RecordPrivacyLine study={study} token={token} round={state.round} version={state.currentVersion} />
               <SecureAggregationLine study={study} />
             </>
           ) : (

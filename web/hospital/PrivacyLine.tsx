@@ -1,4 +1,6 @@
+import { useQuery } from '@tanstack/react-query';
 import type { StudyStatus, StudySummary } from '../../shared/protocol';
+import { getRecordPrivacy } from '../api/endpoints';
 import { delta, epsilon, stoppedByBudget } from '../privacyFormat';
 
 /**
@@ -39,6 +41,41 @@ export function SecureAggregationLine({ study }: { study: StudySummary }) {
     <p className="privacy-line muted" data-testid="secure-aggregation-status">
       Secure aggregation: this tab sends its update{clip} masked with keys the other sites hold shares of; the coordinator learns only the sum of the
       round’s sites’ updates, never this site’s.
+    </p>
+  );
+}
+
+/**
+ * Record-level DP-SGD, as the hospital sees it: the ε this site has spent of its own budget over
+ * every step it ran, read again as rounds come and go; once no further step fits, that the site
+ * trains no more for this study and the tab may be closed.
+ */
+export function RecordPrivacyLine({ study, token, round, version }: { study: StudySummary; token: string; round: number | null; version: number | null }) {
+  const config = study.config.recordPrivacy;
+  const query = useQuery({
+    queryKey: ['record-privacy', study.id, token, round, version],
+    queryFn: () => getRecordPrivacy(study.id, token),
+    enabled: !!config,
+    placeholderData: (previous) => previous,
+  });
+  if (!config) return null;
+  const own = query.data?.sites[0];
+  const spent = own?.epsilon ?? 0;
+  const exhausted = own?.exhausted ?? false;
+  return (
+    <p
+      className={`privacy-line${exhausted ? ' stopped' : ' muted'}`}
+      data-testid="record-privacy-status"
+      data-epsilon={spent}
+      data-exhausted={exhausted ? 'true' : 'false'}
+      role="status"
+    >
+      {exhausted && own?.steps === 0
+        ? `Record-level privacy: this site’s budget (ε ${epsilon(config.epsilonBudget)}, δ ${delta(config.delta)}) does not allow a single training step with its number of records, so it does not train for this study; you can close this tab.`
+        : exhausted
+        ? `Record-level privacy budget reached (ε ${epsilon(spent)} of ${epsilon(config.epsilonBudget)}, δ ${delta(config.delta)}): this site trains no more for this study, and you can close this tab.`
+        : `Record-level privacy: this site has spent ε ${epsilon(spent)} of its ${epsilon(config.epsilonBudget)} (δ ${delta(config.delta)})${own ? ` over ${own.steps.toLocaleString('en')} local steps` : ''}.`}
+      <span className="small"> DP-SGD: this tab clips every patient record’s gradient and adds noise to each training step, so no single record can be singled out.</span>
     </p>
   );
 }

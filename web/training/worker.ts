@@ -271,6 +271,8 @@ const api: TrainingWorkerApi = {
           // The study's choices for this round; absent from older servers.
           ...(training.optimizer ? { optimizer: training.optimizer } : {}),
           ...(training.fedProxMu ? { fedProxMu: training.fedProxMu } : {}),
+          // Record-level DP-SGD: the steps the server assigned (and counted) for this site, on Poisson samples of its records.
+          ...(training.dpSgd ? { dpSgd: { clipNorm: training.dpSgd.clipNorm, noiseMultiplier: training.dpSgd.noiseMultiplier, sampleRate: training.dpSgd.sampleRate } } : {}),
           seed: args.seed,
           ...progress,
         });
