@@ -7,6 +7,7 @@ import { testDatabaseTargets } from '../testing/databases';
 import { connectSocket, signIn, startServer, type RunningServer, type SessionHeaders } from '../testing/harness';
 import { createUser } from './accounts';
 import { createSessions } from './sessions';
+import { tamperedSignature } from '../testing/tamper';
 
 /** The cookies a response set, as a browser would send them back. */
 function cookiesOf(res: Response): string {
@@ -93,10 +94,10 @@ describe.each(testDatabaseTargets())('accounts, sessions, invites and suspension
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
     const forged = [h, Buffer.from(JSON.stringify({ ...payload, sub: 'someone-else' })).toString('base64url'), s].join('.');
     expect((await api('/api/auth/me', { headers: { cookie: `${name}=${forged}` } })).status).toBe(401);
-    expect((await api('/api/auth/me', { headers: { cookie: `${name}=${value.slice(0, -3)}abc` } })).status).toBe(401);
+    expect((await api('/api/auth/me', { headers: { cookie: `${name}=${tamperedSignature(value)}` } })).status).toBe(401);
     expect((await api('/api/auth/me', { headers: { authorization: `Bearer ${forged}` } })).status).toBe(401);
     const link = await server.consilium.tokens.hospitalLink('elsewhere');
-    expect((await api('/api/auth/me', { headers: { authorization: `Bearer ${link.slice(0, -2)}xx` } })).status).toBe(401);
+    expect((await api('/api/auth/me', { headers: { authorization: `Bearer ${tamperedSignature(link)}` } })).status).toBe(401);
 
     const noCsrf = await api('/api/sites', { json: { name: 'Forged Hospital' }, headers: { cookie: admin.cookie } });
     expect(noCsrf.status).toBe(403);
