@@ -146,12 +146,13 @@ export function attachChat(io: { of(name: string): unknown }, deps: ChatDeps): C
       } finally {
         socket.data.inFlight = undefined;
       }
-      if (!ctrl.signal.aborted) socket.emit('chat:done', { askId, reply, emergency: reply.kind === 'emergency', source, conversationId });
+      // Stored before the tab hears it is done: a patient who reloads at once finds the whole exchange.
       if (conversationId && userId) {
         await addMessage(deps.db, conversationId, 'assistant', reply.text, citationsOf(reply), new Date(clock.now())).catch((err) =>
           log.error({ failure: loggable(err) }, 'chat: could not store an answer'),
         );
       }
+      if (!ctrl.signal.aborted) socket.emit('chat:done', { askId, reply, emergency: reply.kind === 'emergency', source, conversationId });
     });
   });
   return nsp;
