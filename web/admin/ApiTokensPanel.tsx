@@ -4,6 +4,7 @@ import type { CreatedApiToken } from '../../shared/protocol/monitoring';
 import { createApiToken, listApiTokens, revokeApiToken } from '../api/monitoring';
 import { useNow } from '../useNow';
 import { lastUsedText, sortTokens } from './monitoringView';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
@@ -84,7 +85,7 @@ export function ApiTokensPanel() {
       )}
       {tokens.data && tokens.data.length === 0 && <p className="muted">No tokens yet.</p>}
       {tokens.data && tokens.data.length > 0 && (
-        <div className="table-wrap">
+        <ScrollFrame label="API tokens table">
           <table>
             <thead>
               <tr>
@@ -117,7 +118,7 @@ export function ApiTokensPanel() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollFrame>
       )}
     </section>
   );

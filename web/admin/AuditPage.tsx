@@ -4,6 +4,7 @@ import type { AuditQuery } from '../../shared/protocol/accounts';
 import { getAudit } from '../api/endpoints';
 import { DASH } from '../format';
 import { AdminHead } from './AdminTabs';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 const ACTION_GROUPS = [
   ['', 'Everything'],
@@ -82,7 +83,7 @@ export function AuditPage() {
             Could not load the audit log: {log.error.message}
           </p>
         )}
-        <div className="table-wrap">
+        <ScrollFrame label="Audit log table">
           <table>
             <thead>
               <tr>
@@ -110,7 +111,7 @@ export function AuditPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollFrame>
         {!log.isPending && events.length === 0 && <p className="muted">No events match.</p>}
         {log.hasNextPage && (
           <button type="button" className="button" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>

@@ -4,6 +4,7 @@ import type { DataQuality, DataQualityWarning } from '../../shared/protocol/data
 import { getDataQuality } from '../api/endpoints';
 import { FIRST_ROWS, qualityCell } from './dataQualityView';
 import './dataQuality.css';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 /**
  * Each site's data, feature by feature, from the aggregate statistics it sent when it joined: the
@@ -68,7 +69,7 @@ function QualityTable({ quality }: { quality: DataQuality }) {
   const shown = all ? sites : sites.slice(0, FIRST_ROWS);
   return (
     <>
-      <div className="table-wrap">
+      <ScrollFrame label="Missing values by site and feature">
         <table data-testid="data-quality-table">
           <caption className="visually-hidden">Missing values by site and feature, as a share of each site’s training records</caption>
           <thead>
@@ -107,7 +108,7 @@ function QualityTable({ quality }: { quality: DataQuality }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollFrame>
       <p className="muted small data-quality-legend">
         Each cell: the share of the site’s training records without a value, imputed when it trains; over 50 % is highlighted. “Out of range”:
         values outside the feature’s plausible range, kept and counted.

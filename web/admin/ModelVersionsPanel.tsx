@@ -7,6 +7,7 @@ import { getTemplate } from '../../shared/tasks';
 import { DASH, fixed, integer, percent } from '../format';
 import { approvalWarnings, type ApprovalWarning } from './approvalChecks';
 import { VersionSiteReports } from './VersionSiteReports';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 /** Columns of the versions table, for the detail rows that span it. */
 const COLUMNS = 8;
@@ -68,7 +69,7 @@ export function ModelVersionsPanel(props: {
         </p>
       )}
       {rows.length > 0 && (
-        <div className="table-wrap">
+        <ScrollFrame label="Version list">
           <table>
             <thead>
               <tr>
@@ -126,7 +127,7 @@ export function ModelVersionsPanel(props: {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollFrame>
       )}
       {restart.isError && (
         <p role="alert" className="error-text">

@@ -1,6 +1,7 @@
 import type { ParticipantView } from '../../shared/protocol';
 import { shortFingerprint } from '../../shared/data/fingerprint';
 import { DASH, fixed, integer } from '../format';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 /** Why a hospital that is not delivering is not counted as crashed. */
 const STATE_HINT: Partial<Record<ParticipantView['state'], string>> = {
@@ -22,7 +23,7 @@ export function ParticipantsTable({ participants }: { participants: ParticipantV
       {rows.length === 0 ? (
         <p className="muted">No hospital has joined yet. Send each site its link.</p>
       ) : (
-        <div className="table-wrap">
+        <ScrollFrame label="Participants table">
           <table>
             <thead>
               <tr>
@@ -77,7 +78,7 @@ export function ParticipantsTable({ participants }: { participants: ParticipantV
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollFrame>
       )}
     </section>
   );

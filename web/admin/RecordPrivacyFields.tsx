@@ -2,6 +2,7 @@ import { useId, useMemo } from 'react';
 import type { LocalWork } from '../../shared/fl/privacy/recordPlan';
 import { useDebounced } from '../useDebounced';
 import { RECORD_LABELS, recordPlan, type RecordPrivacyForm } from './recordPrivacyForm';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 type Key = Exclude<keyof RecordPrivacyForm, 'enabled'>;
 
@@ -74,7 +75,7 @@ export function RecordPrivacyFields({ recordPrivacy, work, onChange }: Props) {
                     : `A site with fewer than ${plan.smallestSite.toLocaleString('en')} training records cannot take a single step within this budget, and will not train. A larger budget, more noise or a smaller batch size lets smaller sites train.`}
                 </p>
               )}
-            <div className="table-wrap">
+            <ScrollFrame label="Record-level privacy plan">
               <table>
                 <caption className="small">What each site’s budget allows, by its number of training records (batch size {work.batchSize})</caption>
                 <thead>
@@ -98,7 +99,7 @@ export function RecordPrivacyFields({ recordPrivacy, work, onChange }: Props) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollFrame>
             </div>
           ) : (
             <p className="notice warn" data-testid="record-privacy-plan">

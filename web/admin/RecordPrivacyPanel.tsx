@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { Dashboard } from '../../shared/protocol';
 import { getRecordPrivacy } from '../api/endpoints';
 import { delta, epsilon } from '../privacyFormat';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 /**
  * Record-level DP-SGD, per site: the ε each site has spent of its own budget over every step it ran,
@@ -34,7 +35,7 @@ export function RecordPrivacyPanel({ dashboard }: { dashboard: Dashboard }) {
       ) : !data ? (
         <p className="loading">Loading…</p>
       ) : (
-        <div className="table-wrap">
+        <ScrollFrame label="Record-level privacy by site table">
           <table>
             <thead>
               <tr>
@@ -61,7 +62,7 @@ export function RecordPrivacyPanel({ dashboard }: { dashboard: Dashboard }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollFrame>
       )}
     </section>
   );

@@ -1,4 +1,5 @@
 import type { RefusedUpdateView } from '../../shared/protocol';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 /** Updates the server refused before aggregation, with the reason: never part of any model. */
 export function RefusedUpdatesTable({ refused }: { refused: RefusedUpdateView[] }) {
@@ -13,7 +14,7 @@ export function RefusedUpdatesTable({ refused }: { refused: RefusedUpdateView[] 
           None: every update received so far passed the checks.
         </p>
       ) : (
-        <div className="table-wrap">
+        <ScrollFrame label="Refused updates table">
           <table>
             <thead>
               <tr>
@@ -40,7 +41,7 @@ export function RefusedUpdatesTable({ refused }: { refused: RefusedUpdateView[] 
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollFrame>
       )}
     </section>
   );

@@ -6,6 +6,7 @@ import { RoundNormsChart } from './RoundNormsChart';
 import { RoundTimeline } from './RoundTimeline';
 import { byteSize, closeReasonText, fmt, relativeTime } from './roundDetail';
 import './roundDetail.css';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 /**
  * One round as it ran: its timeline, bytes in and out, each update's norm against the bound (clipped
@@ -110,7 +111,7 @@ function RoundSites({ detail: d }: { detail: Detail }) {
       {d.updates.length === 0 ? (
         <p className="muted small">No update accepted yet.</p>
       ) : (
-        <div className="table-wrap">
+        <ScrollFrame label="Sites’ updates table">
           <table className="rd-table" data-testid="round-sites" aria-label={`Round ${d.round}: each site’s update`}>
             <thead>
               <tr>
@@ -170,7 +171,7 @@ function RoundSites({ detail: d }: { detail: Detail }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollFrame>
       )}
     </div>
   );
@@ -181,7 +182,7 @@ function RoundRefusals({ detail: d }: { detail: Detail }) {
   return (
     <div className="rd-refused">
       <h4 className="rd-subtitle">Refused uploads</h4>
-      <div className="table-wrap">
+      <ScrollFrame label="Refused uploads table">
         <table className="rd-table" data-testid="round-refused">
           <thead>
             <tr>
@@ -212,7 +213,7 @@ function RoundRefusals({ detail: d }: { detail: Detail }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollFrame>
     </div>
   );
 }

@@ -3,6 +3,7 @@ import type { RoundView, VersionMetrics } from '../../shared/protocol';
 import { DASH, fixed, integer, percent } from '../format';
 import { epsilon } from '../privacyFormat';
 import { RoundDetail } from './RoundDetail';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 const COLUMNS = 9;
 
@@ -27,7 +28,7 @@ export function RoundsTable({ studyId, rounds, metrics }: { studyId: string; rou
       {rows.length === 0 ? (
         <p className="muted">No rounds yet.</p>
       ) : (
-        <div className="table-wrap">
+        <ScrollFrame label="Rounds table">
           <table>
             <thead>
               <tr>
@@ -118,7 +119,7 @@ export function RoundsTable({ studyId, rounds, metrics }: { studyId: string; rou
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollFrame>
       )}
     </section>
   );

@@ -6,6 +6,7 @@ import { DASH } from '../format';
 import { SignInLinks } from '../sites/SignInLinks';
 import { AdminHead } from './AdminTabs';
 import { ApiTokensPanel } from './ApiTokensPanel';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 const ROLE_LABEL: Record<Role, string> = { platform_admin: 'Platform admin', site_admin: 'Site admin', staff: 'Hospital staff', patient: 'Patient' };
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : DASH);
@@ -29,7 +30,7 @@ export function SitesPage() {
               Could not load the sites: {sites.error.message}
             </p>
           )}
-          <div className="table-wrap">
+          <ScrollFrame label="Sites table">
             <table>
               <thead>
                 <tr>
@@ -57,7 +58,7 @@ export function SitesPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollFrame>
           <NewSiteForm onCreated={setSelected} />
         </section>
         {current && <SitePanel siteId={current} />}
@@ -157,7 +158,7 @@ function SitePanel({ siteId }: { siteId: string }) {
       <h3>People and their sign-in links</h3>
       {d && <SignInLinks site={d} onChanged={refresh} />}
       {!d?.suspendedAt && <InviteForm siteId={siteId} roles={['site_admin', 'staff']} onCreated={refresh} />}
-      <InviteTable invites={d?.invites ?? []} onChanged={refresh} />
+      <InviteTable invites={d?.invites ?? []} onChanged={refresh} label="Site invites table" />
     </section>
   );
 }
@@ -226,11 +227,11 @@ export function InviteForm({ siteId, roles, onCreated }: { siteId?: string; role
   );
 }
 
-export function InviteTable({ invites, onChanged }: { invites: InviteView[]; onChanged: () => void }) {
+export function InviteTable({ invites, onChanged, label = 'Invites table' }: { invites: InviteView[]; onChanged: () => void; /** Names the table's scrolling frame: unique on its page. */ label?: string }) {
   const revoke = useMutation({ mutationFn: revokeInvite, onSuccess: onChanged });
   if (invites.length === 0) return null;
   return (
-    <div className="table-wrap">
+    <ScrollFrame label={label}>
       <table>
         <caption className="visually-hidden">Invites</caption>
         <thead>
@@ -266,7 +267,7 @@ export function InviteTable({ invites, onChanged }: { invites: InviteView[]; onC
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollFrame>
   );
 }
 
@@ -281,7 +282,7 @@ function PatientInvites() {
         <span className="muted small">A patient account keeps its chats; anyone can use the chatbot without one.</span>
       </div>
       <InviteForm roles={['patient']} onCreated={refresh} />
-      <InviteTable invites={invites.data ?? []} onChanged={refresh} />
+      <InviteTable invites={invites.data ?? []} onChanged={refresh} label="Patient invites table" />
     </section>
   );
 }

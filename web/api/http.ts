@@ -57,6 +57,16 @@ export function sessionCredential(): string {
   return `${CSRF_PREFIX}${readCookie(CSRF_COOKIE) ?? ''}`;
 }
 
+/**
+ * Whether this browser may hold a password session: the server sets the (script-readable) CSRF cookie
+ * with the session and refresh cookies, for the refresh token's lifetime, and clears it on sign-out.
+ * Without it nobody is signed in, so pages skip `/api/auth/me`, whose 401 would be a console error on
+ * every signed-out page load.
+ */
+export function maybeSignedIn(): boolean {
+  return readCookie(CSRF_COOKIE) !== undefined;
+}
+
 /** Headers that authenticate a request: the link token, or the CSRF echo of the session cookie. */
 export function authHeaders(token?: string): Record<string, string> {
   if (token?.startsWith(CSRF_PREFIX)) return { 'X-CSRF-Token': token.slice(CSRF_PREFIX.length) };

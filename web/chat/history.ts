@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { z } from 'zod';
 import { conversationDetailSchema, conversationListSchema, historyDeletedSchema, type ConversationDetail, type ConversationSummary } from '../../shared/protocol/chat';
-import { apiFetch } from '../api/http';
+import { apiFetch, maybeSignedIn } from '../api/http';
 
 /** Only the role matters here; the rest of `/api/auth/me` is other pages' business. */
 const roleOnly = z.object({ role: z.string() });
@@ -27,6 +27,8 @@ export function usePatientHistory() {
 
   useEffect(() => {
     let live = true;
+    // Without a session cookie nobody is signed in: no request, and no 401 in the console.
+    if (!maybeSignedIn()) return;
     apiFetch('/api/auth/me')
       .then((me) => {
         const who = roleOnly.safeParse(me);

@@ -1,6 +1,7 @@
 import { formatError } from '../training/backendChoice';
 import type { BackendProbe } from '../training/protocol';
 import { backendRows, backendSummary } from './backendWording';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 const RESULT_BADGE = { chosen: 'ok', slower: 'muted-badge', refused: 'warn', unavailable: 'muted-badge' } as const;
 
@@ -24,7 +25,7 @@ export function BackendFigures({ probe }: { probe: BackendProbe | null }) {
       <p className="small" data-testid="backend-summary">
         {backendSummary(probe.figures)}
       </p>
-      <div className="table-wrap">
+      <ScrollFrame label="Training methods measured">
         <table className="backend-table">
           <thead>
             <tr>
@@ -58,7 +59,7 @@ export function BackendFigures({ probe }: { probe: BackendProbe | null }) {
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollFrame>
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { columnSummarySchema, summariseColumns, type ColumnStats, type ColumnSum
 import { blobSource, type TextSource } from '../../shared/data/csv/text';
 import { sendColumnSummary } from '../api/endpoints';
 import { DASH } from '../format';
+import { ScrollFrame } from '../layout/ScrollFrame';
 
 /*
  * Issue 20: a site proposes a custom study from its own export. The summary is computed here, in the
@@ -64,7 +65,7 @@ function SummaryTable({ summary }: { summary: ColumnSummary }) {
         File <strong data-testid="column-summary-source">{summary.source}</strong> · {summary.rows} records (the count only) ·{' '}
         {summary.columns.length} columns
       </p>
-      <div className="table-wrap">
+      <ScrollFrame label="Column summary table">
         <table className="column-summary-table" data-testid="column-summary-table">
           <caption className="muted small">Per column. Ranges are the 1st to 99th percentile, never a lowest or highest value; codes are those at least 5 records share.</caption>
           <thead>
@@ -94,7 +95,7 @@ function SummaryTable({ summary }: { summary: ColumnSummary }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollFrame>
       <details className="column-summary-json">
         <summary className="small">The exact message that would be sent</summary>
         <pre data-testid="column-summary-json">{JSON.stringify(summary, null, 2)}</pre>

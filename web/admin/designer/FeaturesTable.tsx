@@ -1,4 +1,5 @@
 import type { FeatureKind, FeatureRow } from './designForm';
+import { ScrollFrame } from '../../layout/ScrollFrame';
 
 interface Props {
   features: FeatureRow[];
@@ -17,7 +18,7 @@ export function FeaturesTable({ features, invalid, onChange, onAdd, onRemove }: 
   return (
     <fieldset className="config-group">
       <legend>Features</legend>
-      <div className="table-wrap">
+      <ScrollFrame label="Features table">
         <table className="designer-features">
           <thead>
             <tr>
@@ -115,7 +116,7 @@ export function FeaturesTable({ features, invalid, onChange, onAdd, onRemove }: 
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollFrame>
       <div className="actions">
         <button type="button" className="button" onClick={onAdd} disabled={features.length >= 256}>
           Add feature

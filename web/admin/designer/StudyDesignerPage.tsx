@@ -8,6 +8,7 @@ import { addFeature, checkForm, describePath, emptyForm, invalidKeys, removeFeat
 import { FeaturesTable } from './FeaturesTable';
 import { LabelFields } from './LabelFields';
 import { ModelFields } from './ModelFields';
+import { ScrollFrame } from '../../layout/ScrollFrame';
 
 /**
  * The study designer (issue 20): a platform admin defines a tabular study without code. The form is
@@ -139,13 +140,15 @@ export function StudyDesignerPage() {
                 <p className="small">
                   {check.issues.length} {check.issues.length === 1 ? 'thing' : 'things'} to fix before saving:
                 </p>
-                <ul className="problems error-text small">
-                  {check.issues.map((issue, k) => (
-                    <li key={k}>
-                      <strong>{describePath(issue.path, form)}</strong>: {issue.message}
-                    </li>
-                  ))}
-                </ul>
+                <ScrollFrame label="Things to fix" className="problems error-text small">
+                  <ul>
+                    {check.issues.map((issue, k) => (
+                      <li key={k}>
+                        <strong>{describePath(issue.path, form)}</strong>: {issue.message}
+                      </li>
+                    ))}
+                  </ul>
+                </ScrollFrame>
               </>
             )}
           </div>

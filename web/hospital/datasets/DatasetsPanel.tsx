@@ -6,6 +6,7 @@ import type { HospitalState } from '../hospitalState';
 import type { HospitalSession } from '../session';
 import { bytes, requestPersistence, storageStatus, type StorageStatus } from './storage';
 import '../import/import.css';
+import { ScrollFrame } from '../../layout/ScrollFrame';
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -176,7 +177,7 @@ export function DatasetsPanel({ session, state, list }: { session: HospitalSessi
           No dataset yet: import {state.study?.templateId && getTemplate(state.study.templateId)?.image ? 'scans' : 'a CSV file'} above.
         </p>
       ) : (
-        <div className="table-wrap">
+        <ScrollFrame label="Datasets table">
           <table className="datasets-table" data-testid="datasets-table">
             <thead>
               <tr>
@@ -202,7 +203,7 @@ export function DatasetsPanel({ session, state, list }: { session: HospitalSessi
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollFrame>
       )}
       <div className="storage-line small" data-testid="storage-status">
         <span>

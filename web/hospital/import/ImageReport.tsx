@@ -4,6 +4,7 @@ import { labelClasses } from '../../../shared/data/stats';
 import type { TaskTemplate } from '../../../shared/tasks';
 import type { ImageAnalysis, ImageImportOptions, ImageLabelSource, ImageThumbnail } from '../../training/datasetProtocol';
 import { count } from './ImportReport';
+import { ScrollFrame } from '../../layout/ScrollFrame';
 
 const LISTED_FAILURES = 100;
 
@@ -203,7 +204,7 @@ export function FailureList({ analysis }: { analysis: ImageAnalysis }) {
   if (analysis.failedCount === 0) return <p className="ok-text small">Every labelled image could be decoded.</p>;
   const listed = analysis.failed.slice(0, LISTED_FAILURES);
   return (
-    <div className="table-wrap errors-wrap">
+    <ScrollFrame label="Images that will be dropped" className="table-wrap errors-wrap">
       <table data-testid="image-failures">
         <caption className="muted small">
           Images that will be dropped{analysis.failedCount > listed.length ? ` (the first ${listed.length} of ${count(analysis.failedCount)})` : ''}.
@@ -225,7 +226,7 @@ export function FailureList({ analysis }: { analysis: ImageAnalysis }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollFrame>
   );
 }
 

@@ -4,6 +4,7 @@ import { labelClasses, type FeatureStats } from '../../../shared/data/stats';
 import type { TaskTemplate } from '../../../shared/tasks';
 import { DASH } from '../../format';
 import { LinesTable } from './LinesTable';
+import { ScrollFrame } from '../../layout/ScrollFrame';
 
 const LISTED_ERRORS = 100;
 
@@ -91,7 +92,7 @@ function categories(f: FeatureStats): string {
 
 export function FeatureStatsTable({ stats }: { stats: FeatureStats[] }) {
   return (
-    <div className="table-wrap">
+    <ScrollFrame label="Feature summary">
       <table className="stats-table" data-testid="feature-stats">
         <caption className="muted small">Per feature, over the rows that can be imported.</caption>
         <thead>
@@ -133,7 +134,7 @@ export function FeatureStatsTable({ stats }: { stats: FeatureStats[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollFrame>
   );
 }
 
@@ -141,7 +142,7 @@ export function PreviewTable({ template, analysis }: { template: TaskTemplate; a
   const classes = labelClasses(template);
   if (analysis.preview.length === 0) return <p className="muted">No row can be imported yet.</p>;
   return (
-    <div className="table-wrap">
+    <ScrollFrame label="Preview of the stored rows">
       <table className="preview-table" data-testid="import-preview">
         <caption className="muted small">The first {analysis.preview.length} rows as they will be stored (blank: missing).</caption>
         <thead>
@@ -173,7 +174,7 @@ export function PreviewTable({ template, analysis }: { template: TaskTemplate; a
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollFrame>
   );
 }
 

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { ScrollFrame } from '../../layout/ScrollFrame';
 
 interface Props<T extends { line: number }> {
   /** The table's and each row's test ids. */
@@ -15,7 +16,7 @@ interface Props<T extends { line: number }> {
 /** Rows of a file listed by line, as the import review shows refused and flagged ones. */
 export function LinesTable<T extends { line: number }>({ testId, rowTestId, caption, what, rows, cell }: Props<T>) {
   return (
-    <div className="table-wrap errors-wrap">
+    <ScrollFrame label={`Lines: ${what}`} className="table-wrap errors-wrap">
       <table data-testid={testId}>
         <caption className="muted small">{caption}</caption>
         <thead>
@@ -35,6 +36,6 @@ export function LinesTable<T extends { line: number }>({ testId, rowTestId, capt
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollFrame>
   );
 }

@@ -5,6 +5,7 @@ import { labelRuleSchema, type CompareOp, type LabelRule } from '../../../shared
 import type { ColumnMapping, CsvImportOptions } from '../../../shared/data/csv/mapping';
 import { labelClasses } from '../../../shared/data/stats';
 import type { TaskTemplate } from '../../../shared/tasks';
+import { ScrollFrame } from '../../layout/ScrollFrame';
 
 const DELIMITERS = [
   { value: ',', label: 'Comma ( , )' },
@@ -187,7 +188,7 @@ export function MappingEditor({
         </label>
       </div>
 
-      <div className="table-wrap">
+      <ScrollFrame label="Column mapping table">
         <table className="mapping-table">
           <caption className="muted small">
             Columns were matched to the study's features by name; change any that are wrong. A feature without a column is missing for every
@@ -251,7 +252,7 @@ export function MappingEditor({
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollFrame>
 
       <fieldset className="label-rule">
         <legend>Label: {template.label.description}</legend>
