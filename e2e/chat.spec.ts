@@ -137,21 +137,25 @@ test('an answer streams in over the socket, growing as it arrives, then shows wh
   expect(seen[seen.length - 1]).toContain('Blood pressure');
 });
 
-test('a signed-in patient finds their conversation again after a reload, reopens it, and deletes their history', async ({ browser, consilium }, testInfo) => {
+test('a signed-in patient finds their conversation again on another visit, reopens it, and deletes their history', async ({ browser, consilium }, testInfo) => {
   const admin = await adminApi(consilium);
-  const page = await redeemInvite(browser, await admin.invite({ role: 'patient' }), 'history@patients.test');
+  let page = await redeemInvite(browser, await admin.invite({ role: 'patient' }), 'history@patients.test');
   await admin.dispose();
   await expect(page).toHaveURL(/\/chat$/);
-  const history = page.getByTestId('chat-history');
-  await expect(history.locator('summary')).toHaveText('Your saved conversations (0)');
+  await expect(page.getByTestId('chat-history').locator('summary')).toHaveText('Your saved conversations (0)');
 
   await page.getByTestId('chat-input').fill('What is a normal blood pressure?');
   await page.getByTestId('chat-send').click();
   await expect(page.getByTestId('chat-reply').last()).toHaveAttribute('data-kind', 'answer');
   await expect(page.getByTestId('chat-streaming')).toHaveCount(0);
 
-  // Another visit: the page starts empty, and the conversation is in the account, titled by its question.
-  await page.reload();
+  // Another visit (a new tab: a reload keeps the tab's own conversation on screen): the page starts
+  // empty, and the conversation is in the account, titled by its question.
+  const earlier = page;
+  page = await earlier.context().newPage();
+  await earlier.close();
+  await page.goto(`${consilium.url}/chat`);
+  const history = page.getByTestId('chat-history');
   await expect(page.getByTestId('chat-message')).toHaveCount(0);
   await expect(history.locator('summary')).toHaveText('Your saved conversations (1)');
   await history.locator('summary').click();
