@@ -105,6 +105,25 @@ describe.each(testDatabaseTargets())('a record-level DP-SGD study ($name)', (tar
     expect((await database.db.select().from(recordPrivacyRuns)).length).toBe(4);
   });
 
+  it('combines with site-level privacy under secure aggregation, each accounted separately', async () => {
+    const site = { clipNorm: 1, noiseMultiplier: 1, sampleRate: 1, delta: 1e-5, epsilonBudget: 50, recordCap: 100 };
+    study = await startHeartStudy(target, database, {
+      studyId: STUDY,
+      hospitals: HOSPITALS,
+      records: RECORDS,
+      config: { rounds: 3, batchSize: 32, localSteps: 5, privacy: site, secureAggregation: { fractionBits: null }, recordPrivacy: PRIVACY },
+    });
+    // Each site: its DP-SGD steps for its records, the site-level clip, and its part in the secure round.
+    for (const [k, open] of study.opened.entries()) {
+      expect(open.training.dpSgd).toMatchObject({ sampleRate: 32 / RECORDS[k], noiseMultiplier: 1.1 });
+      expect(open.clipNorm).toBe(1);
+      expect(open.secureAggregation).toBeDefined();
+    }
+    const summary = (await (await study.api(`/api/studies/${STUDY}`)).json()) as StudySummary;
+    expect(summary.privacy).toMatchObject({ rounds: 1, budget: 50 });
+    expect((await status()).sites.map((s) => s.steps).sort()).toEqual([2, 5]);
+  });
+
   it('refuses to change record-level privacy once the study exists', async () => {
     study = await startHeartStudy(target, database, { studyId: STUDY, hospitals: HOSPITALS, records: RECORDS, config: { rounds: 3, recordPrivacy: PRIVACY } });
     const res = await study.api(`/api/studies/${STUDY}/config`, { method: 'PATCH', body: JSON.stringify({ recordPrivacy: null }) });
