@@ -214,7 +214,8 @@ async function acceptUpdate(ctx: IntakeContext, req: SubmitUpdate, received: Rec
       idempotencyKey: key,
       numSamples: meta.data.numSamples,
       backend: meta.data.backend,
-      trainLoss: meta.data.trainLoss ?? null,
+      // Under record-level DP-SGD a training loss would be a release outside the accountant: not kept.
+      trainLoss: target.round.config?.recordPrivacy ? null : (meta.data.trainLoss ?? null),
       staleness: target.staleness,
       weight: target.weight,
       payloadSha256: stored.sha256,

@@ -409,7 +409,9 @@ export class HospitalSession {
       ...(s.round !== null ? { round: s.round } : {}),
       ...(s.epoch !== null ? { epoch: s.epoch } : {}),
       ...(s.epochs !== null ? { epochs: s.epochs } : {}),
-      ...(finite(s.loss) !== undefined ? { loss: s.loss! } : {}),
+      // Under record-level DP-SGD the training loss is a statistic of the records outside the
+      // accountant: it stays on this page.
+      ...(finite(s.loss) !== undefined && !s.study!.config.recordPrivacy ? { loss: s.loss! } : {}),
       ...(s.backend ? { backend: s.backend } : {}),
     };
   }

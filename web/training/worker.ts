@@ -278,6 +278,8 @@ const api: TrainingWorkerApi = {
         });
 
         const trainLoss = finiteOrUndefined(result.losses[result.losses.length - 1]);
+        // Under DP-SGD the loss is not private (no noise, outside the accountant): shown here, never sent.
+        const sentLoss = training.dpSgd ? undefined : trainLoss;
         if (args.secure) {
           // Clipped to the round's norm, weighed, encoded and masked by the round's party: the server sees the sum only.
           report({ phase: 'uploading', round, attempt: 1, epochs, loss: trainLoss });
@@ -294,7 +296,7 @@ const api: TrainingWorkerApi = {
             baseVersion: args.baseVersion,
             numSamples: result.numSamples,
             backend,
-            ...(trainLoss !== undefined ? { trainLoss } : {}),
+            ...(sentLoss !== undefined ? { trainLoss: sentLoss } : {}),
           },
           tpl.model,
           result.delta,
